@@ -1,0 +1,75 @@
+"""Account_360 and loans, keyed by their source's own key so re-reads upsert in place."""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
+
+from app.db import metadata
+
+account_360 = Table(
+    "account_360",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("source_account_id", String(64), primary_key=True),
+    Column("account_number", String(50)),
+    # NULL until the owner's person record has been matched (filled in then)
+    Column("global_customer_id", UUID(as_uuid=True)),
+    Column("source_customer_id", String(64)),
+    Column("account_type", String(50)),
+    Column("currency", String(3), nullable=False),
+    Column("balance", Numeric(18, 2), nullable=False),
+    Column("available_balance", Numeric(18, 2)),
+    Column("status", String(20), nullable=False),
+    Column("is_closed", Boolean, nullable=False, server_default="false"),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("opened_at", DateTime(timezone=True)),
+    Column("source_updated_at", DateTime(timezone=True)),
+    Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_account_360_global_customer_id", "global_customer_id"),
+    Index("ix_account_360_account_number", "account_number"),
+    Index(
+        "ix_account_360_unresolved",
+        "source_system",
+        "source_customer_id",
+        postgresql_where=text("global_customer_id IS NULL"),
+    ),
+)
+
+loan_360 = Table(
+    "loan_360",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("source_loan_id", String(64), primary_key=True),
+    Column("loan_number", String(50)),
+    Column("global_customer_id", UUID(as_uuid=True)),
+    Column("source_customer_id", String(64)),
+    Column("source_account_id", String(64)),
+    Column("principal_amount", Numeric(18, 2), nullable=False),
+    Column("outstanding_balance", Numeric(18, 2)),
+    Column("interest_rate", Numeric(7, 2)),
+    Column("term_months", Integer),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("disbursed_at", DateTime(timezone=True)),
+    Column("maturity_date", DateTime(timezone=True)),
+    Column("source_created_at", DateTime(timezone=True)),
+    Column("source_updated_at", DateTime(timezone=True)),
+    Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_loan_360_global_customer_id", "global_customer_id"),
+    Index(
+        "ix_loan_360_unresolved",
+        "source_system",
+        "source_customer_id",
+        postgresql_where=text("global_customer_id IS NULL"),
+    ),
+)

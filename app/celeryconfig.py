@@ -1,0 +1,71 @@
+"""Celery settings: four Redis queues, late acks, one beat entry per configured source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kombu import Queue
+
+from app.config import Settings
+
+QUEUES = ("extract", "match", "upsert", "risk")
+
+# Longest a task may run before the worker kills it; well below the broker's visibility timeout
+# so a message is never redelivered while its first delivery is still being worked on.
+VISIBILITY_TIMEOUT_S = 3600
+TIME_LIMITS_S = {"extract": 900, "match": 300, "upsert": 300, "risk": 300}
+
+
+def beat_schedule_path() -> str:
+    folder = Path.cwd() / "celerybeat-schedule"
+    folder.mkdir(exist_ok=True)
+    return str(folder / "beat-state")
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    poll = settings.poll_interval
+    schedule = {
+        f"extract-{source}": {
+            "task": "tasks.extract.extract_source",
+            "schedule": poll,
+            "args": (source,),
+            # a poll not started within one interval is superseded by the next one
+            "options": {"queue": "extract", "expires": max(poll, 1.0) * 5},
+        }
+        for source in settings.source_urls
+    }
+    schedule["sweep-stalled-batches"] = {
+        "task": "tasks.extract.sweep_stalled_batches",
+        "schedule": 30.0,
+        "options": {"queue": "extract", "expires": 30.0},
+    }
+    return {
+        "broker_url": settings.redis_url,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_queues": [Queue(name) for name in QUEUES],
+        "task_default_queue": "extract",
+        "task_routes": {
+            "tasks.extract.*": {"queue": "extract"},
+            "tasks.pipeline.match_batch": {"queue": "match"},
+            "tasks.pipeline.upsert_batch": {"queue": "upsert"},
+            "tasks.pipeline.update_risk": {"queue": "risk"},
+        },
+        "task_annotations": {
+            "tasks.extract.*": {"time_limit": TIME_LIMITS_S["extract"]},
+            "tasks.pipeline.match_batch": {"time_limit": TIME_LIMITS_S["match"]},
+            "tasks.pipeline.upsert_batch": {"time_limit": TIME_LIMITS_S["upsert"]},
+            "tasks.pipeline.update_risk": {"time_limit": TIME_LIMITS_S["risk"]},
+        },
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "beat_schedule": schedule,
+        "beat_schedule_filename": beat_schedule_path(),
+        "timezone": "UTC",
+    }

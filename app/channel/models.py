@@ -1,0 +1,52 @@
+"""Channel activity: logins (sessions, without their tokens) and security alerts."""
+
+from sqlalchemy import Column, DateTime, Index, String, Table, Text, func, text
+from sqlalchemy.dialects.postgresql import UUID
+
+from app.db import metadata
+
+channel_login = Table(
+    "channel_login",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("source_session_id", String(64), primary_key=True),
+    Column("global_customer_id", UUID(as_uuid=True)),
+    Column("source_customer_id", String(64)),
+    Column("login_at", DateTime(timezone=True), nullable=False),
+    Column("last_activity", DateTime(timezone=True)),
+    Column("device_id", String(100)),
+    Column("ip_address", String(64)),
+    Column("user_agent", Text),
+    Column("session_mode", String(20)),
+    Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_channel_login_customer_time", "global_customer_id", text("login_at DESC")),
+    Index(
+        "ix_channel_login_unresolved",
+        "source_system",
+        "source_customer_id",
+        postgresql_where=text("global_customer_id IS NULL"),
+    ),
+)
+
+security_alert = Table(
+    "security_alert",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("source_alert_id", String(64), primary_key=True),
+    Column("global_customer_id", UUID(as_uuid=True)),
+    Column("source_customer_id", String(64)),
+    Column("alert_type", String(50), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("device_id", String(100)),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_security_alert_global_customer_id", "global_customer_id"),
+    Index(
+        "ix_security_alert_unresolved",
+        "source_system",
+        "source_customer_id",
+        postgresql_where=text("global_customer_id IS NULL"),
+    ),
+)

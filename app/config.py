@@ -1,0 +1,80 @@
+"""Settings read from the environment (see CONTRACT: C360_* variables)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SOURCE_SYSTEMS = ("core", "channel", "fraud", "dfs")
+
+
+def state_dir() -> Path:
+    """Where embedded services, the demo sources and the generated API key live."""
+    return Path(os.environ.get("C360_HOME", Path.cwd() / ".c360")).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str
+    source_urls: dict[str, str] = field(default_factory=dict)
+    poll_interval: float = 1.0
+    lookback_seconds: float = 10.0
+    page_size: int = 5000
+    api_keys: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read the environment, filling unset service URLs from the embedded services' file."""
+        env = dict(os.environ)
+        embedded = _read_embedded_env()
+        database_url = env.get("C360_DATABASE_URL") or embedded.get("C360_DATABASE_URL", "")
+        redis_url = env.get("C360_REDIS_URL") or embedded.get("C360_REDIS_URL", "")
+        sources = {}
+        for name in SOURCE_SYSTEMS:
+            key = f"C360_SOURCE_{name.upper()}_URL"
+            url = env[key] if key in env else demo_source_url(name, database_url)
+            if url:
+                sources[name] = url
+        keys = env.get("C360_API_KEYS") or embedded.get("C360_API_KEYS", "")
+        return cls(
+            database_url=database_url,
+            redis_url=redis_url,
+            source_urls=sources,
+            poll_interval=float(env.get("C360_POLL_INTERVAL", "1")),
+            lookback_seconds=float(env.get("C360_LOOKBACK_SECONDS", "10")),
+            page_size=int(env.get("C360_PAGE_SIZE", "5000")),
+            api_keys=tuple(k.strip() for k in keys.split(",") if k.strip()),
+        )
+
+
+def demo_source_url(source: str, database_url: str) -> str:
+    """The demo source systems live beside the Enterprise Brain: `<db>_src_core`, ... and SQLite."""
+    if source == "fraud":
+        return f"sqlite:///{state_dir() / 'fraud.db'}"
+    if source in ("core", "channel") and database_url:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(database_url)
+        return url.set(database=f"{url.database}_src_{source}").render_as_string(
+            hide_password=False
+        )
+    return ""
+
+
+def embedded_env_file() -> Path:
+    return state_dir() / "env"
+
+
+def _read_embedded_env() -> dict[str, str]:
+    """`c360 services up` writes the embedded services' URLs here for every process to share."""
+    path = embedded_env_file()
+    if not path.exists():
+        return {}
+    values = {}
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values

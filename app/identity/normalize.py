@@ -1,0 +1,95 @@
+"""Normalization of the identifiers used to match people: national ID, phone, email.
+
+Each function returns the canonical form, or None when the value identifies nobody (empty,
+a placeholder typed to fill a mandatory field, or invalid). None never matches anything.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+# Kenyan national ID numbers are 7 or 8 digits; branch staff add prefixes, spaces and dots.
+_ID_PREFIX = re.compile(r"^(?:KE[-\s]?)?(?:ID|NID)[-\s.:#]*", re.IGNORECASE)
+_ID_SEPARATORS = re.compile(r"[\s.\-/]")
+_PASSPORT = re.compile(r"^[A-Z]{1,2}\d{6,8}$")
+_PLACEHOLDER_EMAIL_LOCALS = {
+    "na",
+    "n/a",
+    "none",
+    "noemail",
+    "no-email",
+    "no_email",
+    "nomail",
+    "null",
+    "test",
+    "unknown",
+    "noreply",
+    "no-reply",
+}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+
+
+def national_id(value: str | None) -> tuple[str, str] | None:
+    """(canonical value, document type 'national_id' | 'passport') or None.
+
+    `ID12345678`, `KE-ID-12345678`, `12 345 678`, `12.345.678` all give ('12345678',
+    'national_id'); a number that is not 7 or 8 digits (`KE-ID-00001`) or all one digit
+    (`00000000`) is rejected; a passport number keeps its letters and is typed 'passport' so it
+    never meets a national ID.
+    """
+    if value is None:
+        return None
+    cleaned = _ID_SEPARATORS.sub("", _ID_PREFIX.sub("", value.strip())).upper()
+    if not cleaned:
+        return None
+    if cleaned.isdigit():
+        digits = cleaned.lstrip("0")
+        if len(cleaned) not in (7, 8) or len(digits) < 6 or len(set(cleaned)) == 1:
+            return None
+        return cleaned, "national_id"
+    if _PASSPORT.match(cleaned) and len(set(cleaned[-6:])) > 1:
+        return cleaned, "passport"
+    return None
+
+
+def phone(value: str | None) -> str | None:
+    """E.164 (`+254712345678`) for a valid Kenyan or international mobile/fixed number.
+
+    A leading `00` is rewritten to `+` first: Kenya's own international prefix is `000`, so
+    `phonenumbers` with region KE would misread `00254...`.
+    """
+    if value is None:
+        return None
+    raw = re.sub(r"[\s\-().]", "", value.strip())
+    if not raw:
+        return None
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    elif raw.startswith("254") and len(raw) == 12:
+        raw = "+" + raw  # channel's MSISDN: international without the plus
+    try:
+        parsed = phonenumbers.parse(raw, "KE")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    subscriber = e164[-6:]
+    if len(set(subscriber)) == 1:  # 0700000000, 0711111111: typed to fill the field
+        return None
+    return e164
+
+
+def email(value: str | None) -> str | None:
+    """Trimmed and case-folded for matching; placeholders (`noemail@...`, `na@na.com`) are None."""
+    if value is None:
+        return None
+    cleaned = value.strip().lower()
+    if not _EMAIL.match(cleaned):
+        return None
+    local, _, domain = cleaned.partition("@")
+    if local in _PLACEHOLDER_EMAIL_LOCALS or domain.split(".")[0] in ("na", "none", "example"):
+        return None
+    return cleaned

@@ -1,0 +1,38 @@
+"""Every table of the Enterprise Brain, imported so `metadata` knows them all (Alembic, tests)."""
+
+from app.account.models import account_360, loan_360
+from app.channel.models import channel_login, security_alert
+from app.customer.models import customer_360, merge_history, source_customer
+from app.db import metadata
+from app.identity.models import match_decision
+from app.pipeline.models import (
+    backfill,
+    ingest_batch,
+    ingest_record,
+    quarantine,
+    source_checkpoint,
+    source_row_version,
+)
+from app.risk.models import fraud_case, risk_profile
+from app.transaction.models import transaction_360
+
+__all__ = [
+    "account_360",
+    "backfill",
+    "channel_login",
+    "customer_360",
+    "fraud_case",
+    "ingest_batch",
+    "ingest_record",
+    "loan_360",
+    "match_decision",
+    "merge_history",
+    "metadata",
+    "quarantine",
+    "risk_profile",
+    "security_alert",
+    "source_checkpoint",
+    "source_customer",
+    "source_row_version",
+    "transaction_360",
+]

@@ -1,0 +1,114 @@
+"""Pipeline state: checkpoints, durably staged batches, row versions, quarantine, backfills."""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from app.db import metadata
+
+# Compound cursor per (source, stream): rows after (marker, key) are new.
+source_checkpoint = Table(
+    "source_checkpoint",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("stream", String(32), primary_key=True),
+    Column("marker", Text, nullable=False),
+    Column("source_key", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+backfill = Table(
+    "backfill",
+    metadata,
+    Column("backfill_id", BigInteger, Identity(), primary_key=True),
+    Column("source_system", String(16), nullable=False),
+    Column("since", DateTime(timezone=True)),
+    # queued | extracting | extracted | failed
+    Column("status", String(16), nullable=False, server_default="queued"),
+    Column("error", Text),
+    Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("extracted_at", DateTime(timezone=True)),
+)
+
+# A page of source rows as read, stored with the checkpoint in one transaction before queueing.
+ingest_batch = Table(
+    "ingest_batch",
+    metadata,
+    Column("batch_id", BigInteger, Identity(), primary_key=True),
+    Column("source_system", String(16), nullable=False),
+    Column("stream", String(32), nullable=False),
+    Column("backfill_id", BigInteger),
+    # staged -> matched -> upserted -> done
+    Column("status", String(16), nullable=False, server_default="staged"),
+    Column("record_count", Integer, nullable=False),
+    Column("quarantined_count", Integer, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("queued_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("latency_ms_p50", Integer),
+    Column("latency_ms_max", Integer),
+    Column("error", Text),
+    Index(
+        "ix_ingest_batch_unfinished",
+        "created_at",
+        postgresql_where=text("status <> 'done'"),
+    ),
+    Index("ix_ingest_batch_finished", "source_system", "finished_at"),
+    Index("ix_ingest_batch_backfill", "backfill_id", postgresql_where=text("backfill_id IS NOT NULL")),
+)
+
+ingest_record = Table(
+    "ingest_record",
+    metadata,
+    Column("batch_id", BigInteger, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("entity", String(32), nullable=False),
+    Column("source_key", Text, nullable=False),
+    Column("written_at", DateTime(timezone=True)),  # the source's own write time
+    Column("raw", JSONB, nullable=False),
+)
+
+# The newest marker staged per source row: a look-back re-read of an unchanged row stages nothing.
+source_row_version = Table(
+    "source_row_version",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("entity", String(32), primary_key=True),
+    Column("source_key", Text, primary_key=True),
+    Column("marker", Text, nullable=False),
+    Column("batch_id", BigInteger, nullable=False),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("quarantine_id", BigInteger, Identity(), primary_key=True),
+    Column("batch_id", BigInteger, nullable=False),
+    Column("source_system", String(16), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("source_key", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("resolved_at", DateTime(timezone=True)),
+    Index(
+        "uq_quarantine_open",
+        "batch_id",
+        "entity",
+        "source_key",
+        unique=True,
+        postgresql_where=text("resolved_at IS NULL"),
+    ),
+)

@@ -1,0 +1,44 @@
+"""Risk inputs (fraud cases) and the Risk_Profile computed from them."""
+
+from sqlalchemy import Column, DateTime, Float, Index, Numeric, String, Table, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from app.db import metadata
+
+fraud_case = Table(
+    "fraud_case",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("source_case_id", String(64), primary_key=True),
+    Column("global_customer_id", UUID(as_uuid=True)),
+    Column("customer_number", String(50), nullable=False),  # core "CustomerNumber"
+    Column("transaction_reference", String(100)),  # core "Transactions"."Reference"
+    Column("amount", Numeric(18, 2)),
+    Column("currency", String(3)),
+    Column("merchant_name", String(200)),
+    Column("transaction_type", String(50)),
+    Column("risk_score", Float, nullable=False),
+    Column("risk_level", String(10), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("flagged_reason", Text),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("source_updated_at", DateTime(timezone=True), nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_fraud_case_global_customer_id", "global_customer_id"),
+    Index(
+        "ix_fraud_case_unresolved",
+        "customer_number",
+        postgresql_where=text("global_customer_id IS NULL"),
+    ),
+)
+
+risk_profile = Table(
+    "risk_profile",
+    metadata,
+    Column("global_customer_id", UUID(as_uuid=True), primary_key=True),
+    Column("fraud_score", Numeric(4, 3), nullable=False),
+    Column("risk_level", String(10), nullable=False),
+    Column("reasons", JSONB, nullable=False),
+    Column("inputs_hash", String(64), nullable=False),
+    Column("last_updated", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,40 @@
+"""Transaction_360: insert-only facts keyed by (source_system, source_transaction_id)."""
+
+from sqlalchemy import Column, DateTime, Index, Numeric, String, Table, Text, func, text
+from sqlalchemy.dialects.postgresql import UUID
+
+from app.db import metadata
+
+transaction_360 = Table(
+    "transaction_360",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("source_transaction_id", String(64), primary_key=True),
+    Column("reference", String(100)),
+    Column("global_customer_id", UUID(as_uuid=True)),
+    Column("source_account_id", String(64)),
+    Column("source_customer_id", String(64)),
+    Column("amount", Numeric(18, 2), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("type", String(20), nullable=False),  # CREDIT | DEBIT
+    Column("channel", String(20), nullable=False),
+    Column("status", String(20)),
+    Column("description", Text),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # newest-first pages per customer with a stable tie-break
+    Index(
+        "ix_transaction_360_customer_time",
+        "global_customer_id",
+        text("occurred_at DESC"),
+        text("source_transaction_id DESC"),
+    ),
+    Index("ix_transaction_360_reference", "reference"),
+    Index("ix_transaction_360_account", "source_system", "source_account_id"),
+    Index(
+        "ix_transaction_360_unresolved",
+        "source_system",
+        "source_customer_id",
+        postgresql_where=text("global_customer_id IS NULL"),
+    ),
+)

@@ -1,0 +1,84 @@
+"""What every source connector provides: ordered, incremental reads and a pure transform.
+
+A connector reads one source system it does not own. For each stream (a table, or one change
+marker of a table) it returns rows strictly after a compound cursor (marker, key), in that order,
+so ties on a timestamp lose nothing. It never writes to the source and never selects a secret
+column (session tokens, PIN hashes).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine
+
+from connectors.records import Record
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a stream: rows with (marker, key) greater than this are new."""
+
+    marker: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Stream:
+    name: str  # e.g. "customers"; also the checkpoint's name
+    entity: str  # the canonical record kind: customer, account, transaction, ...
+    # Rewind the cursor this far at the start of every poll, so a row whose transaction
+    # committed late (after rows with a later marker were read) is still seen.
+    lookback: bool = True
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One row as read: its cursor position, its source write time and its JSON-safe columns."""
+
+    marker: str
+    key: str
+    written_at: datetime | None  # aware UTC; the latency metric measures from here
+    raw: dict[str, Any]
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.marker, self.key)
+
+
+class Connector(ABC):
+    source_system: str
+    streams: tuple[Stream, ...]
+
+    def __init__(self, url: str, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or create_engine(url, pool_pre_ping=True)
+
+    def stream(self, name: str) -> Stream:
+        for stream in self.streams:
+            if stream.name == name:
+                return stream
+        raise KeyError(f"{self.source_system} has no stream {name!r}")
+
+    @abstractmethod
+    def fetch(self, stream: Stream, after: Cursor | None, limit: int) -> list[SourceRow]:
+        """Up to `limit` rows of `stream` strictly after `after` (all rows when None),
+        ordered by (marker, key)."""
+
+    @abstractmethod
+    def transform(self, entity: str, raw: dict[str, Any]) -> Record:
+        """Turn one stored raw row into its canonical record; raise RecordError if it cannot."""
+
+    @abstractmethod
+    def rewind(self, stream: Stream, cursor: Cursor, seconds: float) -> Cursor:
+        """The cursor moved back by `seconds` of the stream's marker (the look-back overlap)."""
+
+    @abstractmethod
+    def cursor_since(self, stream: Stream, since: datetime | None) -> Cursor | None:
+        """Where a backfill from `since` starts (None: the beginning of the stream)."""
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,147 @@
+"""The canonical record shapes every connector turns its source rows into.
+
+Records carry source keys as text and times as aware UTC datetimes; identifiers are raw as read
+(normalization belongs to identity resolution, so the raw value stays available for display).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    source_system: str
+    source_customer_id: str
+    full_name: str | None
+    national_id: str | None
+    phone: str | None
+    email: str | None
+    date_of_birth: date | None
+    is_active: bool
+    created_at: datetime | None
+    updated_at: datetime
+    business_key: str | None = None  # what other systems call this person (core CustomerNumber)
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    source_system: str
+    source_account_id: str
+    source_customer_id: str
+    account_number: str | None
+    account_type: str | None
+    currency: str
+    balance: Decimal
+    available_balance: Decimal | None
+    status: str
+    is_closed: bool
+    closed_at: datetime | None
+    opened_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TransactionRecord:
+    source_system: str
+    source_transaction_id: str
+    source_account_id: str
+    source_customer_id: str
+    reference: str | None
+    amount: Decimal
+    currency: str
+    type: str  # CREDIT | DEBIT
+    channel: str  # BRANCH, MOBILE, ATM, USSD, INTERNET, AGENT, OTHER
+    status: str | None
+    description: str | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class LoanRecord:
+    source_system: str
+    source_loan_id: str
+    source_customer_id: str
+    source_account_id: str | None
+    loan_number: str | None
+    principal_amount: Decimal
+    outstanding_balance: Decimal | None
+    interest_rate: Decimal | None
+    term_months: int | None
+    currency: str
+    status: str
+    disbursed_at: datetime | None
+    maturity_date: datetime | None
+    created_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class LoginRecord:
+    source_system: str
+    source_session_id: str
+    source_customer_id: str
+    login_at: datetime
+    last_activity: datetime | None
+    device_id: str | None
+    ip_address: str | None
+    user_agent: str | None
+    session_mode: str | None
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    source_system: str
+    source_alert_id: str
+    source_customer_id: str | None
+    alert_type: str
+    severity: str
+    status: str
+    device_id: str | None
+    raised_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FraudCaseRecord:
+    source_system: str
+    source_case_id: str
+    customer_number: str  # core "CustomerNumber"
+    transaction_reference: str | None  # core "Transactions"."Reference"
+    amount: Decimal | None
+    currency: str | None
+    merchant_name: str | None
+    transaction_type: str | None
+    risk_score: float
+    risk_level: str
+    status: str
+    flagged_reason: str | None
+    opened_at: datetime
+    updated_at: datetime
+
+
+Record = (
+    CustomerRecord
+    | AccountRecord
+    | TransactionRecord
+    | LoanRecord
+    | LoginRecord
+    | AlertRecord
+    | FraudCaseRecord
+)
+
+ENTITY_OF: dict[type, str] = {
+    CustomerRecord: "customer",
+    AccountRecord: "account",
+    TransactionRecord: "transaction",
+    LoanRecord: "loan",
+    LoginRecord: "login",
+    AlertRecord: "alert",
+    FraudCaseRecord: "fraud_case",
+}
+
+
+class RecordError(ValueError):
+    """A source row that cannot become a canonical record; it is quarantined with this reason."""

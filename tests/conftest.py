@@ -1,0 +1,68 @@
+"""Shared fixtures: a migrated test database on the configured PostgreSQL, per-test rollback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import db
+from app.config import Settings
+from app.migrate import upgrade
+from app.models import metadata
+
+
+def _server_url() -> str:
+    url = Settings.from_env().database_url
+    if not url:
+        pytest.exit("C360_DATABASE_URL is not set and no embedded database runs (make test starts one)")
+    return url
+
+
+def _recreate_database(url: str) -> None:
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = make_url(url).database
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """A fresh, migrated Enterprise Brain database for this test run (`<db>_test`)."""
+    base = make_url(_server_url())
+    url = base.set(database=f"{base.database}_test").render_as_string(hide_password=False)
+    _recreate_database(url)
+    upgrade(url)
+    os.environ["C360_DATABASE_URL"] = url
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url)
+    db.set_engine(engine)
+    yield engine
+    db.set_engine(None)
+    engine.dispose()
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back after the test (nothing persists)."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        with db.bind_connection(connection):
+            yield connection
+        outer.rollback()
+
+
+def truncate_all(engine: Engine) -> None:
+    """Empty every Enterprise Brain table (integration tests, whose worker commits for real)."""
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
