@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
@@ -80,5 +80,22 @@ class Connector(ABC):
     def cursor_since(self, stream: Stream, since: datetime | None) -> Cursor | None:
         """Where a backfill from `since` starts (None: the beginning of the stream)."""
 
+    def order_key(self, cursor: Cursor) -> tuple[Any, Any]:
+        """A Python sort key that orders cursors the way the source's SQL does."""
+        return (_orderable(cursor.marker), _orderable(cursor.key))
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _orderable(value: str) -> Any:
+    """Integers compare as numbers, ISO timestamps as times, anything else as text."""
+    if value.lstrip("-").isdigit():
+        return (0, int(value), "")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return (2, 0, value)
+    if moment.tzinfo is None:
+        return (1, moment.isoformat(), "")
+    return (1, moment.astimezone(UTC).replace(tzinfo=None).isoformat(), "")

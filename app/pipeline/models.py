@@ -13,7 +13,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from app.db import metadata
 
@@ -55,15 +55,18 @@ ingest_batch = Table(
     Column("quarantined_count", Integer, nullable=False, server_default="0"),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("queued_at", DateTime(timezone=True)),
+    # last time a step finished: the sweeper re-queues batches that stopped progressing
+    Column("progressed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # the customers whose risk inputs this batch touched (set by the upsert step)
+    Column("affected_customers", ARRAY(UUID(as_uuid=True))),
     Column("finished_at", DateTime(timezone=True)),
     Column("latency_ms_p50", Integer),
     Column("latency_ms_max", Integer),
     Column("error", Text),
     Index(
         "ix_ingest_batch_unfinished",
-        "created_at",
-        postgresql_where=text("status <> 'done'"),
+        "progressed_at",
+        postgresql_where=text("status NOT IN ('done', 'failed')"),
     ),
     Index("ix_ingest_batch_finished", "source_system", "finished_at"),
     Index("ix_ingest_batch_backfill", "backfill_id", postgresql_where=text("backfill_id IS NOT NULL")),
@@ -80,12 +83,13 @@ ingest_record = Table(
     Column("raw", JSONB, nullable=False),
 )
 
-# The newest marker staged per source row: a look-back re-read of an unchanged row stages nothing.
+# The newest marker staged per source row and stream: a look-back re-read of an unchanged row
+# stages nothing.
 source_row_version = Table(
     "source_row_version",
     metadata,
     Column("source_system", String(16), primary_key=True),
-    Column("entity", String(32), primary_key=True),
+    Column("stream", String(32), primary_key=True),
     Column("source_key", Text, primary_key=True),
     Column("marker", Text, nullable=False),
     Column("batch_id", BigInteger, nullable=False),

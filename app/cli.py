@@ -1,0 +1,218 @@
+"""The `c360` command line (see CONTRACT: db, sources, backfill, demo, status)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+
+import click
+
+from app.config import Settings, state_dir
+
+
+@click.group()
+def main() -> None:
+    """Wekeza Enterprise Brain: the real-time Customer 360."""
+
+
+@main.group()
+def services() -> None:
+    """Embedded PostgreSQL and Redis under .c360/ (for whatever C360_* URL is unset)."""
+
+
+@services.command("up")
+def services_up() -> None:
+    from app.embedded import services_up as up
+
+    started = up()
+    for key in started:
+        click.echo(f"{key} set in {state_dir() / 'env'}")
+
+
+@services.command("down")
+def services_down() -> None:
+    from app.embedded import services_down as down
+
+    down()
+    click.echo("embedded services stopped")
+
+
+@main.group("db")
+def database() -> None:
+    """The Enterprise Brain database."""
+
+
+@database.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations (Alembic)."""
+    from app.migrate import upgrade
+
+    upgrade(_settings().database_url)
+    click.echo("database at the latest migration")
+
+
+@main.group()
+def sources() -> None:
+    """The demo source systems."""
+
+
+@sources.command("create")
+@click.option("--sample", is_flag=True, help="Fill them with realistic, messy sample data.")
+def sources_create(sample: bool) -> None:
+    """Create the demo source systems (core, channel, fraud) where they are missing."""
+    from connectors.demo import create_sources
+
+    for source, outcome in create_sources(_settings().source_urls, sample=sample).items():
+        click.echo(f"{source}: {outcome}")
+
+
+@main.command()
+@click.argument("source", required=False)
+@click.option("--all", "all_sources", is_flag=True, help="Every configured source.")
+@click.option("--since", help="Re-read from this time (ISO 8601); default: the beginning.")
+@click.option("--wait", is_flag=True, help="Show progress and return when everything landed.")
+@click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait at most.")
+def backfill(
+    source: str | None, all_sources: bool, since: str | None, wait: bool, timeout: float
+) -> None:
+    """Re-read SOURCE (or --all) from a point in time through the pipeline."""
+    from app import db
+    from app.pipeline.service import backfill_progress, create_backfill
+    from tasks.extract import backfill_source
+
+    settings = _settings()
+    if bool(source) == all_sources:
+        raise click.UsageError("name one SOURCE or give --all")
+    names = list(settings.source_urls) if all_sources else [source]
+    for name in names:
+        if name not in settings.source_urls:
+            raise click.BadParameter(
+                f"{name!r} is not a configured source ({', '.join(settings.source_urls)})",
+                param_hint="SOURCE",
+            )
+    moment = _parse_time(since) if since else None
+    ids = []
+    for name in names:
+        with db.transaction() as conn:
+            backfill_id = create_backfill(conn, name, moment)
+        backfill_source.delay(backfill_id)
+        ids.append(backfill_id)
+        click.echo(f"backfill {backfill_id} of {name} queued")
+    if not wait:
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.connect() as conn:
+            progress = backfill_progress(conn, ids)
+        done = progress["done_batches"] + progress["failed_batches"]
+        click.echo(
+            f"\r{progress['done_records']}/{progress['records']} records, "
+            f"{done}/{progress['batches']} batches, {progress['quarantined']} quarantined"
+            + ("" if progress["extracted"] else ", still extracting"),
+            nl=False,
+        )
+        if progress["extracted"] and done == progress["batches"]:
+            click.echo()
+            failed = progress["failed_batches"] or progress["extraction_failed"]
+            sys.exit(1 if failed else 0)
+        if time.monotonic() > deadline:
+            click.echo("\ntimed out waiting for the backfill")
+            sys.exit(1)
+        time.sleep(0.5)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(as_json: bool) -> None:
+    """Per-source lag, checkpoints, queue depths, records per minute, quarantine."""
+    from app import db
+    from app.ops.service import pipeline_status
+
+    settings = _settings()
+    with db.connect() as conn:
+        report = pipeline_status(conn, settings)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+        return
+    click.echo(_format_status(report))
+
+
+def _format_status(report: dict) -> str:
+    return json.dumps(report, indent=2, default=str)
+
+
+@main.command()
+@click.option("--timeout", default=60.0, show_default=True)
+@click.option(
+    "--use-running",
+    is_flag=True,
+    help="Use an already running worker and beat instead of starting them.",
+)
+def demo(timeout: float, use_running: bool) -> None:
+    """The demo scenario through the real pipeline, then the unified profile."""
+    from app.demo import run_demo
+
+    sys.exit(run_demo(_settings(), timeout=timeout, start_pipeline=not use_running))
+
+
+@main.command()
+@click.option("--duration", default=60.0, show_default=True, help="Seconds to run.")
+@click.option("--rate", default=5.0, show_default=True, help="Events per second.")
+def simulate(duration: float, rate: float) -> None:
+    """Write live activity (customers, logins, transactions, fraud cases) into the sources."""
+    from connectors.simulator import Simulator
+
+    written = Simulator(_settings().source_urls).run(duration, rate)
+    click.echo(f"simulator wrote {written} events")
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True)
+def run(port: int) -> None:
+    """API, worker, beat and Flower together in the foreground (Ctrl-C stops all)."""
+    from app import processes
+
+    commands = {
+        "api": [
+            sys.executable, "-m", "gunicorn", "app:create_app()",
+            "--bind", f"127.0.0.1:{port}", "--workers", "2",
+        ],
+        "worker": processes.worker_command(),
+        "beat": processes.beat_command(),
+        "flower": processes.celery_command("flower", "--port=5555", "--address=127.0.0.1"),
+    }  # fmt: skip
+    logdir = state_dir() / "logs"
+    logdir.mkdir(parents=True, exist_ok=True)
+    with processes.running(commands, logdir) as children:
+        click.echo(f"API http://127.0.0.1:{port}/docs  Flower http://127.0.0.1:5555  logs {logdir}")
+        try:
+            while all(child.poll() is None for child in children.values()):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        exited = [name for name, child in children.items() if child.poll() is not None]
+        if exited:
+            click.echo(f"stopped: {', '.join(exited)} exited (see {logdir})", err=True)
+            sys.exit(1)
+
+
+def _settings() -> Settings:
+    settings = Settings.from_env()
+    if not settings.database_url or not settings.redis_url:
+        raise click.ClickException(
+            "C360_DATABASE_URL / C360_REDIS_URL are not set and no embedded services run: "
+            "run `c360 services up` (make does it) or set them"
+        )
+    return settings
+
+
+def _parse_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint="--since") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+

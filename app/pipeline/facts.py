@@ -1,0 +1,199 @@
+"""Set-based upserts of facts (accounts, transactions, loans, logins, alerts, fraud cases).
+
+Each batch of one entity becomes one `INSERT ... SELECT FROM jsonb_to_recordset(...) ON CONFLICT`
+keyed by the source's own key, so re-running a batch changes nothing and an older version of a
+row never overwrites a newer one. The owner's Global Customer ID is looked up in the same
+statement; a fact whose owner is not linked yet keeps NULL until `fill_owners` finds the link.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Table, text
+from sqlalchemy.dialects import postgresql
+
+from app.account.models import account_360, loan_360
+from app.channel.models import channel_login, security_alert
+from app.identity import locks
+from app.risk.models import fraud_case
+from app.transaction.models import transaction_360
+from connectors.records import (
+    AccountRecord,
+    AlertRecord,
+    FraudCaseRecord,
+    LoanRecord,
+    LoginRecord,
+    Record,
+    TransactionRecord,
+)
+
+_DIALECT = postgresql.dialect()
+# Facts that reach a person through core's business key (fraud cases name a CustomerNumber).
+_BY_BUSINESS_KEY = (
+    "(SELECT sc.global_customer_id FROM source_customer sc"
+    " WHERE sc.source_system = 'core' AND sc.business_key = {row}.customer_number LIMIT 1)"
+)
+_BY_SOURCE_KEY = (
+    "(SELECT sc.global_customer_id FROM source_customer sc"
+    " WHERE sc.source_system = {row}.source_system"
+    " AND sc.source_customer_id = {row}.source_customer_id)"
+)
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    entity: str
+    table: Table
+    to_row: Callable[[Any], dict[str, Any]]
+    version_column: str | None  # newer-wins column; None: the row never changes at the source
+    by_business_key: bool = False  # owner found by core CustomerNumber, not a source key
+
+    def owner_lock_key(self, row: dict[str, Any]) -> str | None:
+        if self.by_business_key:
+            return locks.business_key("core", row["customer_number"])
+        if row.get("source_customer_id") is None:
+            return None
+        return locks.customer_key(row["source_system"], row["source_customer_id"])
+
+
+def _fields(record: Record, **renamed: str) -> dict[str, Any]:
+    row = dataclasses.asdict(record)
+    for old, new in renamed.items():
+        row[new] = row.pop(old)
+    return row
+
+
+FACTS: dict[str, FactSpec] = {
+    "account": FactSpec(
+        "account",
+        account_360,
+        lambda r: _fields(r, updated_at="source_updated_at"),
+        "source_updated_at",
+    ),
+    "transaction": FactSpec("transaction", transaction_360, _fields, None),
+    "loan": FactSpec(
+        "loan",
+        loan_360,
+        lambda r: _fields(r, updated_at="source_updated_at", created_at="source_created_at"),
+        "source_updated_at",
+    ),
+    "login": FactSpec("login", channel_login, _fields, "last_activity"),
+    "alert": FactSpec("alert", security_alert, _fields, None),
+    "fraud_case": FactSpec(
+        "fraud_case",
+        fraud_case,
+        lambda r: _fields(r, updated_at="source_updated_at"),
+        "source_updated_at",
+        by_business_key=True,
+    ),
+}
+
+RECORD_TYPES = {
+    AccountRecord: "account",
+    TransactionRecord: "transaction",
+    LoanRecord: "loan",
+    LoginRecord: "login",
+    AlertRecord: "alert",
+    FraudCaseRecord: "fraud_case",
+}
+
+
+def upsert_facts(conn: Connection, spec: FactSpec, records: list[Record]) -> list[UUID]:
+    """Upsert one entity's records; returns the Global Customer IDs of the rows written."""
+    if not records:
+        return []
+    pk = [c.name for c in spec.table.primary_key.columns]
+    rows: dict[tuple, dict[str, Any]] = {}
+    for record in records:  # one row per key: ON CONFLICT cannot touch a row twice
+        row = spec.to_row(record)
+        key = tuple(row[c] for c in pk)
+        if key not in rows or _newer(spec, row, rows[key]):
+            rows[key] = row
+    columns = list(next(iter(rows.values())))
+    locks.lock_keys(
+        conn, [k for r in rows.values() if (k := spec.owner_lock_key(r))], shared=True
+    )
+    recordset = ", ".join(
+        f"{c} {spec.table.c[c].type.compile(dialect=_DIALECT)}" for c in columns
+    )
+    owner = (_BY_BUSINESS_KEY if spec.by_business_key else _BY_SOURCE_KEY).format(row="x")
+    target = spec.table.name
+    updates = [f"{c} = EXCLUDED.{c}" for c in columns if c not in pk]
+    updates += [
+        f"global_customer_id = COALESCE(EXCLUDED.global_customer_id, {target}.global_customer_id)",
+        "ingested_at = now()",
+    ]
+    newer_only = (
+        f" WHERE {target}.{spec.version_column} <= EXCLUDED.{spec.version_column}"
+        if spec.version_column
+        else ""
+    )
+    statement = text(
+        f"""
+        INSERT INTO {target} ({", ".join(columns)}, global_customer_id)
+        SELECT {", ".join(f"x.{c}" for c in columns)}, {owner}
+        FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x({recordset})
+        ON CONFLICT ({", ".join(pk)}) DO UPDATE SET {", ".join(updates)}{newer_only}
+        RETURNING global_customer_id
+        """
+    )
+    payload = json.dumps(list(rows.values()), default=str)
+    written = conn.execute(statement, {"rows": payload}).scalars()
+    return sorted({gid for gid in written if gid is not None}, key=str)
+
+
+def _newer(spec: FactSpec, row: dict[str, Any], current: dict[str, Any]) -> bool:
+    if spec.version_column is None:
+        return True
+    new, old = row[spec.version_column], current[spec.version_column]
+    return old is None or (new is not None and new >= old)
+
+
+def fill_owners(
+    conn: Connection, customers: list[tuple[str, str]], business_keys: list[str]
+) -> list[UUID]:
+    """Give facts that arrived before their owner was linked the owner's Global Customer ID.
+
+    `customers` are (source_system, source_customer_id) keys just linked; `business_keys` the
+    core CustomerNumbers among them. Returns the IDs whose facts changed.
+    """
+    touched: set[UUID] = set()
+    for spec in FACTS.values():
+        table = spec.table.name
+        if spec.by_business_key:
+            if not business_keys:
+                continue
+            statement = text(
+                f"""
+                UPDATE {table} f SET global_customer_id = sc.global_customer_id
+                FROM source_customer sc
+                WHERE f.global_customer_id IS NULL
+                  AND f.customer_number = ANY(:keys)
+                  AND sc.source_system = 'core' AND sc.business_key = f.customer_number
+                RETURNING f.global_customer_id
+                """
+            )
+            params: dict[str, Any] = {"keys": business_keys}
+        else:
+            if not customers:
+                continue
+            statement = text(
+                f"""
+                UPDATE {table} f SET global_customer_id = sc.global_customer_id
+                FROM source_customer sc,
+                     unnest(CAST(:systems AS text[]), CAST(:ids AS text[])) AS k(s, i)
+                WHERE f.global_customer_id IS NULL
+                  AND f.source_system = k.s AND f.source_customer_id = k.i
+                  AND sc.source_system = k.s AND sc.source_customer_id = k.i
+                RETURNING f.global_customer_id
+                """
+            )
+            params = {"systems": [c[0] for c in customers], "ids": [c[1] for c in customers]}
+        touched.update(conn.execute(statement, params).scalars())
+    return sorted(touched, key=str)

@@ -1,0 +1,305 @@
+"""Extraction and durable staging: source pages become batches, stored with the checkpoint.
+
+A page of source rows is stored (raw, as read) in one Enterprise Brain transaction together
+with the advanced checkpoint; only after that commit is its batch ID queued. If the queue then
+loses the message, the sweeper finds the batch unfinished and queues it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from app import db
+from app.logs import log_event
+from app.pipeline.models import (
+    backfill,
+    ingest_batch,
+    ingest_record,
+    source_checkpoint,
+    source_row_version,
+)
+from connectors.base import Connector, Cursor, SourceRow, Stream
+
+log = logging.getLogger("c360.pipeline")
+
+# Batch life cycle; each step is idempotent and moves the batch one status on.
+STAGED, MATCHED, UPSERTED, DONE, FAILED = "staged", "matched", "upserted", "done", "failed"
+
+
+@dataclass(frozen=True)
+class StagedBatch:
+    batch_id: int
+    source_system: str
+    stream: str
+    records: int
+
+
+def load_checkpoint(conn: Connection, source_system: str, stream: str) -> Cursor | None:
+    row = conn.execute(
+        select(source_checkpoint.c.marker, source_checkpoint.c.source_key).where(
+            source_checkpoint.c.source_system == source_system,
+            source_checkpoint.c.stream == stream,
+        )
+    ).first()
+    return Cursor(row.marker, row.source_key) if row else None
+
+
+def _save_checkpoint(conn: Connection, source_system: str, stream: str, cursor: Cursor) -> None:
+    stmt = pg_insert(source_checkpoint).values(
+        source_system=source_system, stream=stream, marker=cursor.marker, source_key=cursor.key
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["source_system", "stream"],
+            set_={"marker": cursor.marker, "source_key": cursor.key, "updated_at": func.now()},
+        )
+    )
+
+
+def _touch_checkpoint(conn: Connection, source_system: str, stream: str) -> None:
+    """Record a successful poll that found nothing new (freshness for /health)."""
+    conn.execute(
+        update(source_checkpoint)
+        .where(
+            source_checkpoint.c.source_system == source_system,
+            source_checkpoint.c.stream == stream,
+        )
+        .values(updated_at=func.now())
+    )
+
+
+def _unseen(conn: Connection, source_system: str, stream: str, rows: list[SourceRow]) -> list:
+    """Drop rows whose current version was already staged (the look-back re-reads them)."""
+    seen = dict(
+        conn.execute(
+            select(source_row_version.c.source_key, source_row_version.c.marker).where(
+                source_row_version.c.source_system == source_system,
+                source_row_version.c.stream == stream,
+                source_row_version.c.source_key.in_([r.key for r in rows]),
+            )
+        ).all()
+    )
+    return [r for r in rows if seen.get(r.key) != r.marker]
+
+
+def stage_page(
+    conn: Connection,
+    connector: Connector,
+    stream: Stream,
+    rows: list[SourceRow],
+    *,
+    advance_to: Cursor | None,
+    backfill_id: int | None = None,
+) -> StagedBatch | None:
+    """Store one page as a batch and move the checkpoint, in the caller's transaction.
+
+    A backfill re-stages every row it reads (that is its point) and leaves the poll
+    checkpoint alone; a poll stages only rows not staged before in their current version.
+    """
+    source = connector.source_system
+    fresh = rows if backfill_id is not None else _unseen(conn, source, stream.name, rows)
+    if advance_to is not None:
+        _save_checkpoint(conn, source, stream.name, advance_to)
+    if not fresh:
+        return None
+    batch_id = conn.execute(
+        insert(ingest_batch)
+        .values(
+            source_system=source,
+            stream=stream.name,
+            backfill_id=backfill_id,
+            record_count=len(fresh),
+        )
+        .returning(ingest_batch.c.batch_id)
+    ).scalar_one()
+    conn.execute(
+        insert(ingest_record),
+        [
+            {
+                "batch_id": batch_id,
+                "seq": seq,
+                "entity": stream.entity,
+                "source_key": row.key,
+                "written_at": row.written_at,
+                "raw": row.raw,
+            }
+            for seq, row in enumerate(fresh)
+        ],
+    )
+    versions = {row.key: row.marker for row in fresh}  # the last read version of each row wins
+    stmt = pg_insert(source_row_version).values(
+        [
+            {
+                "source_system": source,
+                "stream": stream.name,
+                "source_key": key,
+                "marker": marker,
+                "batch_id": batch_id,
+            }
+            for key, marker in versions.items()
+        ]
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["source_system", "stream", "source_key"],
+            set_={"marker": stmt.excluded.marker, "batch_id": stmt.excluded.batch_id},
+        )
+    )
+    return StagedBatch(batch_id, source, stream.name, len(fresh))
+
+
+def _pages(
+    connector: Connector, stream: Stream, start: Cursor | None, page_size: int
+) -> Iterator[list[SourceRow]]:
+    after = start
+    while True:
+        rows = connector.fetch(stream, after, page_size)
+        if rows:
+            yield rows
+        if len(rows) < page_size:
+            return
+        after = rows[-1].cursor
+
+
+def poll_stream(
+    connector: Connector,
+    stream: Stream,
+    *,
+    page_size: int,
+    lookback_seconds: float,
+    on_staged: Callable[[StagedBatch], None],
+) -> int:
+    """Read a stream from its checkpoint (rewound by the look-back) and stage what is new.
+
+    `on_staged` runs after each page's commit (it queues the batch). Returns rows staged.
+    """
+    source = connector.source_system
+    with db.connect() as conn:
+        checkpoint = load_checkpoint(conn, source, stream.name)
+    start = checkpoint
+    if checkpoint is not None and stream.lookback and lookback_seconds > 0:
+        start = connector.rewind(stream, checkpoint, lookback_seconds)
+    staged = 0
+    high_water = checkpoint
+    for rows in _pages(connector, stream, start, page_size):
+        last = rows[-1].cursor
+        if high_water is None or connector.order_key(last) > connector.order_key(high_water):
+            high_water = last
+            advance_to: Cursor | None = last
+        else:
+            advance_to = None  # still inside the look-back overlap
+        with db.transaction() as conn:
+            batch = stage_page(conn, connector, stream, rows, advance_to=advance_to)
+        if batch is not None:
+            staged += batch.records
+            on_staged(batch)
+    if staged == 0 and checkpoint is not None:
+        with db.transaction() as conn:
+            _touch_checkpoint(conn, source, stream.name)
+    return staged
+
+
+def run_backfill(
+    connector: Connector,
+    backfill_id: int,
+    since: datetime | None,
+    *,
+    page_size: int,
+    on_staged: Callable[[StagedBatch], None],
+) -> int:
+    """Re-read every stream of a source from `since`, staging all rows as backfill batches."""
+    total = 0
+    with db.transaction() as conn:
+        conn.execute(
+            update(backfill).where(backfill.c.backfill_id == backfill_id).values(status="extracting")
+        )
+    for stream in connector.streams:
+        start = connector.cursor_since(stream, since)
+        for rows in _pages(connector, stream, start, page_size):
+            with db.transaction() as conn:
+                batch = stage_page(
+                    conn, connector, stream, rows, advance_to=None, backfill_id=backfill_id
+                )
+            if batch is not None:
+                total += batch.records
+                on_staged(batch)
+    with db.transaction() as conn:
+        conn.execute(
+            update(backfill)
+            .where(backfill.c.backfill_id == backfill_id)
+            .values(status="extracted", extracted_at=func.now())
+        )
+    log_event(log, "backfill extracted", source=connector.source_system, records=total)
+    return total
+
+
+def create_backfill(conn: Connection, source_system: str, since: datetime | None) -> int:
+    return conn.execute(
+        insert(backfill)
+        .values(source_system=source_system, since=since)
+        .returning(backfill.c.backfill_id)
+    ).scalar_one()
+
+
+def backfill_progress(conn: Connection, backfill_ids: list[int]) -> dict[str, Any]:
+    """Batches and records done so far for the given backfills, and whether extraction ended."""
+    extraction = conn.execute(
+        select(backfill.c.status).where(backfill.c.backfill_id.in_(backfill_ids))
+    ).scalars()
+    statuses = list(extraction)
+    row = conn.execute(
+        text(
+            """
+            SELECT count(*) AS batches,
+                   count(*) FILTER (WHERE status = 'done') AS done_batches,
+                   count(*) FILTER (WHERE status = 'failed') AS failed_batches,
+                   coalesce(sum(record_count), 0) AS records,
+                   coalesce(sum(record_count) FILTER (WHERE status = 'done'), 0) AS done_records,
+                   coalesce(sum(quarantined_count), 0) AS quarantined
+            FROM ingest_batch WHERE backfill_id = ANY(:ids)
+            """
+        ),
+        {"ids": backfill_ids},
+    ).one()
+    return {
+        "extracted": all(s in ("extracted", "failed") for s in statuses),
+        "extraction_failed": any(s == "failed" for s in statuses),
+        **row._asdict(),
+    }
+
+
+def batch_records(conn: Connection, batch_id: int) -> list[Any]:
+    return conn.execute(
+        select(
+            ingest_record.c.seq,
+            ingest_record.c.entity,
+            ingest_record.c.source_key,
+            ingest_record.c.raw,
+        )
+        .where(ingest_record.c.batch_id == batch_id)
+        .order_by(ingest_record.c.seq)
+    ).all()
+
+
+def stalled_batches(conn: Connection, older_than_seconds: float, limit: int = 500) -> list[int]:
+    """Unfinished batches that have not moved for a while: their queue message may be lost."""
+    return list(
+        conn.execute(
+            text(
+                """
+                SELECT batch_id FROM ingest_batch
+                WHERE status NOT IN ('done', 'failed')
+                  AND progressed_at < now() - make_interval(secs => :age)
+                ORDER BY batch_id LIMIT :limit
+                """
+            ),
+            {"age": older_than_seconds, "limit": limit},
+        ).scalars()
+    )

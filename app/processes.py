@@ -1,0 +1,74 @@
+"""Start the pipeline's processes (worker, beat, Flower, API) as children of a c360 command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from app.celeryconfig import QUEUES
+
+
+def celery_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "tasks", *args]
+
+
+def worker_command(concurrency: int = 2, name: str = "worker") -> list[str]:
+    return celery_command(
+        "worker",
+        "--loglevel=INFO",
+        f"--concurrency={concurrency}",
+        "-Q",
+        ",".join(QUEUES),
+        "-n",
+        f"{name}@%h",
+    )
+
+
+def beat_command(schedule: Path | None = None) -> list[str]:
+    extra = ["-s", str(schedule)] if schedule else []
+    return celery_command("beat", "--loglevel=INFO", *extra)
+
+
+def start(command: list[str], log: Path | None = None, **env: str) -> subprocess.Popen:
+    output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (closed with process)
+    return subprocess.Popen(
+        command,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+        start_new_session=True,  # a terminal's Ctrl-C goes to us, and we stop children cleanly
+    )
+
+
+def stop(process: subprocess.Popen, timeout: float = 20.0) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextmanager
+def running(
+    commands: dict[str, list[str]], logdir: Path | None = None
+) -> Iterator[dict[str, subprocess.Popen]]:
+    """Run the named commands for the duration of the block; all are stopped on the way out.
+    Each one's output goes to `<logdir>/<name>.log`."""
+    children: dict[str, subprocess.Popen] = {}
+    try:
+        for name, command in commands.items():
+            children[name] = start(command, logdir / f"{name}.log" if logdir else None)
+        time.sleep(0.1)
+        yield children
+    finally:
+        for child in reversed(children.values()):
+            stop(child)

@@ -1,0 +1,156 @@
+"""Risk_Profile: an explainable FraudScore and RiskLevel from fraud cases and channel alerts.
+
+Rule (documented in the README):
+- Each open fraud case (ASSIGNED, IN_PROGRESS) contributes its engine risk_score; an ESCALATED
+  case contributes at least 0.8; a CLOSED case contributes nothing.
+- Each open channel security alert (OPEN, INVESTIGATING) contributes by severity:
+  LOW 0.05, MEDIUM 0.15, HIGH 0.35, CRITICAL 0.6. Resolved and false-positive alerts: nothing.
+- FraudScore = 1 - prod(1 - contribution): independent signals accumulate, never above 1.
+- RiskLevel = HIGH if FraudScore >= 0.7, or an open case the engine rated HIGH, or an open
+  CRITICAL alert; MEDIUM if FraudScore >= 0.3; else LOW.
+Reasons list every contributing input with its contribution. LastUpdated moves only when the
+inputs (and so the result) change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, text
+
+OPEN_CASE = {"ASSIGNED", "IN_PROGRESS", "ESCALATED"}
+ESCALATED_FLOOR = 0.8
+OPEN_ALERT = {"OPEN", "INVESTIGATING"}
+ALERT_WEIGHT = {"LOW": 0.05, "MEDIUM": 0.15, "HIGH": 0.35, "CRITICAL": 0.6}
+HIGH_AT, MEDIUM_AT = 0.7, 0.3
+
+
+@dataclass(frozen=True)
+class RiskInput:
+    source: str  # fraud | channel
+    kind: str  # fraud_case | security_alert
+    ref: str
+    status: str
+    level: str  # engine risk level, or alert severity
+    score: float | None  # engine risk score (cases)
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class RiskResult:
+    fraud_score: Decimal
+    risk_level: str
+    reasons: list[dict[str, Any]]
+
+    @property
+    def inputs_hash(self) -> str:
+        canonical = json.dumps([str(self.fraud_score), self.risk_level, self.reasons])
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def contribution(item: RiskInput) -> float:
+    if item.kind == "fraud_case":
+        if item.status not in OPEN_CASE:
+            return 0.0
+        score = min(max(item.score or 0.0, 0.0), 1.0)
+        return max(score, ESCALATED_FLOOR) if item.status == "ESCALATED" else score
+    if item.status not in OPEN_ALERT:
+        return 0.0
+    return ALERT_WEIGHT.get(item.level, 0.0)
+
+
+def score(inputs: list[RiskInput]) -> RiskResult:
+    remaining = 1.0
+    reasons = []
+    forces_high = False
+    for item in inputs:
+        weight = contribution(item)
+        if weight <= 0:
+            continue
+        remaining *= 1.0 - weight
+        forces_high |= (item.kind == "fraud_case" and item.level == "HIGH") or (
+            item.kind == "security_alert" and item.level == "CRITICAL"
+        )
+        reasons.append(
+            {
+                "source": item.source,
+                "kind": item.kind,
+                "ref": item.ref,
+                "status": item.status,
+                "level": item.level,
+                "contribution": round(weight, 3),
+                "detail": item.detail,
+            }
+        )
+    reasons.sort(key=lambda r: (-r["contribution"], r["kind"], r["ref"]))
+    fraud_score = Decimal(str(1.0 - remaining)).quantize(Decimal("0.001"), ROUND_HALF_UP)
+    if forces_high or fraud_score >= Decimal(str(HIGH_AT)):
+        level = "HIGH"
+    elif fraud_score >= Decimal(str(MEDIUM_AT)):
+        level = "MEDIUM"
+    else:
+        level = "LOW"
+    return RiskResult(fraud_score, level, reasons)
+
+
+def update_risk_profiles(conn: Connection, global_ids: list[UUID]) -> int:
+    """Recompute the profiles of these customers; returns how many changed."""
+    if not global_ids:
+        return 0
+    inputs: dict[UUID, list[RiskInput]] = defaultdict(list)
+    rows = conn.execute(
+        text(
+            """
+            SELECT global_customer_id, 'fraud' AS source, 'fraud_case' AS kind,
+                   source_case_id AS ref, status, risk_level AS level, risk_score AS score,
+                   flagged_reason AS detail
+            FROM fraud_case WHERE global_customer_id = ANY(:ids)
+            UNION ALL
+            SELECT global_customer_id, 'channel', 'security_alert', source_alert_id, status,
+                   severity, NULL, alert_type
+            FROM security_alert WHERE global_customer_id = ANY(:ids)
+            """
+        ),
+        {"ids": global_ids},
+    ).all()
+    for row in rows:
+        inputs[row.global_customer_id].append(
+            RiskInput(row.source, row.kind, row.ref, row.status, row.level, row.score, row.detail)
+        )
+    values = []
+    for gid in global_ids:
+        result = score(sorted(inputs[gid], key=lambda i: (i.kind, i.ref)))
+        values.append(
+            {
+                "gid": gid,
+                "score": result.fraud_score,
+                "level": result.risk_level,
+                "reasons": result.reasons,
+                "hash": result.inputs_hash,
+            }
+        )
+    changed = conn.execute(
+        text(
+            """
+            INSERT INTO risk_profile AS rp
+                (global_customer_id, fraud_score, risk_level, reasons, inputs_hash, last_updated)
+            SELECT v.gid, v.score, v.level, v.reasons, v.hash, clock_timestamp()
+            FROM jsonb_to_recordset(CAST(:values AS jsonb))
+                 AS v(gid uuid, score numeric, level text, reasons jsonb, hash text)
+            ON CONFLICT (global_customer_id) DO UPDATE SET
+                fraud_score = EXCLUDED.fraud_score, risk_level = EXCLUDED.risk_level,
+                reasons = EXCLUDED.reasons, inputs_hash = EXCLUDED.inputs_hash,
+                last_updated = EXCLUDED.last_updated
+            WHERE rp.inputs_hash <> EXCLUDED.inputs_hash
+            RETURNING 1
+            """
+        ),
+        {"values": json.dumps(values, default=str)},
+    ).all()
+    return len(changed)

@@ -1,0 +1,160 @@
+"""Extraction tasks: per-source polls (beat), backfills (CLI or Flower) and the sweeper."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from celery import shared_task
+from sqlalchemy import text
+
+from app import db
+from app.config import Settings
+from app.identity.locks import bucket
+from app.logs import log_event
+from app.pipeline import service
+from app.pipeline.models import backfill as backfill_table
+from connectors import get_connector
+from connectors.base import Connector
+from tasks.pipeline import enqueue_batch
+
+log = logging.getLogger("c360.extract")
+
+EXTRACT_LOCK_NAMESPACE = 3602
+STALLED_AFTER_S = 60.0
+
+
+@contextmanager
+def exclusive_extraction(source_system: str, *, wait: bool = False) -> Iterator[bool]:
+    """A session advisory lock per source: an extraction never overlaps another of the same
+    source, on any host; the lock dies with its connection if the worker dies. Polls skip when
+    it is taken (the next poll comes in a second); a backfill waits for the running poll."""
+    key = bucket(f"extract:{source_system}")
+    query = (
+        "SELECT true FROM pg_advisory_lock(:ns, :key)"  # blocks until the lock is free
+        if wait
+        else "SELECT pg_try_advisory_lock(:ns, :key)"
+    )
+    with db.get_engine().connect() as conn:
+        got = conn.execute(text(query), {"ns": EXTRACT_LOCK_NAMESPACE, "key": key}).scalar_one()
+        conn.commit()
+        try:
+            yield bool(got)
+        finally:
+            if got:
+                conn.execute(
+                    text("SELECT pg_advisory_unlock(:ns, :key)"),
+                    {"ns": EXTRACT_LOCK_NAMESPACE, "key": key},
+                )
+                conn.commit()
+
+
+def _queue(batch: service.StagedBatch) -> None:
+    enqueue_batch(batch.batch_id)
+
+
+@shared_task
+def extract_source(source_system: str) -> int:
+    """One poll of every stream of a source; batches are queued as soon as they are stored."""
+    settings = Settings.from_env()
+    url = settings.source_urls.get(source_system)
+    if not url:
+        return 0
+    with exclusive_extraction(source_system) as mine:
+        if not mine:
+            return 0
+        started = time.monotonic()
+        connector = _connector(source_system, url)
+        staged = 0
+        for stream in connector.streams:
+            staged += service.poll_stream(
+                connector,
+                stream,
+                page_size=settings.page_size,
+                lookback_seconds=settings.lookback_seconds,
+                on_staged=_queue,
+            )
+        if staged:
+            log_event(
+                log,
+                "source polled",
+                source=source_system,
+                records=staged,
+                seconds=round(time.monotonic() - started, 3),
+            )
+        return staged
+
+
+_connectors: dict[tuple[str, str], Connector] = {}
+
+
+def _connector(source_system: str, url: str) -> Connector:
+    """Connectors (and their connection pools) live as long as the worker process."""
+    key = (source_system, url)
+    if key not in _connectors:
+        _connectors[key] = get_connector(source_system, url)
+    return _connectors[key]
+
+
+@shared_task
+def backfill_source(backfill_id: int) -> int:
+    """Re-read a source from the backfill's `since` (the poll checkpoint is not touched)."""
+    with db.connect() as conn:
+        row = conn.execute(
+            backfill_table.select().where(backfill_table.c.backfill_id == backfill_id)
+        ).first()
+    if row is None or row.status != "queued":
+        return 0
+    url = Settings.from_env().source_urls.get(row.source_system)
+    try:
+        if not url:
+            raise ValueError(f"source {row.source_system!r} has no URL configured")
+        with exclusive_extraction(row.source_system, wait=True):
+            return service.run_backfill(
+                _connector(row.source_system, url),
+                backfill_id,
+                row.since,
+                page_size=Settings.from_env().page_size,
+                on_staged=_queue,
+            )
+    except Exception as error:
+        with db.transaction() as conn:
+            conn.execute(
+                backfill_table.update()
+                .where(backfill_table.c.backfill_id == backfill_id)
+                .values(status="failed", error=str(error)[:2000])
+            )
+        raise
+
+
+@shared_task
+def start_backfill(source_system: str, since: str | None = None) -> int:
+    """Backfill entry point for Flower: `start_backfill("core", "2026-11-01T00:00:00Z")`."""
+    moment = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
+    with db.transaction() as conn:
+        backfill_id = service.create_backfill(conn, source_system, moment)
+    backfill_source.delay(backfill_id)
+    return backfill_id
+
+
+@shared_task
+def sweep_stalled_batches() -> int:
+    """Queue again the batches whose messages were lost (Redis restarted without persistence)."""
+    with db.connect() as conn:
+        stalled = service.stalled_batches(conn, STALLED_AFTER_S)
+    for batch_id in stalled:
+        enqueue_batch(batch_id)
+    if stalled:
+        with db.transaction() as conn:
+            conn.execute(
+                text(
+                    "UPDATE ingest_batch SET progressed_at = clock_timestamp(), "
+                    "attempts = attempts + 1 WHERE batch_id = ANY(:ids)"
+                ),
+                {"ids": stalled},
+            )
+        log_event(log, "stalled batches requeued", count=len(stalled))
+    return len(stalled)

@@ -1,0 +1,60 @@
+"""Batch processing tasks: thin wrappers over app.pipeline.steps, chained per batch.
+
+Arguments are batch IDs only; the batch lives in PostgreSQL. Acks are late and a lost worker
+requeues the message, so every step is idempotent (see steps.py).
+"""
+
+from __future__ import annotations
+
+from celery import chain, shared_task
+from celery.canvas import Signature
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from app.pipeline import steps
+
+# Transient failures (database restarting, connection lost, lock timeout) are retried with
+# backoff; total wait stays far below the broker's visibility timeout.
+RETRY = {
+    "autoretry_for": (OperationalError, DBAPIError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+def batch_chain(batch_id: int) -> Signature:
+    """identity match -> upsert -> risk update, each on its own queue."""
+    return chain(
+        match_batch.si(batch_id),
+        upsert_batch.si(batch_id),
+        update_risk.si(batch_id),
+    )
+
+
+def enqueue_batch(batch_id: int) -> None:
+    batch_chain(batch_id).apply_async()
+
+
+@shared_task(bind=True, **RETRY)
+def match_batch(self, batch_id: int) -> None:
+    _run(self, steps.match_step, batch_id)
+
+
+@shared_task(bind=True, **RETRY)
+def upsert_batch(self, batch_id: int) -> None:
+    _run(self, steps.upsert_step, batch_id)
+
+
+@shared_task(bind=True, **RETRY)
+def update_risk(self, batch_id: int) -> None:
+    _run(self, steps.risk_step, batch_id)
+
+
+def _run(task, step, batch_id: int) -> None:
+    try:
+        step(batch_id)
+    except (OperationalError, DBAPIError):
+        if task.request.retries >= task.max_retries:
+            steps.mark_failed(batch_id, f"{task.name}: gave up after {task.max_retries} retries")
+        raise

@@ -1,0 +1,115 @@
+"""A real pipeline for integration tests: Celery worker and beat subprocesses on the test
+database, real Redis, and fresh demo source systems (core, channel on PostgreSQL; fraud on
+SQLite)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from app import processes
+from app.celeryconfig import QUEUES
+from app.config import Settings
+from connectors.demo import create_sources, drop_sources
+from tests.conftest import truncate_all
+
+POLL_INTERVAL = "0.5"
+
+
+def redis_client(url: str) -> redis.Redis:
+    if url.startswith("redis+socket://"):
+        return redis.Redis(unix_socket_path=url.removeprefix("redis+socket://"))
+    return redis.Redis.from_url(url)
+
+
+@pytest.fixture(scope="session")
+def source_urls(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    base = make_url(database_url)
+    urls = {
+        name: base.set(database=f"{base.database}_src_{name}").render_as_string(False)
+        for name in ("core", "channel")
+    }
+    urls["fraud"] = f"sqlite:///{tmp_path_factory.mktemp('fraud') / 'risk_management.db'}"
+    for name, url in urls.items():
+        os.environ[f"C360_SOURCE_{name.upper()}_URL"] = url
+    yield urls
+    drop_sources(urls)
+
+
+@dataclass
+class Pipeline:
+    engine: Engine
+    source_urls: dict[str, str]
+    workdir: Path
+    children: dict[str, Any]
+
+    def wait_until(
+        self, condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition"
+    ) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = condition()
+            if result:
+                return result
+            for name, child in self.children.items():
+                assert child.poll() is None, f"{name} died:\n{self.log(name)}"
+            time.sleep(0.2)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(text(sql), params).scalar()
+
+    def log(self, name: str) -> str:
+        path = self.workdir / f"{name}.log"
+        return path.read_text()[-5000:] if path.exists() else ""
+
+    def idle(self) -> bool:
+        """Every staged batch has finished."""
+        return self.scalar("SELECT count(*) FROM ingest_batch WHERE status <> 'done'") == 0
+
+    def start(self, **commands: list[str]) -> None:
+        for name, command in commands.items():
+            self.children[name] = processes.start(command, self.workdir / f"{name}.log")
+
+    def stop(self, *names: str) -> None:
+        for name in names or list(self.children):
+            processes.stop(self.children.pop(name))
+
+
+def purge_queues(url: str) -> None:
+    client = redis_client(url)
+    client.delete(*QUEUES, "unacked", "unacked_index", "unacked_mutex")
+
+
+@pytest.fixture
+def pipeline(
+    engine: Engine, source_urls: dict[str, str], tmp_path: Path
+) -> Iterator[Pipeline]:
+    """Empty Enterprise Brain, empty sources, a running worker (2 processes) and beat."""
+    truncate_all(engine)
+    drop_sources(source_urls)
+    create_sources(source_urls, sample=False)
+    settings = Settings.from_env()
+    purge_queues(settings.redis_url)
+    os.environ["C360_POLL_INTERVAL"] = POLL_INTERVAL
+    os.environ["C360_HOME"] = str(tmp_path)
+    handle = Pipeline(engine, source_urls, tmp_path, {})
+    handle.start(
+        worker=processes.worker_command(concurrency=2),
+        beat=processes.beat_command(tmp_path / "beat-state"),
+    )
+    try:
+        yield handle
+    finally:
+        handle.stop()
+        purge_queues(settings.redis_url)
