@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 00:34:01.366756
+Create Date: 2026-11-25 00:41:13.904503
 """
 
 import sqlalchemy as sa
@@ -197,7 +197,13 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "progressed_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("affected_customers", postgresql.ARRAY(sa.UUID()), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("latency_ms_p50", sa.Integer(), nullable=True),
         sa.Column("latency_ms_max", sa.Integer(), nullable=True),
@@ -217,9 +223,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_ingest_batch_unfinished",
         "ingest_batch",
-        ["created_at"],
+        ["progressed_at"],
         unique=False,
-        postgresql_where=sa.text("status <> 'done'"),
+        postgresql_where=sa.text("status NOT IN ('done', 'failed')"),
     )
     op.create_table(
         "ingest_record",
@@ -398,12 +404,12 @@ def upgrade() -> None:
     op.create_table(
         "source_row_version",
         sa.Column("source_system", sa.String(length=16), nullable=False),
-        sa.Column("entity", sa.String(length=32), nullable=False),
+        sa.Column("stream", sa.String(length=32), nullable=False),
         sa.Column("source_key", sa.Text(), nullable=False),
         sa.Column("marker", sa.Text(), nullable=False),
         sa.Column("batch_id", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "source_system", "entity", "source_key", name=op.f("pk_source_row_version")
+            "source_system", "stream", "source_key", name=op.f("pk_source_row_version")
         ),
     )
     op.create_table(
@@ -593,7 +599,7 @@ def downgrade() -> None:
     op.drop_index(
         "ix_ingest_batch_unfinished",
         table_name="ingest_batch",
-        postgresql_where=sa.text("status <> 'done'"),
+        postgresql_where=sa.text("status NOT IN ('done', 'failed')"),
     )
     op.drop_index("ix_ingest_batch_finished", table_name="ingest_batch")
     op.drop_index(
