@@ -212,7 +212,7 @@ def _parse_time(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint="--since") from None
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time", param_hint="--since"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from celery import chain, shared_task
 from celery.canvas import Signature
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.pipeline import steps
 
-# Transient failures (database restarting, connection lost, lock timeout) are retried with
-# backoff; total wait stays far below the broker's visibility timeout.
+# Transient failures (database restarting, connection lost) are retried with backoff; the
+# total wait stays far below the broker's visibility timeout. Anything else fails the batch.
+TRANSIENT = (OperationalError, InterfaceError)
 RETRY = {
-    "autoretry_for": (OperationalError, DBAPIError),
+    "autoretry_for": TRANSIENT,
     "retry_backoff": 1,
     "retry_backoff_max": 30,
     "retry_jitter": True,
@@ -54,7 +55,10 @@ def update_risk(self, batch_id: int) -> None:
 def _run(task, step, batch_id: int) -> None:
     try:
         step(batch_id)
-    except (OperationalError, DBAPIError):
+    except TRANSIENT:
         if task.request.retries >= task.max_retries:
             steps.mark_failed(batch_id, f"{task.name}: gave up after {task.max_retries} retries")
+        raise
+    except Exception as error:
+        steps.mark_failed(batch_id, f"{task.name}: {type(error).__name__}: {error}")
         raise

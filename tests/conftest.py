@@ -18,7 +18,9 @@ from app.models import metadata
 def _server_url() -> str:
     url = Settings.from_env().database_url
     if not url:
-        pytest.exit("C360_DATABASE_URL is not set and no embedded database runs (make test starts one)")
+        pytest.exit(
+            "C360_DATABASE_URL is not set and no embedded database runs (make test starts one)"
+        )
     return url
 
 

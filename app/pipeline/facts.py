@@ -116,12 +116,8 @@ def upsert_facts(conn: Connection, spec: FactSpec, records: list[Record]) -> lis
         if key not in rows or _newer(spec, row, rows[key]):
             rows[key] = row
     columns = list(next(iter(rows.values())))
-    locks.lock_keys(
-        conn, [k for r in rows.values() if (k := spec.owner_lock_key(r))], shared=True
-    )
-    recordset = ", ".join(
-        f"{c} {spec.table.c[c].type.compile(dialect=_DIALECT)}" for c in columns
-    )
+    locks.lock_keys(conn, [k for r in rows.values() if (k := spec.owner_lock_key(r))], shared=True)
+    recordset = ", ".join(f"{c} {spec.table.c[c].type.compile(dialect=_DIALECT)}" for c in columns)
     owner = (_BY_BUSINESS_KEY if spec.by_business_key else _BY_SOURCE_KEY).format(row="x")
     target = spec.table.name
     updates = [f"{c} = EXCLUDED.{c}" for c in columns if c not in pk]

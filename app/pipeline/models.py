@@ -60,8 +60,8 @@ ingest_batch = Table(
     # the customers whose risk inputs this batch touched (set by the upsert step)
     Column("affected_customers", ARRAY(UUID(as_uuid=True))),
     Column("finished_at", DateTime(timezone=True)),
-    Column("latency_ms_p50", Integer),
-    Column("latency_ms_max", Integer),
+    Column("latency_ms_p50", BigInteger),
+    Column("latency_ms_max", BigInteger),
     Column("error", Text),
     Index(
         "ix_ingest_batch_unfinished",
@@ -69,7 +69,9 @@ ingest_batch = Table(
         postgresql_where=text("status NOT IN ('done', 'failed')"),
     ),
     Index("ix_ingest_batch_finished", "source_system", "finished_at"),
-    Index("ix_ingest_batch_backfill", "backfill_id", postgresql_where=text("backfill_id IS NOT NULL")),
+    Index(
+        "ix_ingest_batch_backfill", "backfill_id", postgresql_where=text("backfill_id IS NOT NULL")
+    ),
 )
 
 ingest_record = Table(

@@ -218,7 +218,9 @@ def run_backfill(
     total = 0
     with db.transaction() as conn:
         conn.execute(
-            update(backfill).where(backfill.c.backfill_id == backfill_id).values(status="extracting")
+            update(backfill)
+            .where(backfill.c.backfill_id == backfill_id)
+            .values(status="extracting")
         )
     for stream in connector.streams:
         start = connector.cursor_since(stream, since)

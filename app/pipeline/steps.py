@@ -21,7 +21,7 @@ from app import db
 from app.config import Settings
 from app.customer.survivorship import refresh_golden_records
 from app.identity.matcher import link_customers
-from app.logs import log_event
+from app.logs import log_event, mask_text
 from app.pipeline.facts import FACTS, RECORD_TYPES, fill_owners, upsert_facts
 from app.pipeline.models import ingest_batch, quarantine
 from app.pipeline.service import DONE, MATCHED, STAGED, UPSERTED, batch_records
@@ -110,7 +110,9 @@ def match_step(batch_id: int) -> str:
         records, bad = _records(conn, batch)
         if bad:
             conn.execute(
-                pg_insert(quarantine).values(bad).on_conflict_do_nothing(
+                pg_insert(quarantine)
+                .values(bad)
+                .on_conflict_do_nothing(
                     index_elements=["batch_id", "entity", "source_key"],
                     index_where=quarantine.c.resolved_at.is_(None),
                 )
@@ -208,9 +210,7 @@ def risk_step(batch_id: int) -> str:
                 ),
                 {"id": batch_id},
             )
-    log_event(
-        log, "risk updated", source=batch.source_system, batch_id=batch_id, changed=changed
-    )
+    log_event(log, "risk updated", source=batch.source_system, batch_id=batch_id, changed=changed)
     return DONE
 
 
@@ -219,7 +219,9 @@ def mark_failed(batch_id: int, error: str) -> None:
         conn.execute(
             update(ingest_batch)
             .where(ingest_batch.c.batch_id == batch_id)
-            .values(status="failed", error=error[:2000], progressed_at=text("clock_timestamp()"))
+            .values(
+                status="failed",
+                error=mask_text(error)[:2000],  # driver messages can quote personal data
+                progressed_at=text("clock_timestamp()"),
+            )
         )
-
-

@@ -205,8 +205,8 @@ def upgrade() -> None:
         ),
         sa.Column("affected_customers", postgresql.ARRAY(sa.UUID()), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("latency_ms_p50", sa.Integer(), nullable=True),
-        sa.Column("latency_ms_max", sa.Integer(), nullable=True),
+        sa.Column("latency_ms_p50", sa.BigInteger(), nullable=True),
+        sa.Column("latency_ms_max", sa.BigInteger(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("batch_id", name=op.f("pk_ingest_batch")),
     )

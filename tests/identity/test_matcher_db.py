@@ -39,8 +39,9 @@ def test_links_are_stored_and_reused(conn):
     again = link_customers(conn, [record("channel", "u1", phone="254712345678")], batch_id=2)
     assert again[0].global_customer_id == first[0].global_customer_id
     stored = conn.execute(
-        select(source_customer.c.phone, source_customer.c.phone_raw, source_customer.c.match_rule)
-        .where(source_customer.c.source_system == "channel")
+        select(
+            source_customer.c.phone, source_customer.c.phone_raw, source_customer.c.match_rule
+        ).where(source_customer.c.source_system == "channel")
     ).one()
     assert tuple(stored) == ("+254712345678", "254712345678", "phone")
     reasons = conn.execute(select(match_decision.c.decision, match_decision.c.reason)).all()

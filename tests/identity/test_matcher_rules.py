@@ -82,7 +82,9 @@ def test_placeholders_never_match():
 
 def test_linked_record_keeps_its_id():
     gid = uuid.uuid4()
-    (decision,) = decide([person("core", "c1", national_id="11223344")], [(gid, person("core", "c1"))])
+    (decision,) = decide(
+        [person("core", "c1", national_id="11223344")], [(gid, person("core", "c1"))]
+    )
     assert decision.decision == "existing" and decision.global_customer_id == gid
 
 

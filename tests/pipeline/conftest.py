@@ -92,9 +92,7 @@ def purge_queues(url: str) -> None:
 
 
 @pytest.fixture
-def pipeline(
-    engine: Engine, source_urls: dict[str, str], tmp_path: Path
-) -> Iterator[Pipeline]:
+def pipeline(engine: Engine, source_urls: dict[str, str], tmp_path: Path) -> Iterator[Pipeline]:
     """Empty Enterprise Brain, empty sources, a running worker (2 processes) and beat."""
     truncate_all(engine)
     drop_sources(source_urls)

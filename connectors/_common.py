@@ -1,0 +1,242 @@
+"""Helpers shared by the connectors: JSON-safe raw rows, timestamp cursors, checked field parsing
+and the fetch loop of streams whose marker is a timestamptz and key a uuid (core, channel)."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from importlib import resources
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+
+from connectors.base import Connector, Cursor, SourceRow, Stream
+from connectors.records import RecordError
+
+MIN_UUID = "00000000-0000-0000-0000-000000000000"
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def ddl(source: str) -> str:
+    """The project's copy of a source system's DDL (connectors/sql/<source>.sql)."""
+    return resources.files("connectors").joinpath("sql", f"{source}.sql").read_text("utf-8")
+
+
+def json_safe(value: Any) -> Any:
+    """A column value as the pipeline can json.dumps it into JSONB and hand back to transform."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        # JSONB rejects NaN/Infinity; as text they still reach transform, which rejects them.
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    # An inet with a netmask (an interface) is also an address: test it first, keep the host.
+    if isinstance(value, ipaddress.IPv4Interface | ipaddress.IPv6Interface):
+        return str(value.ip)
+    if isinstance(value, Decimal | UUID | ipaddress.IPv4Address | ipaddress.IPv6Address):
+        return str(value)
+    raise TypeError(f"cannot store a {type(value).__name__} column value as JSON")
+
+
+def json_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: json_safe(value) for name, value in row.items()}
+
+
+def format_marker(moment: datetime) -> str:
+    """Cursor text of a timestamptz marker: ISO-8601 UTC with microseconds (exact round trip)."""
+    if moment.tzinfo is None:
+        raise ValueError(f"marker time {moment!r} has no time zone")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_marker(marker: str) -> datetime:
+    moment = datetime.fromisoformat(marker)
+    if moment.tzinfo is None:
+        raise ValueError(f"cursor marker {marker!r} has no time zone")
+    return moment.astimezone(UTC)
+
+
+class Fields:
+    """Checked access to one raw row: each failure is a RecordError naming the entity and field."""
+
+    def __init__(self, entity: str, raw: Mapping[str, Any]) -> None:
+        if not isinstance(raw, Mapping):
+            raise RecordError(f"{entity} row is a {type(raw).__name__}, not a mapping")
+        self.entity = entity
+        self.raw = raw
+
+    def _fail(self, name: str, problem: str) -> RecordError:
+        return RecordError(f"{self.entity} {name} {problem}")
+
+    def _value(self, name: str, required: bool) -> Any:
+        value = self.raw.get(name)
+        if value is None and required:
+            raise self._fail(name, "is NULL")
+        return value
+
+    def text(self, name: str) -> str | None:
+        value = self._value(name, False)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise self._fail(name, f"is not text: {value!r}")
+        return str(value)
+
+    def key(self, name: str) -> str:
+        """A required identifier: neither NULL nor blank."""
+        value = self.text(name)
+        if value is None:
+            raise self._fail(name, "is NULL")
+        if not value.strip():
+            raise self._fail(name, "is empty")
+        return value
+
+    def timestamp(self, name: str) -> datetime | None:
+        """An aware UTC time; a naive value (none is stored by core/channel) is read as UTC."""
+        value = self._value(name, False)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                raise self._fail(name, f"is not a timestamp: {value!r}") from None
+        if not isinstance(value, datetime):
+            raise self._fail(name, f"is not a timestamp: {value!r}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def timestamp_req(self, name: str) -> datetime:
+        self._value(name, True)
+        moment = self.timestamp(name)
+        assert moment is not None
+        return moment
+
+    def date(self, name: str) -> date | None:
+        value = self._value(name, False)
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value).date()
+            except ValueError:
+                pass
+        raise self._fail(name, f"is not a date: {value!r}")
+
+    def decimal(self, name: str, places: int | None = None) -> Decimal | None:
+        """A finite number, quantized half-even to `places` decimals when given."""
+        value = self._value(name, False)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+            raise self._fail(name, f"is not a number: {value!r}")
+        try:
+            # str() of a float is its shortest repr: 0.1 stays 0.1, not its binary expansion.
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise self._fail(name, f"is not a number: {value!r}") from None
+        if not number.is_finite():
+            raise self._fail(name, f"is not a finite number: {value!r}")
+        if places is not None:
+            number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+        return number
+
+    def decimal_req(self, name: str, places: int | None = None) -> Decimal:
+        self._value(name, True)
+        number = self.decimal(name, places)
+        assert number is not None
+        return number
+
+    def integer(self, name: str) -> int | None:
+        number = self.decimal(name)
+        if number is None:
+            return None
+        if number != number.to_integral_value():
+            raise self._fail(name, f"is not a whole number: {self.raw[name]!r}")
+        return int(number)
+
+    def boolean(self, name: str) -> bool:
+        value = self._value(name, True)
+        # SQLite has no boolean type: 0/1 stand in for it.
+        if isinstance(value, bool) or value in (0, 1):
+            return bool(value)
+        raise self._fail(name, f"is not a boolean: {value!r}")
+
+    def currency(self, name: str) -> str:
+        code = self.key(name).strip().upper()
+        if not _CURRENCY.fullmatch(code):
+            raise self._fail(name, f"is not a 3-letter currency code: {self.raw[name]!r}")
+        return code
+
+
+@dataclass(frozen=True)
+class StreamQuery:
+    """How one stream is read: an explicit select list, its FROM clause and its cursor columns."""
+
+    columns: str
+    source: str
+    marker: str  # SQL expression of the timestamptz marker
+    key: str  # SQL expression of the uuid key
+    marker_field: str  # the marker's name in the select list
+    key_field: str
+
+    def sql(self, after: bool) -> str:
+        where = (
+            f"WHERE ({self.marker}, {self.key}) > (CAST(:m AS timestamptz), CAST(:k AS uuid)) "
+            if after
+            else ""
+        )
+        return (
+            f"SELECT {self.columns} FROM {self.source} {where}"
+            f"ORDER BY {self.marker}, {self.key} LIMIT :n"
+        )
+
+
+class TimestampConnector(Connector):
+    """A PostgreSQL source whose streams are ordered by (timestamptz marker, uuid key)."""
+
+    queries: Mapping[str, StreamQuery]
+
+    def fetch(self, stream: Stream, after: Cursor | None, limit: int) -> list[SourceRow]:
+        if limit < 1:
+            raise ValueError(f"limit must be positive, not {limit}")
+        query = self.queries[self.stream(stream.name).name]
+        params: dict[str, Any] = {"n": limit}
+        if after is not None:
+            params |= {"m": after.marker, "k": after.key}
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(query.sql(after is not None)), params).mappings().all()
+        result = []
+        for row in rows:
+            moment = row[query.marker_field]
+            result.append(
+                SourceRow(
+                    marker=format_marker(moment),
+                    key=str(row[query.key_field]),
+                    written_at=moment.astimezone(UTC),
+                    raw=json_row(row),
+                )
+            )
+        return result
+
+    def rewind(self, stream: Stream, cursor: Cursor, seconds: float) -> Cursor:
+        # The minimum key makes every row at the rewound instant new again.
+        moment = parse_marker(cursor.marker) - timedelta(seconds=seconds)
+        return Cursor(format_marker(moment), MIN_UUID)
+
+    def cursor_since(self, stream: Stream, since: datetime | None) -> Cursor | None:
+        if since is None:
+            return None
+        return Cursor(format_marker(since), MIN_UUID)

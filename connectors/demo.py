@@ -1,0 +1,600 @@
+"""Demo source systems: create the core, channel and fraud databases with their own DDL and fill
+them with realistic, messy sample data (the same data for the same seed; times are relative to
+the day it runs)."""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ProgrammingError
+
+from connectors._common import ddl
+from connectors.fraud import LOCAL_STYLE, NAIROBI, UTC_STYLE
+
+DEMO_SOURCES = ("core", "channel", "fraud")
+# The table whose rows tell that a source already holds data.
+_MAIN_TABLE = {"core": "Customers", "channel": "users", "fraud": "analyst_cases"}
+_CREATE = re.compile(r'CREATE TABLE\s+"?(\w+)"?', re.IGNORECASE)
+
+FIRST_NAMES = (
+    "Alice", "John", "Mary", "Peter", "Grace", "James", "Faith", "David", "Mercy", "Joseph",
+    "Esther", "Daniel", "Wanjiru", "Kamau", "Akinyi", "Otieno", "Njeri", "Kiprono", "Chebet",
+    "Wafula", "Achieng", "Mutua", "Nyambura", "Kibet", "Amina", "Hassan", "Zawadi", "Baraka",
+    "Imani", "Juma", "Halima", "Brian", "Sharon", "Kevin", "Purity", "Dennis", "Caroline",
+)  # fmt: skip
+MIDDLE_NAMES = (
+    "Wanjiku", "Atieno", "Njoki", "Wambui", "Auma", "Jepkoech", "Nafula", "Mumbua", "Moraa",
+    "Kerubo", "Wairimu", "Nekesa", "Chepkemoi", "Mwende",
+)  # fmt: skip
+LAST_NAMES = (
+    "Otieno", "Wanjiku", "Kamau", "Mwangi", "Ochieng", "Njoroge", "Kiprop", "Chebet", "Wafula",
+    "Akinyi", "Mutua", "Kariuki", "Omondi", "Onyango", "Achieng", "Barasa", "Mohamed", "Korir",
+    "Rotich", "Muthoni", "Kimani", "Odhiambo", "Maina", "Njeru", "Ndungu", "Cheruiyot", "Wekesa",
+    "Owino", "Koech", "Gitau", "Johnson", "Ali",
+)  # fmt: skip
+PLACEHOLDER_PHONE = "0700000000"
+TELLERS = ("jkamau", "teller.wanjiru", "aotieno", "BR042-mwangi")
+PROCESSED_BY = ("BRANCH", "MOBILE", "ATM", "USSD", "INTERNET", "AGENT", "mobile", None)
+DEVICE_KINDS = ("android", "ios", "ussd", "web")
+USER_AGENTS = {
+    "android": "WekezaMobile/4.2.1 (Android 13; SM-A145F)",
+    "ios": "WekezaMobile/4.2.0 (iOS 17.4; iPhone12,1)",
+    "ussd": "USSD-Gateway/2.1 (*544#)",
+    "web": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/124.0",
+}
+FRAUD_REASONS = (
+    "Unusual amount", "New device", "Velocity breach", "Night-time transfer",
+    "Beneficiary first seen", "SIM swap in last 48h", "Location mismatch",
+)  # fmt: skip
+
+
+def create_sources(urls: dict[str, str], sample: bool, seed: int = 7) -> dict[str, str]:
+    """Create each demo source (database and tables) that is missing; with `sample`, fill the
+    empty ones with sample data. Returns a human-readable status per source; sources without a
+    demo schema (dfs) are reported as skipped."""
+    data = SampleData.generate(seed) if sample else None
+    status = {}
+    for source, url in urls.items():
+        if source not in DEMO_SOURCES:
+            status[source] = "skipped: no demo schema for this source"
+            continue
+        notes, engine = _prepare(source, url)
+        try:
+            if data is not None:
+                notes.append(_fill(engine, source, data.rows[source]))
+        finally:
+            engine.dispose()
+        status[source] = "; ".join(notes)
+    return status
+
+
+def drop_sources(urls: dict[str, str]) -> dict[str, str]:
+    """Destroy the demo sources (tests only): drop the PostgreSQL databases, delete SQLite files."""
+    status = {}
+    for source, url in urls.items():
+        if source not in DEMO_SOURCES:
+            status[source] = "skipped: no demo schema for this source"
+            continue
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            path = _sqlite_path(parsed)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            status[source] = f"deleted {path}"
+        else:
+            with _admin(parsed) as conn:
+                conn.execute(
+                    text(f"DROP DATABASE IF EXISTS {_quote(parsed.database)} WITH (FORCE)")
+                )
+            status[source] = f"dropped database {parsed.database}"
+    return status
+
+
+def to_msisdn(phone: str | None) -> str | None:
+    """The channel system's form of a Kenyan mobile number (254712345678), or None."""
+    if not phone:
+        return None
+    digits = re.sub(r"\D", "", phone)
+    for prefix in ("00254", "254", "0"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 9:
+            digits = digits[len(prefix) :]
+            break
+    return f"254{digits}" if len(digits) == 9 and digits[0] in "17" else None
+
+
+def engine_amount(amount: Decimal) -> float:
+    """An amount as the risk engine stores it: a float computed with, never rounded to cents."""
+    return sum([float(amount) / 7] * 7)
+
+
+def _prepare(source: str, url: str) -> tuple[list[str], Engine]:
+    parsed = make_url(url)
+    notes = []
+    if source == "fraud":
+        if parsed.get_backend_name() != "sqlite":
+            raise ValueError(f"the demo fraud source is a SQLite file, not {url!r}")
+        path = _sqlite_path(parsed)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            notes.append(f"created {path}")
+        engine = create_engine(parsed)
+        with engine.begin() as conn:
+            # The risk engine's readers and writers work side by side: WAL keeps reads unblocked.
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    else:
+        if parsed.get_backend_name() != "postgresql":
+            raise ValueError(f"the demo {source} source is PostgreSQL, not {url!r}")
+        if _create_database(parsed):
+            notes.append(f"created database {parsed.database}")
+        engine = create_engine(parsed)
+    existing = set(inspect(engine).get_table_names())
+    missing = []
+    with engine.begin() as conn:
+        for statement in _statements(ddl(source)):
+            match = _CREATE.match(statement)
+            if match is None or match.group(1) not in existing:
+                conn.exec_driver_sql(statement)
+                missing.extend(match.groups() if match else ())
+    notes.append(f"created tables {', '.join(missing)}" if missing else "tables present")
+    return notes, engine
+
+
+def _statements(script: str) -> Iterator[str]:
+    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
+    for statement in "\n".join(lines).split(";"):
+        if statement.strip():
+            yield statement.strip()
+
+
+def _sqlite_path(url: URL) -> Path:
+    if not url.database or url.database == ":memory:":
+        raise ValueError(f"a demo SQLite source needs a file path, not {url!r}")
+    return Path(url.database).resolve()
+
+
+def _quote(name: str | None) -> str:
+    if not name:
+        raise ValueError("the source URL names no database")
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _admin:
+    """An AUTOCOMMIT connection to the server's `postgres` database (CREATE/DROP DATABASE)."""
+
+    def __init__(self, url: URL) -> None:
+        self.engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+    def __enter__(self) -> Connection:
+        self.conn = self.engine.connect()
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.close()
+        self.engine.dispose()
+
+
+def _create_database(url: URL) -> bool:
+    exists = text("SELECT 1 FROM pg_database WHERE datname = :name")
+    with _admin(url) as conn:
+        if conn.execute(exists, {"name": url.database}).first():
+            return False
+        try:
+            conn.execute(text(f"CREATE DATABASE {_quote(url.database)}"))
+        except ProgrammingError:
+            # Another process created it between the check and the CREATE.
+            if conn.execute(exists, {"name": url.database}).first():
+                return False
+            raise
+    return True
+
+
+def _fill(engine: Engine, source: str, tables: list[tuple[str, list[dict[str, Any]]]]) -> str:
+    with engine.begin() as conn:
+        present = conn.execute(text(f'SELECT COUNT(*) FROM "{_MAIN_TABLE[source]}"')).scalar_one()
+        if present:
+            return f"sample data already present ({present} rows in {_MAIN_TABLE[source]})"
+        for table, rows in tables:
+            if rows:
+                columns = list(rows[0])
+                names = ", ".join(f'"{c}"' for c in columns)
+                values = ", ".join(f":{c}" for c in columns)
+                conn.execute(text(f'INSERT INTO "{table}" ({names}) VALUES ({values})'), rows)
+    return "inserted " + ", ".join(f"{len(rows)} {table}" for table, rows in tables)
+
+
+@dataclass
+class SampleData:
+    """Rows for every demo source, generated together so that their cross references hold."""
+
+    rng: random.Random
+    now: datetime
+    rows: dict[str, list[tuple[str, list[dict[str, Any]]]]] = field(default_factory=dict)
+
+    @classmethod
+    def generate(cls, seed: int, customers: int = 300) -> SampleData:
+        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+        data = cls(random.Random(seed), now)
+        core = data._core(customers)
+        data.rows["core"] = core
+        data.rows["channel"] = data._channel(core[0][1])
+        data.rows["fraud"] = data._fraud(core[0][1], core[1][1], core[2][1])
+        return data
+
+    def _uuid(self) -> uuid.UUID:
+        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+
+    def _ago(self, days: float) -> datetime:
+        """A random moment within the last `days` days."""
+        return self.now - timedelta(microseconds=self.rng.randrange(int(days * 86400e6)))
+
+    def _after(self, start: datetime, days: float = 60) -> datetime:
+        """A random moment after `start`, at most `days` later and never after now."""
+        span = min((self.now - start).total_seconds(), days * 86400)
+        return start + timedelta(microseconds=self.rng.randrange(max(int(span * 1e6), 1)))
+
+    def phone(self) -> tuple[str, str]:
+        """A new mobile number as (national significant number, as typed at the branch)."""
+        nsn = self.rng.choice(("7", "7", "7", "1")) + f"{self.rng.randrange(10**8):08d}"
+        typed = self.rng.choice(
+            (
+                f"+254{nsn}",
+                f"254{nsn}",
+                f"0{nsn[:3]} {nsn[3:6]} {nsn[6:]}",
+                nsn,
+                f"0{nsn}",
+                f"00254{nsn}",
+            )
+        )
+        return nsn, typed
+
+    def national_id(self, n: int) -> str:
+        number = f"{self.rng.randrange(10**6, 4 * 10**7):08d}"
+        pick = self.rng.random()
+        if pick < 0.35:
+            return number.lstrip("0") if self.rng.random() < 0.2 else number
+        if pick < 0.55:
+            return f"ID{number}"
+        if pick < 0.65:
+            return f"{number[:2]} {number[2:5]} {number[5:]}"
+        if pick < 0.72:
+            return f"{number[:2]}.{number[2:5]}.{number[5:]}"
+        if pick < 0.80:
+            return f"KE-ID-{n:05d}"
+        if pick < 0.88:
+            return f"ID0{number[1:]}"
+        if pick < 0.93:
+            return f" {number} "
+        return f"{self.rng.choice('ABCK')}{self.rng.randrange(10**7):07d}"  # passport
+
+    def email(self, first: str, last: str) -> str | None:
+        pick = self.rng.random()
+        if pick < 0.2:
+            return None
+        user = self.rng.choice((f"{first}.{last}", f"{first}{last[0]}", f"{first[0]}{last}"))
+        user += str(self.rng.randrange(100)) if self.rng.random() < 0.4 else ""
+        domain = self.rng.choice(("gmail.com", "yahoo.com", "outlook.com", "wekeza.co.ke"))
+        email = f"{user}@{domain}"
+        if pick < 0.5:
+            return email.lower()
+        if pick < 0.7:
+            return email.upper() if self.rng.random() < 0.3 else email
+        return f" {email} " if pick < 0.85 else f"{email.capitalize()} "
+
+    def _core(self, count: int) -> list[tuple[str, list[dict[str, Any]]]]:
+        customers: list[dict[str, Any]] = []
+        accounts: list[dict[str, Any]] = []
+        transactions: list[dict[str, Any]] = []
+        loans: list[dict[str, Any]] = []
+        ids: set[str] = set()
+        emails: set[str] = set()
+        # Placeholders typed when a field was mandatory; the columns are UNIQUE, so one each.
+        placeholder_ids = iter(("00000000",))
+        placeholder_emails = iter(("noemail@wekeza.co.ke", "na@na.com", "NA@NA.COM"))
+        for n in range(1, count + 1):
+            first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+            middle = self.rng.choice(MIDDLE_NAMES) if self.rng.random() < 0.4 else None
+            if customers and self.rng.random() < 0.08:
+                # A family member: another person, another ID, the same phone.
+                relative = self.rng.choice(customers)
+                phone, last = relative["PrimaryPhone"], relative["LastName"]
+            elif self.rng.random() < 0.04:
+                phone = PLACEHOLDER_PHONE
+            elif self.rng.random() < 0.04:
+                phone = None
+            else:
+                phone = self.phone()[1]
+            national_id = next(placeholder_ids, None) if n % 97 == 0 else None
+            while national_id is None or national_id in ids:
+                national_id = self.national_id(n)
+            ids.add(national_id)
+            email = next(placeholder_emails, None) if n % 61 == 0 else self.email(first, last)
+            if email in emails:
+                email = None
+            if email:
+                emails.add(email)
+            created = self._ago(900)
+            customer_id = self._uuid()
+            customers.append(
+                {
+                    "Id": customer_id,
+                    "CustomerNumber": f"CUST{n:06d}",
+                    "FirstName": first,
+                    "MiddleName": middle,
+                    "LastName": last,
+                    "Email": email,
+                    "IdentificationNumber": national_id,
+                    "DateOfBirth": datetime(1950, 1, 1) + timedelta(days=self.rng.randrange(20000))
+                    if self.rng.random() < 0.9
+                    else None,
+                    "Gender": self.rng.choice(("Male", "Female", "M", "F", None)),
+                    "Nationality": "Kenyan",
+                    "PrimaryPhone": phone,
+                    "SecondaryPhone": self.phone()[1] if self.rng.random() < 0.1 else None,
+                    "Status": self.rng.choice(("Active",) * 8 + ("ACTIVE", "Dormant", "Inactive")),
+                    "KYCStatus": self.rng.choice(("Verified", "Verified", "Pending")),
+                    "AMLRiskRating": self.rng.choice(("Low", "Low", "Low", "Medium", "High")),
+                    "CreatedAt": created,
+                    "UpdatedAt": self._after(created),
+                }
+            )
+            for _ in range(self.rng.choice((1, 1, 1, 2))):
+                account = self._account(len(accounts) + 1, customer_id, created)
+                accounts.append(account)
+                transactions.extend(self._transactions(account, len(transactions)))
+            if self.rng.random() < 0.25:
+                loans.append(self._loan(len(loans) + 1, customers[-1], accounts[-1]))
+        return [
+            ("Customers", customers),
+            ("Accounts", accounts),
+            ("Transactions", transactions),
+            ("Loans", loans),
+        ]
+
+    def _account(self, n: int, customer_id: uuid.UUID, after: datetime) -> dict[str, Any]:
+        opened = self._after(after)
+        closed = self.rng.random() < 0.05
+        return {
+            "Id": self._uuid(),
+            "AccountNumber": f"ACC{n:010d}",
+            "CustomerId": customer_id,
+            "AccountType": self.rng.choice(("Savings", "Savings", "Current", "FixedDeposit")),
+            "Currency": "USD" if self.rng.random() < 0.05 else "KES",
+            "Balance": Decimal(0),
+            "AvailableBalance": Decimal(0),
+            "Status": "Closed" if closed else self.rng.choice(("Active",) * 9 + ("Dormant",)),
+            "IsFrozen": self.rng.random() < 0.02,
+            "IsClosed": closed,
+            "ClosedAt": self._after(opened) if closed else None,
+            "CreatedAt": opened,
+            "UpdatedAt": opened,
+        }
+
+    def _transactions(self, account: dict[str, Any], numbered: int) -> list[dict[str, Any]]:
+        """A few postings; the account's balance and UpdatedAt follow them, as core writes."""
+        rows = []
+        balance = Decimal(0)
+        moment = account["CreatedAt"]
+        for i in range(self.rng.randrange(0, 9)):
+            moment = self._after(moment)
+            amount = Decimal(self.rng.choice((50, 100, 250, 500, 1000, 2500, 7500, 20000, 150000)))
+            amount += Decimal(self.rng.randrange(100)) / 100
+            debit = i > 0 and amount <= balance and self.rng.random() < 0.5
+            new_balance = balance - amount if debit else balance + amount
+            by = self.rng.choice(PROCESSED_BY + TELLERS[:1]) if self.rng.random() < 0.9 else None
+            rows.append(
+                {
+                    "Id": self._uuid(),
+                    "AccountId": account["Id"],
+                    "Type": self.rng.choice(("Debit", "DEBIT")) if debit else "Credit",
+                    "Amount": amount,
+                    "Currency": account["Currency"],
+                    "PreviousBalance": balance,
+                    "NewBalance": new_balance,
+                    "Status": "Completed",
+                    "Reference": f"TX-{moment:%Y%m%d}-{numbered + i + 1:08d}",
+                    "Description": self.rng.choice(
+                        ("Cash deposit", "M-Pesa transfer", "ATM withdrawal", "Salary", None)
+                    ),
+                    "ProcessedAt": moment,
+                    "ProcessedBy": self.rng.choice(TELLERS) if by == TELLERS[0] else by,
+                }
+            )
+            balance = new_balance
+        account["Balance"] = account["AvailableBalance"] = balance
+        account["UpdatedAt"] = moment
+        return rows
+
+    def _loan(self, n: int, customer: dict[str, Any], account: dict[str, Any]) -> dict[str, Any]:
+        principal = Decimal(self.rng.randrange(5, 500) * 1000)
+        status = self.rng.choice(("Pending", "Approved", "Disbursed", "Active", "Active", "Closed"))
+        created = self._after(customer["CreatedAt"])
+        disbursed = self._after(created) if status in ("Active", "Closed") else None
+        term = self.rng.choice((6, 12, 24, 36, 60))
+        outstanding = {"Closed": Decimal(0), "Active": principal * Decimal("0.6")}
+        return {
+            "Id": self._uuid(),
+            "LoanNumber": f"LN{n:08d}",
+            "CustomerId": customer["Id"],
+            "AccountId": account["Id"],
+            "PrincipalAmount": principal,
+            "OutstandingBalance": outstanding.get(status, principal),
+            "InterestRate": Decimal(self.rng.choice(("12.50", "13.00", "14.75", "16.00", "18.00"))),
+            "TermInMonths": term,
+            "Currency": "KES",
+            "Status": status,
+            "RiskGrade": self.rng.choice(("A", "B", "C", "D", None)),
+            "DisbursedAt": disbursed,
+            "MaturityDate": disbursed + timedelta(days=30 * term) if disbursed else None,
+            "NextPaymentDate": disbursed + timedelta(days=30) if disbursed else None,
+            "CreatedAt": created,
+            "UpdatedAt": disbursed or created,
+        }
+
+    def _channel(self, customers: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+        users: list[dict[str, Any]] = []
+        msisdns: set[str] = set()
+        registrants = [(c, to_msisdn(c["PrimaryPhone"])) for c in customers]
+        registrants = [(c, m) for c, m in registrants if m and self.rng.random() < 0.6]
+        # Channel-only users: MSISDNs core has never seen.
+        registrants += [(None, f"254{self.phone()[0]}") for _ in range(40)]
+        for customer, msisdn in registrants:
+            if msisdn in msisdns or msisdn == to_msisdn(PLACEHOLDER_PHONE):
+                continue  # account_id is UNIQUE: one channel user per number
+            msisdns.add(msisdn)
+            created = self._after(customer["CreatedAt"]) if customer else self._ago(400)
+            users.append(
+                {
+                    "user_id": self._uuid(),
+                    "account_id": msisdn,
+                    "account_name": self.account_name(customer),
+                    "account_type": self.rng.choice(("PERSONAL", "PERSONAL", "BUSINESS")),
+                    "currency": "KES",
+                    "is_in_shadow_mode": False,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+        sessions, logs, alerts = [], [], []
+        for user in users:
+            first_session = len(sessions)
+            devices = [
+                f"{kind}-{self.rng.getrandbits(16):04x}"
+                for kind in self.rng.sample(DEVICE_KINDS, self.rng.choice((1, 1, 2)))
+            ]
+            for _ in range(self.rng.randrange(1, 5)):
+                session = self._session(user, self.rng.choice(devices))
+                sessions.append(session)
+                logs.append(self._log(session, "LOGIN"))
+                if self.rng.random() < 0.4:
+                    logs.append(self._log(session, self.rng.choice(("BALANCE_QUERY", "TRANSFER"))))
+                if session["session_mode"] == "shadow" or self.rng.random() < 0.06:
+                    alerts.append(self._alert(session))
+            # The channel bumps updated_at on every login.
+            user["updated_at"] = max(s["last_activity"] for s in sessions[first_session:])
+        return [
+            ("users", users),
+            ("sessions", sessions),
+            ("audit_logs", logs),
+            ("security_alerts", alerts),
+        ]
+
+    def account_name(self, customer: dict[str, Any] | None) -> str | None:
+        if customer is None:
+            first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+        else:
+            first, last = customer["FirstName"], customer["LastName"]
+        return self.rng.choice(
+            (f"{first} {last}", f"{first} {last}".upper(), f"{first} {last[0]}.", first, None)
+        )
+
+    def _session(self, user: dict[str, Any], device: str) -> dict[str, Any]:
+        created = self._after(user["created_at"])
+        return {
+            "session_id": self._uuid(),
+            "user_id": user["user_id"],
+            # A live credential in the real system: present here, never read by a connector.
+            "session_token": f"{self.rng.getrandbits(256):064x}",
+            "session_mode": "shadow" if self.rng.random() < 0.03 else "standard",
+            "device_id": device,
+            "ip_address": self.rng.choice(("41.90", "105.160", "197.232", "102.68"))
+            + f".{self.rng.randrange(256)}.{self.rng.randrange(1, 255)}",
+            "user_agent": USER_AGENTS[device.split("-")[0]],
+            "created_at": created,
+            "expires_at": created + timedelta(minutes=30),
+            "last_activity": min(created + timedelta(seconds=self.rng.randrange(900)), self.now),
+        }
+
+    def _log(self, session: dict[str, Any], action: str) -> dict[str, Any]:
+        return {
+            "log_id": self._uuid(),
+            "user_id": session["user_id"],
+            "session_id": session["session_id"],
+            "action": action,
+            "is_shadow_action": session["session_mode"] == "shadow",
+            "entity_type": "ACCOUNT" if action != "LOGIN" else None,
+            "ip_address": session["ip_address"],
+            "user_agent": session["user_agent"],
+            "created_at": session["created_at"],
+        }
+
+    def _alert(self, session: dict[str, Any]) -> dict[str, Any]:
+        shadow = session["session_mode"] == "shadow"
+        kind = (
+            "DURESS_PIN"
+            if shadow
+            else self.rng.choice(("NEW_DEVICE", "SIM_SWAP", "IMPOSSIBLE_TRAVEL"))
+        )
+        status = self.rng.choice(("OPEN", "INVESTIGATING", "RESOLVED", "FALSE_POSITIVE"))
+        raised = session["created_at"]
+        return {
+            "alert_id": self._uuid(),
+            "user_id": session["user_id"],
+            "session_id": session["session_id"],
+            "alert_type": kind,
+            "severity": "CRITICAL" if shadow else self.rng.choice(("LOW", "MEDIUM", "HIGH")),
+            "device_id": session["device_id"],
+            "alert_status": status,
+            "created_at": raised,
+            "resolved_at": self._after(raised)
+            if status in ("RESOLVED", "FALSE_POSITIVE")
+            else None,
+        }
+
+    def _fraud(
+        self,
+        customers: list[dict[str, Any]],
+        accounts: list[dict[str, Any]],
+        transactions: list[dict[str, Any]],
+        count: int = 50,
+    ) -> list[tuple[str, list[dict[str, Any]]]]:
+        owner = {a["Id"]: a["CustomerId"] for a in accounts}
+        number = {c["Id"]: c["CustomerNumber"] for c in customers}
+        flagged = self.rng.sample(transactions, min(count, len(transactions)))
+        flagged.sort(key=lambda t: t["ProcessedAt"])  # cases open in the order they were flagged
+        cases = []
+        for tx in flagged:
+            score = round(self.rng.uniform(0.35, 0.99), 4)
+            level = "HIGH" if score >= 0.8 else "MEDIUM" if score >= 0.5 else "LOW"
+            opened = min(tx["ProcessedAt"] + timedelta(minutes=self.rng.randrange(1, 30)), self.now)
+            status = self.rng.choice(("ASSIGNED", "ASSIGNED", "IN_PROGRESS", "ESCALATED", "CLOSED"))
+            if status == "ASSIGNED":
+                updated = opened.strftime(UTC_STYLE)
+            else:
+                # The analyst workbench writes the host's Nairobi clock, with microseconds.
+                touched = self._after(opened).replace(microsecond=self.rng.randrange(1, 10**6))
+                updated = touched.astimezone(NAIROBI).strftime(LOCAL_STYLE)
+            cases.append(
+                {
+                    "transaction_id": tx["Reference"],
+                    "customer_id": number[owner[tx["AccountId"]]],
+                    # The engine keeps the float it computed with, unrounded.
+                    "amount": engine_amount(tx["Amount"]),
+                    "currency": tx["Currency"],
+                    "merchant_name": self.rng.choice(
+                        ("Naivas", "Carrefour", "Jumia", "Safaricom", None)
+                    ),
+                    "transaction_type": self.rng.choice(("TRANSFER", "WITHDRAWAL", "PAYMENT")),
+                    "risk_score": score,
+                    "risk_level": level.lower() if self.rng.random() < 0.1 else level,
+                    "status": status,
+                    "analyst_id": None
+                    if status == "ASSIGNED"
+                    else self.rng.choice(("an-007", "an-012")),
+                    "flagged_reason": "; ".join(
+                        self.rng.sample(FRAUD_REASONS, self.rng.randrange(1, 4))
+                    ),
+                    "created_at": opened.strftime(UTC_STYLE),
+                    "updated_at": updated,
+                }
+            )
+        return [("analyst_cases", cases)]

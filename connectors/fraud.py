@@ -1,0 +1,158 @@
+"""Fraud cases (WekezaBank risk engine, SQLite; the same tables also run on PostgreSQL).
+
+Two clocks write one column: inserts take CURRENT_TIMESTAMP ('YYYY-MM-DD HH:MM:SS', UTC) while the
+analyst workbench rewrites updated_at from the host's Africa/Nairobi clock with microseconds
+('YYYY-MM-DD HH:MM:SS.ffffff'). The style of the text tells which clock wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+
+from connectors._common import Fields, json_row
+from connectors.base import Connector, Cursor, SourceRow, Stream
+from connectors.records import FraudCaseRecord, Record, RecordError
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+UTC_STYLE = "%Y-%m-%d %H:%M:%S"
+LOCAL_STYLE = "%Y-%m-%d %H:%M:%S.%f"
+# PostgreSQL's text of a timestamp drops trailing zeros of the fraction, hence 1 to 6 digits.
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?")
+_MIN_CASE = "0"
+
+_COLUMNS = (
+    "case_id, transaction_id, customer_id, amount, currency, merchant_name, transaction_type, "
+    "risk_score, risk_level, status, analyst_id, flagged_reason, "
+    "CAST(created_at AS TEXT) AS created_at, CAST(updated_at AS TEXT) AS updated_at"
+)
+# Markers are compared in SQL as the source holds them: case_id as a number, updated_at as text.
+_SQL = {
+    "cases_new": (
+        "WHERE case_id > CAST(:m AS INTEGER) ",
+        "ORDER BY case_id",
+    ),
+    "cases_updated": (
+        "WHERE (CAST(updated_at AS TEXT), case_id) > (:m, CAST(:k AS INTEGER)) ",
+        "ORDER BY CAST(updated_at AS TEXT), case_id",
+    ),
+}
+
+
+def fraud_time(stamp: str) -> datetime:
+    """Aware UTC time of a fraud timestamp: seconds-only text is UTC, text with a fraction is
+    Nairobi local time. ValueError for any other text."""
+    if not isinstance(stamp, str) or not _STAMP.fullmatch(stamp):
+        raise ValueError(f"not a fraud-engine timestamp: {stamp!r}")
+    moment = datetime.fromisoformat(stamp)
+    zone = NAIROBI if "." in stamp else UTC
+    return moment.replace(tzinfo=zone).astimezone(UTC)
+
+
+def shift_stamp(stamp: str, seconds: float) -> str:
+    """The stamp moved back `seconds` on its own clock, written in its own style, so it stays
+    comparable as text with the rows of that clock."""
+    if not _STAMP.fullmatch(stamp):
+        raise ValueError(f"not a fraud-engine timestamp: {stamp!r}")
+    moment = datetime.fromisoformat(stamp) - timedelta(seconds=seconds)
+    return moment.strftime(LOCAL_STYLE if "." in stamp else UTC_STYLE)
+
+
+class FraudConnector(Connector):
+    source_system = "fraud"
+    streams = (
+        # SQLite serialises writers, so autoincrement order is commit order: no look-back needed.
+        Stream("cases_new", "fraud_case", lookback=False),
+        Stream("cases_updated", "fraud_case"),
+    )
+
+    def fetch(self, stream: Stream, after: Cursor | None, limit: int) -> list[SourceRow]:
+        if limit < 1:
+            raise ValueError(f"limit must be positive, not {limit}")
+        where, order = _SQL[self.stream(stream.name).name]
+        sql = f"SELECT {_COLUMNS} FROM analyst_cases {where if after else ''}{order} LIMIT :n"
+        params: dict[str, Any] = {"n": limit}
+        if after is not None:
+            params |= {"m": after.marker, "k": after.key}
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(sql), params).mappings().all()
+        result = []
+        for row in rows:
+            key = str(row["case_id"])
+            marker = key if stream.name == "cases_new" else row["updated_at"]
+            result.append(SourceRow(marker, key, _written_at(row["updated_at"]), json_row(row)))
+        return result
+
+    def transform(self, entity: str, raw: dict[str, Any]) -> Record:
+        if entity != "fraud_case":
+            raise RecordError(f"fraud has no {entity!r} entity")
+        f = Fields(entity, raw)
+        risk = f.decimal_req("risk_score")
+        if not 0 <= risk <= 1:
+            raise RecordError(f"fraud_case risk_score {raw['risk_score']!r} is outside 0..1")
+        currency = f.currency("currency") if raw.get("currency") is not None else None
+        return FraudCaseRecord(
+            source_system="fraud",
+            source_case_id=f.key("case_id"),
+            customer_number=f.key("customer_id"),
+            transaction_reference=f.text("transaction_id"),
+            # The engine stores an unrounded REAL: cents, half-even, as the ledger would.
+            amount=f.decimal("amount", places=2),
+            currency=currency,
+            merchant_name=f.text("merchant_name"),
+            transaction_type=f.text("transaction_type"),
+            risk_score=float(risk),
+            risk_level=f.key("risk_level").strip().upper(),
+            status=f.key("status").strip().upper(),
+            flagged_reason=f.text("flagged_reason"),
+            opened_at=_time(f, "created_at"),
+            updated_at=_time(f, "updated_at"),
+        )
+
+    def rewind(self, stream: Stream, cursor: Cursor, seconds: float) -> Cursor:
+        if stream.name == "cases_new":
+            return cursor  # an id, not a time: nothing to rewind
+        try:
+            return Cursor(shift_stamp(cursor.marker, seconds), _MIN_CASE)
+        except ValueError:
+            # A marker the engine never writes (hand-edited row): keep the position, lose nothing.
+            return cursor
+
+    def cursor_since(self, stream: Stream, since: datetime | None) -> Cursor | None:
+        if since is None:
+            return None
+        if since.tzinfo is None:
+            raise ValueError(f"since {since!r} has no time zone")
+        # UTC text, floored to the second: a local-clock stamp of the same instant reads three
+        # hours later, so no row written since `since` sorts before it.
+        floor = since.astimezone(UTC).strftime(UTC_STYLE)
+        if stream.name == "cases_updated":
+            return Cursor(floor, _MIN_CASE)
+        sql = (
+            "SELECT (SELECT MIN(case_id) FROM analyst_cases WHERE CAST(created_at AS TEXT) >= :s),"
+            " (SELECT MAX(case_id) FROM analyst_cases)"
+        )
+        with self.engine.connect() as conn:
+            first, last = conn.execute(text(sql), {"s": floor}).one()
+        start = first - 1 if first is not None else last or 0
+        return Cursor(str(start), str(start))
+
+
+def _written_at(stamp: Any) -> datetime | None:
+    # A row whose stamp is unreadable still moves the cursor; transform quarantines it.
+    try:
+        return fraud_time(stamp)
+    except ValueError:
+        return None
+
+
+def _time(f: Fields, name: str) -> datetime:
+    stamp = f.key(name)
+    try:
+        return fraud_time(stamp)
+    except ValueError:
+        raise RecordError(f"fraud_case {name} is not a fraud-engine timestamp: {stamp!r}") from None
