@@ -159,7 +159,9 @@ def link_customers(
 
 def _stored_links(conn: Connection, identities: list[Identity]) -> list[tuple[UUID, Identity]]:
     sc = source_customer
-    conditions = [tuple_(sc.c.source_system, sc.c.source_customer_id).in_([i.key for i in identities])]
+    conditions = [
+        tuple_(sc.c.source_system, sc.c.source_customer_id).in_([i.key for i in identities])
+    ]
     for column, values in (
         (sc.c.national_id, {i.national_id for i in identities if i.national_id}),
         (sc.c.phone, {i.phone for i in identities if i.phone}),
@@ -205,7 +207,9 @@ def _store(conn: Connection, decisions: list[Decision], batch_id: int | None) ->
         )
     rows = [_link_row(d) for d in decisions]
     stmt = pg_insert(source_customer).values(rows)
-    changing = [c for c in rows[0] if c not in ("source_system", "source_customer_id", "match_rule")]
+    changing = [
+        c for c in rows[0] if c not in ("source_system", "source_customer_id", "match_rule")
+    ]
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["source_system", "source_customer_id"],
@@ -257,4 +261,3 @@ def _link_row(decision: Decision) -> dict:
 
 def affected_customers(decisions: list[Decision]) -> list[UUID]:
     return sorted({d.global_customer_id for d in decisions}, key=str)
-

@@ -1,0 +1,17 @@
+from marshmallow import Schema, fields
+
+
+class AccountSchema(Schema):
+    source_system = fields.String()
+    source_account_id = fields.String()
+    account_number = fields.String(allow_none=True)
+    account_type = fields.String(allow_none=True)
+    currency = fields.String()
+    # money as decimal strings: no float rounding of shillings
+    balance = fields.Decimal(as_string=True)
+    available_balance = fields.Decimal(as_string=True, allow_none=True)
+    status = fields.String()
+    is_closed = fields.Boolean()
+    closed_at = fields.DateTime(allow_none=True)
+    opened_at = fields.DateTime(allow_none=True)
+    source_updated_at = fields.DateTime(allow_none=True)

@@ -1,0 +1,19 @@
+from uuid import UUID
+
+from app import db
+from app.account.schemas import AccountSchema
+from app.account.service import list_accounts
+from app.auth import SecuredBlueprint
+from app.customer.service import resolve_customer
+
+blp = SecuredBlueprint("accounts", __name__, description="A customer's accounts")
+
+
+@blp.route("/customer/<uuid:global_id>/accounts")
+@blp.response(200, AccountSchema(many=True))
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(308, response="PERMANENT_REDIRECT")
+def get_accounts(global_id: UUID) -> list[dict]:
+    """Every account of the customer, across source systems"""
+    with db.connect() as conn:
+        return list_accounts(conn, resolve_customer(conn, global_id))

@@ -1,0 +1,91 @@
+"""The REST API: flask-smorest Api, blueprints, bearer scheme and JSON errors everywhere."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import flask_smorest
+from flask import Flask, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from app.auth import BEARER_SCHEME
+from app.customer.service import CustomerMerged, CustomerNotFound
+
+logger = logging.getLogger("c360.api")
+
+ErrorResponse = tuple[dict[str, Any], int, dict[str, str]]
+
+
+def _error(status: HTTPStatus | int, message: str, **extra: Any) -> dict[str, Any]:
+    status = HTTPStatus(status)
+    return {"code": status.value, "status": status.phrase, "message": message, **extra}
+
+
+def _flatten(errors: Any, prefix: str = "") -> list[str]:
+    """webargs' nested `{location: {field: [messages]}}` as `location.field: message` lines."""
+    if isinstance(errors, dict):
+        return [
+            line
+            for key, value in errors.items()
+            for line in _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+        ]
+    if isinstance(errors, list | tuple):
+        return [line for value in errors for line in _flatten(value, prefix)]
+    return [f"{prefix}: {errors}" if prefix else str(errors)]
+
+
+class Api(flask_smorest.Api):
+    def handle_http_exception(self, error: HTTPException) -> ErrorResponse:
+        """Every HTTP error as `{code, status, message}` (+ `errors` for invalid input)."""
+        code = error.code or 500
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        message = data.get("message") or (
+            "Invalid input: " + "; ".join(_flatten(errors)) if errors else error.description
+        )
+        payload = _error(code, message or HTTPStatus(code).phrase)
+        if errors:
+            payload["errors"] = errors
+        # Keep werkzeug's own headers (405's Allow) but not its HTML content type.
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
+        return payload, code, headers
+
+
+def _customer_not_found(error: CustomerNotFound) -> ErrorResponse:
+    return _error(404, f"No customer {error.global_id}"), 404, {}
+
+
+def _customer_merged(error: CustomerMerged) -> ErrorResponse:
+    """308 to the same resource of the surviving customer, query string kept (pagination)."""
+    location = url_for(request.endpoint, **{**request.view_args, "global_id": error.survivor_id})
+    if request.query_string:
+        location += "?" + request.query_string.decode("latin-1")
+    message = f"Customer {error.global_id} was merged into {error.survivor_id}"
+    return _error(308, message, location=location), 308, {"Location": location}
+
+
+def _unexpected(error: Exception) -> ErrorResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.path)
+    return _error(500, "Internal error; it has been logged"), 500, {}
+
+
+def init_api(app: Flask) -> Api:
+    from app.account.views import blp as accounts
+    from app.customer.views import blp as customers
+    from app.ops.views import blp as ops
+    from app.ops.views import init_metrics
+    from app.risk.views import blp as risk
+    from app.transaction.views import blp as transactions
+
+    api = Api(app)
+    api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
+    for blueprint in (customers, accounts, transactions, risk, ops):
+        api.register_blueprint(blueprint)
+    app.register_error_handler(CustomerNotFound, _customer_not_found)
+    app.register_error_handler(CustomerMerged, _customer_merged)
+    app.register_error_handler(Exception, _unexpected)
+    init_metrics(app)
+    return api

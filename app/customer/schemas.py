@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.account.schemas import AccountSchema
+from app.config import SOURCE_SYSTEMS
+from app.identity import normalize
+from app.risk.schemas import RiskProfileSchema
+from app.transaction.schemas import TransactionSchema
+
+MAX_QUERY_VALUE = 200
+IDENTIFIERS = ("national_id", "phone", "email")
+SOURCE_KEY = ("source_system", "source_customer_id")
+
+
+class GoldenTextSchema(Schema):
+    value = fields.String(allow_none=True)
+    source = fields.String(
+        allow_none=True, metadata={"description": "The source system it came from"}
+    )
+
+
+class GoldenDateSchema(GoldenTextSchema):
+    value = fields.Date(allow_none=True)
+
+
+class SourceRecordSchema(Schema):
+    source_system = fields.String()
+    source_customer_id = fields.String()
+    full_name = fields.String(allow_none=True)
+    national_id = fields.String(allow_none=True, metadata={"description": "Normalized"})
+    phone = fields.String(allow_none=True, metadata={"description": "Normalized (E.164)"})
+    email = fields.String(allow_none=True, metadata={"description": "Normalized"})
+    is_active = fields.Boolean()
+    match_rule = fields.String(metadata={"description": "How the record was linked"})
+    linked_at = fields.DateTime()
+    source_updated_at = fields.DateTime(allow_none=True)
+
+
+class LoginSchema(Schema):
+    login_at = fields.DateTime()
+    device_id = fields.String(allow_none=True)
+    ip_address = fields.String(allow_none=True)
+    session_mode = fields.String(allow_none=True)
+    source_system = fields.String()
+
+
+class DeviceSchema(Schema):
+    device_id = fields.String()
+    first_seen = fields.DateTime()
+    last_seen = fields.DateTime()
+    logins = fields.Integer()
+
+
+class ProfileSchema(Schema):
+    global_customer_id = fields.UUID()
+    full_name = fields.Nested(GoldenTextSchema)
+    national_id = fields.Nested(GoldenTextSchema)
+    phone = fields.Nested(GoldenTextSchema)
+    email = fields.Nested(GoldenTextSchema)
+    date_of_birth = fields.Nested(GoldenDateSchema)
+    created_date = fields.DateTime(allow_none=True)
+    source_records = fields.List(fields.Nested(SourceRecordSchema))
+    accounts = fields.List(fields.Nested(AccountSchema))
+    recent_transactions = fields.List(
+        fields.Nested(TransactionSchema), metadata={"description": "The newest 10"}
+    )
+    last_login = fields.Nested(LoginSchema, allow_none=True)
+    devices = fields.List(fields.Nested(DeviceSchema))
+    risk = fields.Nested(
+        RiskProfileSchema,
+        allow_none=True,
+        metadata={"description": "null until the risk task has scored the customer"},
+    )
+
+
+def _national_id_number(value: str) -> str | None:
+    parsed = normalize.national_id(value)
+    return parsed[0] if parsed else None
+
+
+def _plain(value: str) -> str | None:
+    return value.strip() or None
+
+
+class NormalizedString(fields.String):
+    """A query value normalized as the matcher normalizes it; one that identifies nobody
+    (empty, a placeholder, invalid) is refused rather than silently finding nothing."""
+
+    def __init__(self, normalizer: Callable[[str], str | None], what: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.normalizer = normalizer
+        self.what = what
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        # PostgreSQL text cannot hold NUL; bound the work done on junk input
+        if len(text) > MAX_QUERY_VALUE or "\x00" in text:
+            raise ValidationError(f"Not a valid {self.what}.")
+        normalized = self.normalizer(text)
+        if normalized is None:
+            raise ValidationError(f"Not a usable {self.what} (empty, a placeholder or invalid).")
+        return normalized
+
+
+class LookupArgsSchema(Schema):
+    national_id = NormalizedString(
+        _national_id_number, "national ID or passport number", metadata={"example": "ID12345678"}
+    )
+    phone = NormalizedString(normalize.phone, "phone number", metadata={"example": "0712 345 678"})
+    email = NormalizedString(normalize.email, "email address")
+    source_system = fields.String(validate=validate.OneOf(SOURCE_SYSTEMS))
+    source_customer_id = NormalizedString(
+        _plain, "source customer ID", metadata={"description": "The source's own primary key"}
+    )
+
+    @validates_schema
+    def exactly_one_criterion(self, data: dict[str, Any], **kwargs: Any) -> None:
+        source_key = [name for name in SOURCE_KEY if name in data]
+        if len(source_key) == 1:
+            missing = next(name for name in SOURCE_KEY if name not in data)
+            raise ValidationError(f"Required with {source_key[0]}.", missing)
+        given = [name for name in IDENTIFIERS if name in data] + source_key[:1]
+        if len(given) != 1:
+            raise ValidationError(
+                "Give exactly one of national_id, phone, email, "
+                "or source_system with source_customer_id."
+            )
+
+
+class LookupResultSchema(Schema):
+    global_customer_id = fields.UUID()
+    full_name = fields.String(allow_none=True)
+    matched_on = fields.String(
+        metadata={"description": "national_id, phone, email or source_customer_id"}
+    )

@@ -1,0 +1,177 @@
+"""Operational state: health of the database and broker, and pipeline metrics from the database.
+
+`pipeline_status` is shared by `/metrics` and the `c360 status` command.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from sqlalchemy import Connection, func, select, text
+
+from app import db
+from app.celeryconfig import QUEUES
+from app.config import Settings
+from app.pipeline.models import ingest_batch, quarantine, source_checkpoint
+
+logger = logging.getLogger("c360.ops")
+
+BROKER_TIMEOUT_S = 1.0
+MIN_BEHIND_AFTER_S = 30.0
+LATENCY_WINDOW = timedelta(minutes=5)
+RATE_WINDOW = timedelta(seconds=60)
+
+
+def redis_client(redis_url: str) -> redis.Redis:
+    """A client with short timeouts; kombu's `redis+socket:///path` is redis-py's `unix:///path`."""
+    if redis_url.startswith("redis+socket://"):
+        redis_url = "unix://" + redis_url.removeprefix("redis+socket://")
+    return redis.Redis.from_url(
+        redis_url, socket_timeout=BROKER_TIMEOUT_S, socket_connect_timeout=BROKER_TIMEOUT_S
+    )
+
+
+def queue_depths(redis_url: str) -> dict[str, int]:
+    """Messages waiting per Celery queue. Raises redis.RedisError when the broker is down."""
+    client = redis_client(redis_url)
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            for queue in QUEUES:
+                pipe.llen(queue)
+            return dict(zip(QUEUES, pipe.execute(), strict=True))
+    finally:
+        client.close()
+
+
+def behind_after(settings: Settings) -> timedelta:
+    """How long without a successful poll before a source counts as behind."""
+    return timedelta(seconds=max(MIN_BEHIND_AFTER_S, 10 * settings.poll_interval))
+
+
+def source_freshness(
+    conn: Connection, settings: Settings, now: datetime | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per configured source: its newest checkpoint time and whether it is behind."""
+    now = now or datetime.now(UTC)
+    query = select(
+        source_checkpoint.c.source_system, func.max(source_checkpoint.c.updated_at)
+    ).group_by(source_checkpoint.c.source_system)
+    newest = dict(conn.execute(query).all())
+    freshness = {}
+    for source in settings.source_urls:
+        last_poll = newest.get(source)
+        freshness[source] = {
+            "last_poll": last_poll,
+            "behind": last_poll is None or now - last_poll > behind_after(settings),
+        }
+    return freshness
+
+
+def health(settings: Settings) -> dict[str, Any]:
+    """Readiness: `down` if the database or broker is, `degraded` if a source is behind."""
+    database: dict[str, Any] = {"status": "ok"}
+    sources: dict[str, dict[str, Any]] = {}
+    # Any failure to reach a service is what this reports, whatever its exception type.
+    try:
+        with db.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            sources = source_freshness(conn, settings)
+    except Exception:
+        logger.exception("health: database unreachable")
+        database = {"status": "down"}
+    broker: dict[str, Any] = {"status": "ok"}
+    try:
+        client = redis_client(settings.redis_url)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception:
+        logger.exception("health: broker unreachable")
+        broker = {"status": "down"}
+    if "down" in (database["status"], broker["status"]):
+        status = "down"
+    elif any(source["behind"] for source in sources.values()):
+        status = "degraded"
+    else:
+        status = "ok"
+    return {"status": status, "database": database, "broker": broker, "sources": sources}
+
+
+def pipeline_status(
+    conn: Connection, settings: Settings, now: datetime | None = None
+) -> dict[str, Any]:
+    """Per source: throughput, latency, lag, checkpoints, quarantine and unfinished batches.
+
+    Sources are the configured ones plus any the database has seen. Latencies are in seconds
+    (None without a batch in the window); lag is None before the first checkpoint.
+    """
+    now = now or datetime.now(UTC)
+    done = ingest_batch.c.status == "done"
+    batches = conn.execute(
+        select(
+            ingest_batch.c.source_system,
+            func.coalesce(func.sum(ingest_batch.c.record_count).filter(done), 0).label("processed"),
+            func.coalesce(
+                func.sum(ingest_batch.c.record_count).filter(
+                    done, ingest_batch.c.finished_at > now - RATE_WINDOW
+                ),
+                0,
+            ).label("per_minute"),
+            func.percentile_cont(0.5)
+            .within_group(ingest_batch.c.latency_ms_p50)
+            .filter(done, ingest_batch.c.finished_at > now - LATENCY_WINDOW)
+            .label("p50_ms"),
+            func.max(ingest_batch.c.latency_ms_max)
+            .filter(done, ingest_batch.c.finished_at > now - LATENCY_WINDOW)
+            .label("max_ms"),
+            func.count().filter(~done).label("unfinished"),
+        ).group_by(ingest_batch.c.source_system)
+    ).mappings()
+    by_source = {row["source_system"]: row for row in batches}
+    quarantined = dict(
+        conn.execute(
+            select(quarantine.c.source_system, func.count())
+            .where(quarantine.c.resolved_at.is_(None))
+            .group_by(quarantine.c.source_system)
+        ).all()
+    )
+    checkpoints: dict[str, list[dict[str, Any]]] = {}
+    for row in conn.execute(
+        select(
+            source_checkpoint.c.source_system,
+            source_checkpoint.c.stream,
+            source_checkpoint.c.marker,
+            source_checkpoint.c.updated_at,
+        ).order_by(source_checkpoint.c.source_system, source_checkpoint.c.stream)
+    ).mappings():
+        checkpoints.setdefault(row["source_system"], []).append(
+            {"stream": row["stream"], "marker": row["marker"], "updated_at": row["updated_at"]}
+        )
+
+    status: dict[str, Any] = {}
+    names = sorted(set(settings.source_urls) | set(by_source) | set(quarantined) | set(checkpoints))
+    for source in names:
+        row = by_source.get(source, {})
+        streams = checkpoints.get(source, [])
+        last_poll = max((c["updated_at"] for c in streams), default=None)
+        status[source] = {
+            "records_processed": int(row.get("processed") or 0),
+            "records_per_minute": int(row.get("per_minute") or 0),
+            "latency_p50_seconds": _seconds(row.get("p50_ms")),
+            "latency_max_seconds": _seconds(row.get("max_ms")),
+            "batches_unfinished": int(row.get("unfinished") or 0),
+            "quarantined_records": quarantined.get(source, 0),
+            "last_poll": last_poll,
+            "lag_seconds": (now - last_poll).total_seconds() if last_poll else None,
+            "behind": last_poll is None or now - last_poll > behind_after(settings),
+            "checkpoints": streams,
+        }
+    return {"generated_at": now, "sources": status}
+
+
+def _seconds(milliseconds: float | None) -> float | None:
+    return None if milliseconds is None else float(milliseconds) / 1000

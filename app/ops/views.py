@@ -1,0 +1,119 @@
+"""Open operational endpoints (no personal data): `/health` and Prometheus `/metrics`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import redis
+from flask import Flask, Response, current_app
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import db
+from app.config import Settings
+from app.ops.service import health, pipeline_status, queue_depths
+
+blp = Blueprint("ops", __name__, description="Health and metrics (open, no personal data)")
+
+
+class ServiceSchema(Schema):
+    status = fields.String(metadata={"description": "ok or down"})
+
+
+class SourceFreshnessSchema(Schema):
+    last_poll = fields.DateTime(allow_none=True)
+    behind = fields.Boolean()
+
+
+class HealthSchema(Schema):
+    status = fields.String(metadata={"description": "ok, degraded (a source is behind) or down"})
+    database = fields.Nested(ServiceSchema)
+    broker = fields.Nested(ServiceSchema)
+    sources = fields.Dict(keys=fields.String(), values=fields.Nested(SourceFreshnessSchema))
+
+
+@blp.route("/health")
+@blp.response(200, HealthSchema)
+@blp.alt_response(503, schema=HealthSchema, description="The database or the broker is down")
+def get_health() -> tuple[dict[str, Any], int]:
+    """Liveness and readiness of the database and broker, and per-source freshness"""
+    report = health(current_app.config["C360_SETTINGS"])
+    return report, 503 if report["status"] == "down" else 200
+
+
+class PipelineCollector(Collector):
+    """Computes the metrics from the database at scrape time (the workers keep no counters)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def collect(self) -> Iterator[Metric]:
+        with db.connect() as conn:
+            sources = pipeline_status(conn, self.settings)["sources"]
+        processed = CounterMetricFamily(
+            "c360_records_processed", "Records of done batches", labels=["source"]
+        )
+        per_minute = GaugeMetricFamily(
+            "c360_records_per_minute", "Records of batches done in the last 60 s", labels=["source"]
+        )
+        latency = GaugeMetricFamily(
+            "c360_processing_latency_seconds",
+            "Source write to Enterprise Brain, batches done in the last 5 minutes",
+            labels=["source", "quantile"],
+        )
+        lag = GaugeMetricFamily(
+            "c360_source_lag_seconds", "Time since the newest checkpoint", labels=["source"]
+        )
+        quarantined = GaugeMetricFamily(
+            "c360_quarantined_records", "Open quarantined records", labels=["source"]
+        )
+        unfinished = GaugeMetricFamily(
+            "c360_batches_unfinished", "Batches not yet done", labels=["source"]
+        )
+        for source, state in sources.items():
+            processed.add_metric([source], state["records_processed"])
+            per_minute.add_metric([source], state["records_per_minute"])
+            for quantile, key in (("0.5", "latency_p50_seconds"), ("max", "latency_max_seconds")):
+                if state[key] is not None:
+                    latency.add_metric([source, quantile], state[key])
+            if state["lag_seconds"] is not None:
+                lag.add_metric([source], state["lag_seconds"])
+            quarantined.add_metric([source], state["quarantined_records"])
+            unfinished.add_metric([source], state["batches_unfinished"])
+        yield from (processed, per_minute, latency, lag, quarantined, unfinished)
+
+        depth = GaugeMetricFamily("c360_queue_depth", "Messages waiting", labels=["queue"])
+        try:
+            for queue, count in queue_depths(self.settings.redis_url).items():
+                depth.add_metric([queue], count)
+        except redis.RedisError:
+            return  # broker down: no queue depths rather than no metrics
+        yield depth
+
+
+def init_metrics(app: Flask) -> None:
+    """A registry per app, not prometheus_client's global one (one app per test, no clashes)."""
+    registry = CollectorRegistry()
+    registry.register(PipelineCollector(app.config["C360_SETTINGS"]))
+    app.extensions["c360_metrics"] = registry
+
+
+@blp.route("/metrics")
+@blp.doc(
+    responses={
+        "200": {"description": "Prometheus text format", "content": {"text/plain": {}}},
+        "503": {"description": "The database is down"},
+    }
+)
+def get_metrics() -> Response:
+    """Pipeline metrics for Prometheus, computed from the database at scrape time"""
+    try:
+        body = generate_latest(current_app.extensions["c360_metrics"])
+    except SQLAlchemyError:
+        abort(503, message="The database is unreachable")
+    return Response(body, mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,38 @@
+"""Risk: reads for the API first; the risk computation follows below them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, select
+
+from app.risk.models import fraud_case, risk_profile
+
+# --- Reads (API) -------------------------------------------------------------------------------
+
+
+def get_risk_profile(conn: Connection, global_id: UUID) -> dict[str, Any] | None:
+    """The customer's Risk_Profile, or None while it has not been computed."""
+    query = select(
+        risk_profile.c.fraud_score,
+        risk_profile.c.risk_level,
+        risk_profile.c.reasons,
+        risk_profile.c.last_updated,
+    ).where(risk_profile.c.global_customer_id == global_id)
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def list_fraud_cases(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[str, Any]]:
+    """The fraud cases opened on the customer, newest first."""
+    query = (
+        select(fraud_case)
+        .where(fraud_case.c.global_customer_id.in_(customer_ids))
+        .order_by(fraud_case.c.opened_at.desc(), fraud_case.c.source_case_id)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+# --- Risk computation --------------------------------------------------------------------------

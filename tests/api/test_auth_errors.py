@@ -1,0 +1,187 @@
+import dataclasses
+from uuid import uuid4
+
+import pytest
+
+from app import create_app
+from app.auth import key_is_valid
+
+DATA_PATHS = [
+    "/customer/{id}",
+    "/customer/{id}/accounts",
+    "/customer/{id}/transactions",
+    "/customer/{id}/risk",
+    "/customers?phone=0712345678",
+]
+
+
+@pytest.fixture(params=DATA_PATHS)
+def data_url(request, customer):
+    return request.param.format(id=customer)
+
+
+def test_correct_key_is_accepted(client, auth_headers, data_url):
+    assert client.get(data_url, headers=auth_headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Bearer wrong-key",
+        "Bearer test-key-and-more",
+        "Bearer test-ke",
+        "Basic dGVzdC1rZXk=",
+        "test-key",
+        "Bearer tést-kéy",
+    ],
+)
+def test_missing_or_wrong_key_is_401(client, data_url, authorization):
+    headers = {} if authorization is None else {"Authorization": authorization}
+
+    response = client.get(data_url, headers=headers)
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    body = response.get_json()
+    assert body["code"] == 401
+    assert body["status"] == "Unauthorized"
+    assert body["message"]
+
+
+def test_scheme_is_case_insensitive(client, data_url):
+    assert client.get(data_url, headers={"Authorization": "bearer test-key"}).status_code == 200
+
+
+def test_no_configured_keys_means_nobody_gets_in(settings, conn, customer):
+    app = create_app(dataclasses.replace(settings, api_keys=()))
+
+    for authorization in ("Bearer ", "Bearer test-key", "Bearer anything"):
+        response = app.test_client().get(
+            f"/customer/{customer}", headers={"Authorization": authorization}
+        )
+        assert response.status_code == 401
+
+
+def test_auth_comes_before_input_validation(client):
+    assert client.get("/customers").status_code == 401
+    assert client.get(f"/customer/{uuid4()}/transactions?page=0").status_code == 401
+
+
+def test_key_comparison():
+    assert key_is_valid("k2", ("k1", "k2"))
+    assert not key_is_valid("k3", ("k1", "k2"))
+    assert not key_is_valid("", ())
+    assert not key_is_valid("ключ", ("k1",))  # non-ASCII must not raise
+
+
+def test_open_endpoints_need_no_key(client):
+    for path in ("/health", "/metrics", "/openapi.json", "/docs"):
+        assert client.get(path).status_code in (200, 503), path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/customer/not-a-uuid",
+        "/customer/12345",
+        "/customer/" + "f" * 32 + "0",
+        "/customer/%00",
+        "/customer/../etc/passwd",
+        "/customer/{id}/unknown",
+        "/customer/{id}/",
+        "/nothing-here",
+    ],
+)
+def test_bad_paths_are_404_json(client, auth_headers, path):
+    response = client.get(path.format(id=uuid4()), headers=auth_headers)
+
+    assert response.status_code == 404
+    assert response.is_json
+    assert response.get_json()["code"] == 404
+
+
+def test_wrong_method_is_405_json_with_allow(client, auth_headers, customer):
+    response = client.delete(f"/customer/{customer}", headers=auth_headers)
+
+    assert response.status_code == 405
+    assert response.get_json()["code"] == 405
+    assert "GET" in response.headers["Allow"]
+
+
+def test_unexpected_errors_are_500_json(flask_app, conn):
+    flask_app.add_url_rule("/boom", "boom", lambda: 1 / 0)
+
+    response = flask_app.test_client().get("/boom")
+
+    assert response.status_code == 500
+    assert response.get_json() == {
+        "code": 500,
+        "status": "Internal Server Error",
+        "message": "Internal error; it has been logged",
+    }
+
+
+JUNK = [
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "%",
+    "%%",
+    "'; DROP TABLE customer_360; --",
+    "' OR '1'='1",
+    "\\",
+    "\n\r\t",
+    "😀",
+    "ID" + "9" * 5000,
+    "+" * 300,
+    "0" * 100,
+    "-1",
+    "1e309",
+    "NaN",
+    "null",
+    "[]",
+    "{}",
+    "<script>alert(1)</script>",
+    "ﬀ@ﬀ.ﬀ",
+    "a@b.c" * 60,
+    "+2547" + "1" * 40,
+    "\u202e12345678",
+    "１２３４５６７８",  # full-width digits
+    "12345678" * 3,
+    "x" * 10_000,
+    str(10**40),
+    "../../",
+]
+
+
+@pytest.mark.parametrize("value", JUNK)
+def test_junk_query_values_never_cause_a_500(client, auth_headers, customer, value):
+    queries = [
+        {"national_id": value},
+        {"phone": value},
+        {"email": value},
+        {"source_system": "core", "source_customer_id": value},
+        {"source_system": value, "source_customer_id": "1"},
+        {"phone": value, "email": value},
+    ]
+    for query in queries:
+        response = client.get("/customers", query_string=query, headers=auth_headers)
+        assert response.status_code in (200, 422), (query, response.get_json())
+        assert response.is_json
+    for param in ("page", "page_size"):
+        response = client.get(
+            f"/customer/{customer}/transactions", query_string={param: value}, headers=auth_headers
+        )
+        assert response.status_code in (200, 422), (param, value)
+
+
+@pytest.mark.parametrize("value", JUNK)
+def test_junk_path_segments_never_cause_a_500(client, auth_headers, value):
+    for template in ("/customer/{}", "/customer/{}/accounts", "/customer/{}/transactions"):
+        response = client.get(template.format(value), headers=auth_headers)
+        assert response.status_code in (404, 400, 308), (template, value)

@@ -1,0 +1,119 @@
+import pytest
+
+
+def _lookup(client, auth_headers, **params):
+    return client.get("/customers", query_string=params, headers=auth_headers)
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "matched_on"),
+    [
+        ("phone", "0712 345 678", "phone"),
+        ("phone", "+254712345678", "phone"),
+        ("phone", "254712345678", "phone"),
+        ("national_id", "ID12345678", "national_id"),
+        ("national_id", "12 345 678", "national_id"),
+        ("email", "  Amina@Wekeza.CO.KE ", "email"),
+    ],
+)
+def test_inputs_are_normalized_like_the_matcher(
+    client, auth_headers, customer, param, value, matched_on
+):
+    response = _lookup(client, auth_headers, **{param: value})
+
+    assert response.status_code == 200
+    assert response.get_json() == [
+        {
+            "global_customer_id": str(customer),
+            "full_name": "Amina Wanjiku",
+            "matched_on": matched_on,
+        }
+    ]
+
+
+def test_lookup_by_source_record(client, auth_headers, customer):
+    response = _lookup(client, auth_headers, source_system="channel", source_customer_id="u-7")
+
+    assert response.get_json() == [
+        {
+            "global_customer_id": str(customer),
+            "full_name": "Amina Wanjiku",
+            "matched_on": "source_customer_id",
+        }
+    ]
+
+
+def test_no_match_is_an_empty_list(client, auth_headers, customer):
+    response = _lookup(client, auth_headers, national_id="87654321")
+
+    assert response.status_code == 200
+    assert response.get_json() == []
+
+
+def test_a_record_on_a_merged_away_id_finds_the_survivor(
+    client, auth_headers, merge_chain, link_source
+):
+    first, _, survivor = merge_chain
+    link_source(first, "dfs", "d-1", phone="+254733111222")
+    link_source(survivor, "core", "c-1", phone="+254733111222")
+
+    found = _lookup(client, auth_headers, phone="0733 111 222").get_json()
+
+    assert found == [
+        {"global_customer_id": str(survivor), "full_name": "Survivor", "matched_on": "phone"}
+    ]
+
+
+def test_several_people_sharing_a_phone_are_all_listed(
+    client, auth_headers, make_customer, link_source
+):
+    a = make_customer(full_name="A")
+    b = make_customer(full_name="B")
+    link_source(a, "core", "1", phone="+254722000111")
+    link_source(b, "core", "2", phone="+254722000111")
+
+    found = _lookup(client, auth_headers, phone="0722000111").get_json()
+
+    assert [c["global_customer_id"] for c in found] == [str(a), str(b)]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({}, "_schema"),
+        ({"unknown": "x"}, "_schema"),
+        ({"phone": "0712345678", "email": "amina@wekeza.co.ke"}, "_schema"),
+        (
+            {"national_id": "12345678", "source_system": "core", "source_customer_id": "1"},
+            "_schema",
+        ),
+        ({"source_system": "core"}, "source_customer_id"),
+        ({"source_customer_id": "101"}, "source_system"),
+        ({"source_system": "mainframe", "source_customer_id": "101"}, "source_system"),
+        ({"source_system": "core", "source_customer_id": "  "}, "source_customer_id"),
+        ({"phone": "0700000000"}, "phone"),
+        ({"phone": "not a phone"}, "phone"),
+        ({"phone": ""}, "phone"),
+        ({"national_id": "KE-ID-00001"}, "national_id"),
+        ({"national_id": "00000000"}, "national_id"),
+        ({"email": "noemail@wekeza.co.ke"}, "email"),
+        ({"email": "na@na.com"}, "email"),
+        ({"email": "a\x00b@wekeza.co.ke"}, "email"),
+    ],
+)
+def test_bad_criteria_are_422_with_a_clear_message(client, auth_headers, params, field):
+    response = _lookup(client, auth_headers, **params)
+
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["code"] == 422
+    assert field in body["errors"]["query"]
+    assert body["message"].startswith("Invalid input: ")
+
+
+def test_placeholder_message_says_why(client, auth_headers):
+    body = _lookup(client, auth_headers, phone="0711111111").get_json()
+
+    assert body["errors"]["query"]["phone"] == [
+        "Not a usable phone number (empty, a placeholder or invalid)."
+    ]

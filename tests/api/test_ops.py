@@ -1,0 +1,214 @@
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert
+
+from app import create_app
+from app.ops import service as ops_service
+from app.ops.service import pipeline_status, queue_depths, redis_client
+from app.pipeline.models import ingest_batch, quarantine, source_checkpoint
+
+DOWN_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def now():
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def checkpoint(conn):
+    def add(source, stream, updated_at):
+        conn.execute(
+            insert(source_checkpoint).values(
+                source_system=source,
+                stream=stream,
+                marker="m",
+                source_key="k",
+                updated_at=updated_at,
+            )
+        )
+
+    return add
+
+
+@pytest.fixture
+def pipeline_rows(conn, checkpoint, now):
+    """core: two done batches (one old), one unfinished, one open and one resolved quarantine."""
+
+    def batch(source, status, count, finished_ago=None, p50=None, max_ms=None):
+        finished = now - finished_ago if finished_ago is not None else None
+        conn.execute(
+            insert(ingest_batch).values(
+                source_system=source,
+                stream="customers",
+                status=status,
+                record_count=count,
+                finished_at=finished,
+                latency_ms_p50=p50,
+                latency_ms_max=max_ms,
+            )
+        )
+
+    batch("core", "done", 30, timedelta(seconds=10), p50=400, max_ms=900)
+    batch("core", "done", 70, timedelta(minutes=10), p50=5000, max_ms=99000)
+    batch("core", "staged", 5)
+    batch("channel", "done", 4, timedelta(seconds=20), p50=200, max_ms=300)
+    for resolved in (None, now):
+        conn.execute(
+            insert(quarantine).values(
+                batch_id=1,
+                source_system="core",
+                entity="customer",
+                source_key=f"k{resolved}",
+                reason="no national id",
+                raw={},
+                resolved_at=resolved,
+            )
+        )
+    checkpoint("core", "customers", now - timedelta(seconds=2))
+    checkpoint("core", "accounts", now - timedelta(seconds=5))
+    checkpoint("channel", "logins", now - timedelta(seconds=3))
+
+
+def test_health_ok_when_everything_is_up_and_fresh(client, checkpoint, now):
+    checkpoint("core", "customers", now - timedelta(seconds=1))
+    checkpoint("channel", "logins", now - timedelta(seconds=1))
+
+    response = client.get("/health")
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["database"] == {"status": "ok"}
+    assert body["broker"] == {"status": "ok"}
+    assert set(body["sources"]) == {"core", "channel"}
+    assert body["sources"]["core"]["behind"] is False
+
+
+def test_health_degraded_when_a_source_is_behind(client, checkpoint, now):
+    checkpoint("core", "customers", now - timedelta(seconds=1))
+    checkpoint("channel", "logins", now - timedelta(seconds=31))  # max(30 s, 10 x 1 s)
+
+    body = client.get("/health").get_json()
+
+    assert body["status"] == "degraded"
+    assert body["sources"]["channel"]["behind"] is True
+    assert body["sources"]["core"]["behind"] is False
+
+
+def test_never_polled_source_is_behind(client):
+    body = client.get("/health").get_json()
+
+    assert body["sources"]["core"] == {"last_poll": None, "behind": True}
+
+
+def test_health_503_when_the_broker_is_down(settings, conn):
+    app = create_app(dataclasses.replace(settings, redis_url=DOWN_REDIS))
+
+    response = app.test_client().get("/health")
+
+    assert response.status_code == 503
+    assert response.get_json()["broker"] == {"status": "down"}
+    assert response.get_json()["status"] == "down"
+
+
+def test_health_503_when_the_database_is_down(client, monkeypatch):
+    def unreachable():
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(ops_service.db, "connect", unreachable)
+
+    response = client.get("/health")
+
+    assert response.status_code == 503
+    assert response.get_json()["database"] == {"status": "down"}
+
+
+def test_socket_broker_urls_become_unix_urls():
+    kwargs = redis_client("redis+socket:///tmp/redis.sock").connection_pool.connection_kwargs
+
+    assert kwargs["path"] == "/tmp/redis.sock"
+
+
+def test_queue_depths_cover_every_queue(settings):
+    assert set(queue_depths(settings.redis_url)) == {"extract", "match", "upsert", "risk"}
+
+
+def test_pipeline_status_per_source(conn, settings, pipeline_rows, now):
+    core = pipeline_status(conn, settings, now)["sources"]["core"]
+
+    assert core["records_processed"] == 100
+    assert core["records_per_minute"] == 30
+    assert core["latency_p50_seconds"] == 0.4
+    assert core["latency_max_seconds"] == 0.9  # the 10-minute-old batch is out of the window
+    assert core["batches_unfinished"] == 1
+    assert core["quarantined_records"] == 1
+    assert core["lag_seconds"] == pytest.approx(2, abs=0.01)
+    assert core["behind"] is False
+    assert [c["stream"] for c in core["checkpoints"]] == ["accounts", "customers"]
+
+
+def test_metrics_are_computed_from_the_database(client, pipeline_rows):
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
+    assert 'c360_records_processed_total{source="core"} 100.0' in text
+    assert 'c360_records_processed_total{source="channel"} 4.0' in text
+    assert 'c360_records_per_minute{source="core"} 30.0' in text
+    assert 'c360_processing_latency_seconds{quantile="0.5",source="core"} 0.4' in text
+    assert 'c360_processing_latency_seconds{quantile="max",source="core"} 0.9' in text
+    assert 'c360_source_lag_seconds{source="core"}' in text
+    assert 'c360_quarantined_records{source="core"} 1.0' in text
+    assert 'c360_batches_unfinished{source="core"} 1.0' in text
+    for queue in ("extract", "match", "upsert", "risk"):
+        assert f'c360_queue_depth{{queue="{queue}"}}' in text
+
+
+def test_metrics_skip_queue_depth_when_the_broker_is_down(settings, conn):
+    app = create_app(dataclasses.replace(settings, redis_url=DOWN_REDIS))
+
+    response = app.test_client().get("/metrics")
+
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "c360_queue_depth{" not in text
+    assert "c360_records_processed_total" in text
+
+
+def test_each_app_has_its_own_registry(settings):
+    first, second = create_app(settings), create_app(settings)
+
+    assert first.extensions["c360_metrics"] is not second.extensions["c360_metrics"]
+
+
+def test_openapi_lists_every_path_and_the_bearer_scheme(client):
+    spec = client.get("/openapi.json").get_json()
+
+    assert set(spec["paths"]) == {
+        "/customer/{global_id}",
+        "/customer/{global_id}/accounts",
+        "/customer/{global_id}/transactions",
+        "/customer/{global_id}/risk",
+        "/customers",
+        "/health",
+        "/metrics",
+    }
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    for path, operations in spec["paths"].items():
+        secured = operations["get"].get("security")
+        if path in ("/health", "/metrics"):
+            assert secured is None, path
+        else:
+            assert secured == [{"bearerAuth": []}], path
+            assert "401" in operations["get"]["responses"], path
+
+
+def test_swagger_ui(client):
+    response = client.get("/docs")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
