@@ -32,7 +32,13 @@ def get_engine() -> Engine:
                 "C360_DATABASE_URL is not set and no embedded database runs: "
                 "run `c360 services up` or set C360_DATABASE_URL"
             )
-        _engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        _engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=5,
+            connect_args={"connect_timeout": 5},
+        )
     return _engine
 
 
