@@ -127,12 +127,18 @@ def backfill(
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(as_json: bool) -> None:
     """Per-source lag, checkpoints, queue depths, records per minute, quarantine."""
+    import redis
+
     from app import db
-    from app.ops.service import pipeline_status
+    from app.ops.service import pipeline_status, queue_depths
 
     settings = _settings()
     with db.connect() as conn:
         report = pipeline_status(conn, settings)
+    try:
+        report["queues"] = queue_depths(settings.redis_url)
+    except redis.RedisError as error:
+        report["queues"] = {"error": f"broker unreachable: {type(error).__name__}"}
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
         return
@@ -140,7 +146,34 @@ def status(as_json: bool) -> None:
 
 
 def _format_status(report: dict) -> str:
-    return json.dumps(report, indent=2, default=str)
+    header = (
+        f"{'source':<9} {'lag s':>7} {'rec/min':>8} {'p50 s':>7} {'max s':>7} "
+        f"{'processed':>10} {'pending':>8} {'quarant.':>8}  state"
+    )
+    lines = [header]
+    for name, source in report["sources"].items():
+        lines.append(
+            f"{name:<9} {_num(source['lag_seconds']):>7} {_num(source['records_per_minute']):>8} "
+            f"{_num(source['latency_p50_seconds']):>7} {_num(source['latency_max_seconds']):>7} "
+            f"{source['records_processed']:>10} {source['batches_unfinished']:>8} "
+            f"{source['quarantined_records']:>8}  {'BEHIND' if source['behind'] else 'ok'}"
+        )
+    lines.append("\ncheckpoints")
+    for name, source in report["sources"].items():
+        for checkpoint in source["checkpoints"]:
+            lines.append(
+                f"  {name}.{checkpoint['stream']:<16} {checkpoint['marker']}  "
+                f"(polled {checkpoint['updated_at']})"
+            )
+    queues = report.get("queues", {})
+    lines.append("\nqueues  " + "  ".join(f"{k}={v}" for k, v in queues.items()))
+    return "\n".join(lines)
+
+
+def _num(value: float | int | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
 @main.command()

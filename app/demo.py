@@ -8,6 +8,7 @@ account, the transaction, the last login and the risk score under one Global Cus
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import urllib.error
@@ -27,6 +28,7 @@ from connectors.simulator import Simulator
 @contextmanager
 def api_server(settings: Settings) -> Iterator[str]:
     """The API on a free loopback port, in a thread, for the duration of the block."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Identity,
@@ -60,6 +61,8 @@ ingest_batch = Table(
     # the customers whose risk inputs this batch touched (set by the upsert step)
     Column("affected_customers", ARRAY(UUID(as_uuid=True))),
     Column("finished_at", DateTime(timezone=True)),
+    # false for backfills and a stream's first read: their rows were written long before
+    Column("measure_latency", Boolean, nullable=False, server_default="true"),
     Column("latency_ms_p50", BigInteger),
     Column("latency_ms_max", BigInteger),
     Column("error", Text),

@@ -97,6 +97,7 @@ def stage_page(
     *,
     advance_to: Cursor | None,
     backfill_id: int | None = None,
+    measure_latency: bool = True,
 ) -> StagedBatch | None:
     """Store one page as a batch and move the checkpoint, in the caller's transaction.
 
@@ -116,6 +117,7 @@ def stage_page(
             stream=stream.name,
             backfill_id=backfill_id,
             record_count=len(fresh),
+            measure_latency=measure_latency and backfill_id is None,
         )
         .returning(ingest_batch.c.batch_id)
     ).scalar_one()
@@ -196,7 +198,15 @@ def poll_stream(
         else:
             advance_to = None  # still inside the look-back overlap
         with db.transaction() as conn:
-            batch = stage_page(conn, connector, stream, rows, advance_to=advance_to)
+            batch = stage_page(
+                conn,
+                connector,
+                stream,
+                rows,
+                advance_to=advance_to,
+                # a stream's first read is an initial load, not live changes
+                measure_latency=checkpoint is not None,
+            )
         if batch is not None:
             staged += batch.records
             on_staged(batch)

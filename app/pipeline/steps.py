@@ -43,6 +43,7 @@ class Batch:
     stream: str
     status: str
     backfill_id: int | None
+    measure_latency: bool
     affected_customers: list[UUID]
 
 
@@ -61,6 +62,7 @@ def _lock_batch(conn: Connection, batch_id: int) -> Batch | None:
             ingest_batch.c.stream,
             ingest_batch.c.status,
             ingest_batch.c.backfill_id,
+            ingest_batch.c.measure_latency,
             ingest_batch.c.affected_customers,
         )
         .where(ingest_batch.c.batch_id == batch_id)
@@ -191,7 +193,7 @@ def risk_step(batch_id: int) -> str:
             return batch.status if batch else "missing"
         changed = update_risk_profiles(conn, batch.affected_customers)
         _advance(conn, batch_id, DONE, finished_at=text("clock_timestamp()"))
-        if batch.backfill_id is None:  # a backfill's rows were written long ago: no latency
+        if batch.measure_latency:
             conn.execute(
                 text(
                     """

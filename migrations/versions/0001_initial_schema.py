@@ -205,6 +205,7 @@ def upgrade() -> None:
         ),
         sa.Column("affected_customers", postgresql.ARRAY(sa.UUID()), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("measure_latency", sa.Boolean(), server_default="true", nullable=False),
         sa.Column("latency_ms_p50", sa.BigInteger(), nullable=True),
         sa.Column("latency_ms_max", sa.BigInteger(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
