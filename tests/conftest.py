@@ -16,12 +16,12 @@ from app.models import metadata
 
 
 def _server_url() -> str:
-    url = Settings.from_env().database_url
-    if not url:
-        pytest.exit(
-            "C360_DATABASE_URL is not set and no embedded database runs (make test starts one)"
-        )
-    return url
+    settings = Settings.from_env()
+    if not settings.database_url or not settings.redis_url:
+        pytest.exit("C360_DATABASE_URL / C360_REDIS_URL unset and no embedded services (make test)")
+    # Pin the resolved broker for this run and the worker processes it starts.
+    os.environ["C360_REDIS_URL"] = settings.redis_url
+    return settings.database_url
 
 
 def _recreate_database(url: str) -> None:

@@ -12,23 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from app import processes
 from app.celeryconfig import QUEUES
 from app.config import Settings
+from app.ops.service import redis_client
 from connectors.demo import create_sources, drop_sources
 from tests.conftest import truncate_all
 
 POLL_INTERVAL = "0.5"
-
-
-def redis_client(url: str) -> redis.Redis:
-    if url.startswith("redis+socket://"):
-        return redis.Redis(unix_socket_path=url.removeprefix("redis+socket://"))
-    return redis.Redis.from_url(url)
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +94,6 @@ def pipeline(engine: Engine, source_urls: dict[str, str], tmp_path: Path) -> Ite
     settings = Settings.from_env()
     purge_queues(settings.redis_url)
     os.environ["C360_POLL_INTERVAL"] = POLL_INTERVAL
-    os.environ["C360_HOME"] = str(tmp_path)
     handle = Pipeline(engine, source_urls, tmp_path, {})
     handle.start(
         worker=processes.worker_command(concurrency=2),

@@ -1,0 +1,14 @@
+# One image for every process of the stack (API, worker, beat, Flower); see docker-compose.yml.
+FROM python:3.11-slim
+WORKDIR /srv/c360
+RUN apt-get update && apt-get install -y --no-install-recommends gcc make \
+    && rm -rf /var/lib/apt/lists/*
+COPY pyproject.toml setup.cfg README.md ./
+COPY app ./app
+COPY tasks ./tasks
+COPY connectors ./connectors
+COPY migrations ./migrations
+RUN pip install --no-cache-dir . && mkdir -p celerybeat-schedule /data
+ENV C360_HOME=/data
+EXPOSE 8000 5555
+CMD ["gunicorn", "app:create_app()", "--bind", "0.0.0.0:8000", "--workers", "2"]
