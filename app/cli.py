@@ -249,3 +249,7 @@ def _parse_time(value: str) -> datetime:
             f"{value!r} is not an ISO 8601 time", param_hint="--since"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+if __name__ == "__main__":
+    main()

@@ -18,9 +18,10 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import click
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
-from app import create_app, processes
+from app import create_app, db, processes
 from app.config import Settings, state_dir
 from connectors.simulator import Simulator
 
@@ -81,8 +82,30 @@ def run_demo(settings: Settings, timeout: float = 60.0, start_pipeline: bool = T
         simulator.close()
 
 
+def _caught_up(expected_sources: int) -> bool:
+    """Every source polled at least once and no batch left unfinished."""
+    with db.connect() as conn:
+        return bool(
+            conn.execute(
+                text(
+                    "SELECT (SELECT count(DISTINCT source_system) FROM source_checkpoint) >= :n"
+                    " AND NOT EXISTS (SELECT 1 FROM ingest_batch"
+                    " WHERE status NOT IN ('done', 'failed'))"
+                ),
+                {"n": expected_sources},
+            ).scalar()
+        )
+
+
 def _scenario(simulator, settings, key, pipeline, timeout, logdir) -> int:
     with pipeline, api_server(settings) as base:
+        click.echo("0. the pipeline catches up with what the sources already hold")
+        deadline = time.monotonic() + max(timeout, 120)
+        while not _caught_up(len(settings.source_urls)):
+            if time.monotonic() > deadline:
+                click.echo(f"the pipeline did not catch up; logs in {logdir}", err=True)
+                return 1
+            time.sleep(0.2)
         click.echo("1. core: new customer")
         customer = simulator.new_customer()
         click.echo(f"   {customer['customer_number']} {customer['full_name']}")
