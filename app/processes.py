@@ -64,6 +64,8 @@ def running(
     """Run the named commands for the duration of the block; all are stopped on the way out.
     Each one's output goes to `<logdir>/<name>.log`."""
     children: dict[str, subprocess.Popen] = {}
+    # A SIGTERM to us must still stop the children (they run in their own sessions).
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         for name, command in commands.items():
             children[name] = start(command, logdir / f"{name}.log" if logdir else None)
@@ -72,3 +74,8 @@ def running(
     finally:
         for child in reversed(children.values()):
             stop(child)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
