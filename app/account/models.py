@@ -10,7 +10,6 @@ from sqlalchemy import (
     String,
     Table,
     func,
-    text,
 )
 from sqlalchemy.dialects.postgresql import UUID
 
@@ -37,12 +36,8 @@ account_360 = Table(
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_account_360_global_customer_id", "global_customer_id"),
     Index("ix_account_360_account_number", "account_number"),
-    Index(
-        "ix_account_360_unresolved",
-        "source_system",
-        "source_customer_id",
-        postgresql_where=text("global_customer_id IS NULL"),
-    ),
+    # facts are re-pointed by owner when a merge or split moves their source record
+    Index("ix_account_360_owner", "source_system", "source_customer_id"),
 )
 
 loan_360 = Table(
@@ -66,10 +61,5 @@ loan_360 = Table(
     Column("source_updated_at", DateTime(timezone=True)),
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_loan_360_global_customer_id", "global_customer_id"),
-    Index(
-        "ix_loan_360_unresolved",
-        "source_system",
-        "source_customer_id",
-        postgresql_where=text("global_customer_id IS NULL"),
-    ),
+    Index("ix_loan_360_owner", "source_system", "source_customer_id"),
 )

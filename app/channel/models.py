@@ -20,12 +20,8 @@ channel_login = Table(
     Column("session_mode", String(20)),
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_channel_login_customer_time", "global_customer_id", text("login_at DESC")),
-    Index(
-        "ix_channel_login_unresolved",
-        "source_system",
-        "source_customer_id",
-        postgresql_where=text("global_customer_id IS NULL"),
-    ),
+    # facts are re-pointed by owner when a merge or split moves their source record
+    Index("ix_channel_login_owner", "source_system", "source_customer_id"),
 )
 
 security_alert = Table(
@@ -43,10 +39,6 @@ security_alert = Table(
     Column("resolved_at", DateTime(timezone=True)),
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_security_alert_global_customer_id", "global_customer_id"),
-    Index(
-        "ix_security_alert_unresolved",
-        "source_system",
-        "source_customer_id",
-        postgresql_where=text("global_customer_id IS NULL"),
-    ),
+    # facts are re-pointed by owner when a merge or split moves their source record
+    Index("ix_security_alert_owner", "source_system", "source_customer_id"),
 )

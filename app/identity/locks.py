@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, text
 
 LOCK_NAMESPACE = 3601
+IDENTITY_NAMESPACE = 3603
 BUCKETS = 512
 
 
@@ -32,6 +33,12 @@ def lock_keys(conn: Connection, keys: Iterable[str], *, shared: bool = False) ->
         ),
         {"ns": LOCK_NAMESPACE, "buckets": buckets},
     )
+
+
+def lock_identity(conn: Connection) -> None:
+    """The identity lock: one resolution at a time across every worker (the batch is the unit,
+    so this stays fast). Taken before any bucket lock, so it cannot deadlock with them."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:ns, 0)"), {"ns": IDENTITY_NAMESPACE})
 
 
 def customer_key(source_system: str, source_customer_id: str) -> str:

@@ -34,21 +34,25 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 def national_id(value: str | None) -> tuple[str, str] | None:
     """(canonical value, document type 'national_id' | 'passport') or None.
 
-    `ID12345678`, `KE-ID-12345678`, `12 345 678`, `12.345.678` all give ('12345678',
-    'national_id'); a number that is not 7 or 8 digits (`KE-ID-00001`) or all one digit
-    (`00000000`) is rejected; a passport number keeps its letters and is typed 'passport' so it
-    never meets a national ID.
+    Kenyan ID numbers are 7 or 8 digits, canonical as 8 with leading zeros: `ID12345678`,
+    `KE-ID-12345678`, `12 345 678` and `12.345.678` give ('12345678', 'national_id');
+    `1234567` and `01234567` are the same ID. Behind an explicit prefix the seed data's short
+    registry numbers count too (`KE-ID-00001` -> '00000001'). All-one-digit values (`00000000`)
+    are placeholders. A passport number keeps its letters and is typed 'passport', so it never
+    meets a national ID.
     """
     if value is None:
         return None
-    cleaned = _ID_SEPARATORS.sub("", _ID_PREFIX.sub("", value.strip())).upper()
+    stripped = value.strip()
+    prefixed = bool(_ID_PREFIX.match(stripped))
+    cleaned = _ID_SEPARATORS.sub("", _ID_PREFIX.sub("", stripped)).upper()
     if not cleaned:
         return None
     if cleaned.isdigit():
-        digits = cleaned.lstrip("0")
-        if len(cleaned) not in (7, 8) or len(digits) < 6 or len(set(cleaned)) == 1:
+        shortest = 5 if prefixed else 7
+        if not shortest <= len(cleaned) <= 8 or len(set(cleaned)) == 1:
             return None
-        return cleaned, "national_id"
+        return cleaned.zfill(8), "national_id"
     if _PASSPORT.match(cleaned) and len(set(cleaned[-6:])) > 1:
         return cleaned, "passport"
     return None

@@ -3,7 +3,7 @@
 Each batch of one entity becomes one `INSERT ... SELECT FROM jsonb_to_recordset(...) ON CONFLICT`
 keyed by the source's own key, so re-running a batch changes nothing and an older version of a
 row never overwrites a newer one. The owner's Global Customer ID is looked up in the same
-statement; a fact whose owner is not linked yet keeps NULL until `fill_owners` finds the link.
+statement; a fact whose owner is not linked yet keeps NULL until `repoint_owners` finds the link.
 """
 
 from __future__ import annotations
@@ -151,13 +151,14 @@ def _newer(spec: FactSpec, row: dict[str, Any], current: dict[str, Any]) -> bool
     return old is None or (new is not None and new >= old)
 
 
-def fill_owners(
+def repoint_owners(
     conn: Connection, customers: list[tuple[str, str]], business_keys: list[str]
 ) -> list[UUID]:
-    """Give facts that arrived before their owner was linked the owner's Global Customer ID.
+    """Give the facts of these owners their owner's current Global Customer ID.
 
-    `customers` are (source_system, source_customer_id) keys just linked; `business_keys` the
-    core CustomerNumbers among them. Returns the IDs whose facts changed.
+    Covers facts that arrived before their owner was linked (NULL) and facts of records that a
+    merge or a split moved. `customers` are (source_system, source_customer_id) keys;
+    `business_keys` core CustomerNumbers (fraud cases). Returns the IDs that lost or gained facts.
     """
     touched: set[UUID] = set()
     for spec in FACTS.values():
@@ -168,28 +169,33 @@ def fill_owners(
             statement = text(
                 f"""
                 UPDATE {table} f SET global_customer_id = sc.global_customer_id
-                FROM source_customer sc
-                WHERE f.global_customer_id IS NULL
-                  AND f.customer_number = ANY(:keys)
+                FROM source_customer sc, {table} old
+                WHERE f.customer_number = ANY(:keys)
                   AND sc.source_system = 'core' AND sc.business_key = f.customer_number
-                RETURNING f.global_customer_id
+                  AND f.global_customer_id IS DISTINCT FROM sc.global_customer_id
+                  AND old.source_system = f.source_system AND old.source_case_id = f.source_case_id
+                RETURNING f.global_customer_id, old.global_customer_id
                 """
             )
             params: dict[str, Any] = {"keys": business_keys}
         else:
             if not customers:
                 continue
+            pk = " AND ".join(f"old.{c.name} = f.{c.name}" for c in spec.table.primary_key.columns)
             statement = text(
                 f"""
                 UPDATE {table} f SET global_customer_id = sc.global_customer_id
                 FROM source_customer sc,
-                     unnest(CAST(:systems AS text[]), CAST(:ids AS text[])) AS k(s, i)
-                WHERE f.global_customer_id IS NULL
-                  AND f.source_system = k.s AND f.source_customer_id = k.i
+                     unnest(CAST(:systems AS text[]), CAST(:ids AS text[])) AS k(s, i),
+                     {table} old
+                WHERE f.source_system = k.s AND f.source_customer_id = k.i
                   AND sc.source_system = k.s AND sc.source_customer_id = k.i
-                RETURNING f.global_customer_id
+                  AND f.global_customer_id IS DISTINCT FROM sc.global_customer_id
+                  AND {pk}
+                RETURNING f.global_customer_id, old.global_customer_id
                 """
             )
             params = {"systems": [c[0] for c in customers], "ids": [c[1] for c in customers]}
-        touched.update(conn.execute(statement, params).scalars())
+        for new, old in conn.execute(statement, params).all():
+            touched.update(gid for gid in (new, old) if gid is not None)
     return sorted(touched, key=str)

@@ -8,7 +8,7 @@ it: running any step twice changes nothing.
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -22,7 +22,7 @@ from app.config import Settings
 from app.customer.survivorship import refresh_golden_records
 from app.identity.matcher import link_customers
 from app.logs import log_event, mask_text
-from app.pipeline.facts import FACTS, RECORD_TYPES, fill_owners, upsert_facts
+from app.pipeline.facts import FACTS, RECORD_TYPES, repoint_owners, upsert_facts
 from app.pipeline.models import ingest_batch, quarantine
 from app.pipeline.service import DONE, MATCHED, STAGED, UPSERTED, batch_records
 from app.risk.scoring import update_risk_profiles
@@ -128,31 +128,24 @@ def match_step(batch_id: int) -> str:
                 reasons=sorted({b["reason"] for b in bad})[:5],
             )
         people = [r for r in records if isinstance(r, CustomerRecord)]
-        decisions = link_customers(conn, people, batch_id)
-        linked = sorted({d.global_customer_id for d in decisions}, key=str)
-        refresh_golden_records(conn, linked)
-        filled = fill_owners(
-            conn,
-            [d.identity.key for d in decisions],
-            [p.business_key for p in people if p.business_key],
-        )
+        resolution = link_customers(conn, people, batch_id)
+        repointed = repoint_owners(conn, list(resolution.moved), resolution.business_keys)
+        affected = sorted(set(resolution.affected) | set(repointed), key=str)
+        refresh_golden_records(conn, affected)
         _advance(
             conn,
             batch_id,
             MATCHED,
             quarantined_count=len(bad),
-            affected_customers=sorted(set(linked) | set(filled), key=str),
+            affected_customers=affected,
         )
-    if decisions:
-        outcome = Counter(
-            d.decision if d.decision != "matched" else f"matched_{d.identifier}" for d in decisions
-        )
+    if resolution.decisions:
         log_event(
             log,
             "identity resolved",
             source=batch.source_system,
             batch_id=batch_id,
-            **dict(outcome),
+            **dict(resolution.decisions),
         )
     return MATCHED
 

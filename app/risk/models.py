@@ -1,6 +1,6 @@
 """Risk inputs (fraud cases) and the Risk_Profile computed from them."""
 
-from sqlalchemy import Column, DateTime, Float, Index, Numeric, String, Table, Text, func, text
+from sqlalchemy import Column, DateTime, Float, Index, Numeric, String, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from app.db import metadata
@@ -25,11 +25,7 @@ fraud_case = Table(
     Column("source_updated_at", DateTime(timezone=True), nullable=False),
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_fraud_case_global_customer_id", "global_customer_id"),
-    Index(
-        "ix_fraud_case_unresolved",
-        "customer_number",
-        postgresql_where=text("global_customer_id IS NULL"),
-    ),
+    Index("ix_fraud_case_customer_number", "customer_number"),
 )
 
 risk_profile = Table(

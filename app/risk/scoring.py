@@ -101,6 +101,16 @@ def score(inputs: list[RiskInput]) -> RiskResult:
 
 def update_risk_profiles(conn: Connection, global_ids: list[UUID]) -> int:
     """Recompute the profiles of these customers; returns how many changed."""
+    # a merged-away ID has no profile of its own any more (its inputs moved to the survivor)
+    global_ids = list(
+        conn.execute(
+            text(
+                "SELECT global_customer_id FROM customer_360"
+                " WHERE global_customer_id = ANY(:ids) AND status = 'active'"
+            ),
+            {"ids": global_ids},
+        ).scalars()
+    )
     if not global_ids:
         return 0
     inputs: dict[UUID, list[RiskInput]] = defaultdict(list)

@@ -31,10 +31,6 @@ transaction_360 = Table(
     ),
     Index("ix_transaction_360_reference", "reference"),
     Index("ix_transaction_360_account", "source_system", "source_account_id"),
-    Index(
-        "ix_transaction_360_unresolved",
-        "source_system",
-        "source_customer_id",
-        postgresql_where=text("global_customer_id IS NULL"),
-    ),
+    # facts are re-pointed by owner when a merge or split moves their source record
+    Index("ix_transaction_360_owner", "source_system", "source_customer_id"),
 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 00:41:13.904503
+Create Date: 2026-11-25 00:55:03.825955
 """
 
 import sqlalchemy as sa
@@ -47,11 +47,7 @@ def upgrade() -> None:
         "ix_account_360_global_customer_id", "account_360", ["global_customer_id"], unique=False
     )
     op.create_index(
-        "ix_account_360_unresolved",
-        "account_360",
-        ["source_system", "source_customer_id"],
-        unique=False,
-        postgresql_where=sa.text("global_customer_id IS NULL"),
+        "ix_account_360_owner", "account_360", ["source_system", "source_customer_id"], unique=False
     )
     op.create_table(
         "backfill",
@@ -98,11 +94,10 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
-        "ix_channel_login_unresolved",
+        "ix_channel_login_owner",
         "channel_login",
         ["source_system", "source_customer_id"],
         unique=False,
-        postgresql_where=sa.text("global_customer_id IS NULL"),
     )
     op.create_table(
         "customer_360",
@@ -172,14 +167,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("source_system", "source_case_id", name=op.f("pk_fraud_case")),
     )
     op.create_index(
-        "ix_fraud_case_global_customer_id", "fraud_case", ["global_customer_id"], unique=False
+        "ix_fraud_case_customer_number", "fraud_case", ["customer_number"], unique=False
     )
     op.create_index(
-        "ix_fraud_case_unresolved",
-        "fraud_case",
-        ["customer_number"],
-        unique=False,
-        postgresql_where=sa.text("global_customer_id IS NULL"),
+        "ix_fraud_case_global_customer_id", "fraud_case", ["global_customer_id"], unique=False
     )
     op.create_table(
         "ingest_batch",
@@ -268,11 +259,7 @@ def upgrade() -> None:
         "ix_loan_360_global_customer_id", "loan_360", ["global_customer_id"], unique=False
     )
     op.create_index(
-        "ix_loan_360_unresolved",
-        "loan_360",
-        ["source_system", "source_customer_id"],
-        unique=False,
-        postgresql_where=sa.text("global_customer_id IS NULL"),
+        "ix_loan_360_owner", "loan_360", ["source_system", "source_customer_id"], unique=False
     )
     op.create_table(
         "match_decision",
@@ -320,6 +307,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_merge_history_merged_id", "merge_history", ["merged_id"], unique=False)
     op.create_index("ix_merge_history_survivor_id", "merge_history", ["survivor_id"], unique=False)
+    op.create_table(
+        "national_id_variant",
+        sa.Column("variant", sa.String(length=32), nullable=False),
+        sa.Column("national_id", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("variant", "national_id", name=op.f("pk_national_id_variant")),
+    )
     op.create_table(
         "quarantine",
         sa.Column("quarantine_id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -382,11 +375,10 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
-        "ix_security_alert_unresolved",
+        "ix_security_alert_owner",
         "security_alert",
         ["source_system", "source_customer_id"],
         unique=False,
-        postgresql_where=sa.text("global_customer_id IS NULL"),
     )
     op.create_table(
         "source_checkpoint",
@@ -412,6 +404,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "source_system", "stream", "source_key", name=op.f("pk_source_row_version")
         ),
+    )
+    op.create_table(
+        "suspected_duplicate",
+        sa.Column("national_id_a", sa.String(length=32), nullable=False),
+        sa.Column("national_id_b", sa.String(length=32), nullable=False),
+        sa.Column("global_customer_id_a", sa.UUID(), nullable=True),
+        sa.Column("global_customer_id_b", sa.UUID(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), server_default="open", nullable=False),
+        sa.Column(
+            "detected_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint(
+            "national_id_a", "national_id_b", name=op.f("pk_suspected_duplicate")
+        ),
+    )
+    op.create_index(
+        "ix_suspected_duplicate_a", "suspected_duplicate", ["global_customer_id_a"], unique=False
+    )
+    op.create_index(
+        "ix_suspected_duplicate_b", "suspected_duplicate", ["global_customer_id_b"], unique=False
     )
     op.create_table(
         "transaction_360",
@@ -454,14 +470,13 @@ def upgrade() -> None:
         ],
         unique=False,
     )
-    op.create_index("ix_transaction_360_reference", "transaction_360", ["reference"], unique=False)
     op.create_index(
-        "ix_transaction_360_unresolved",
+        "ix_transaction_360_owner",
         "transaction_360",
         ["source_system", "source_customer_id"],
         unique=False,
-        postgresql_where=sa.text("global_customer_id IS NULL"),
     )
+    op.create_index("ix_transaction_360_reference", "transaction_360", ["reference"], unique=False)
     op.create_table(
         "source_customer",
         sa.Column("source_system", sa.String(length=16), nullable=False),
@@ -558,22 +573,17 @@ def downgrade() -> None:
         postgresql_where=sa.text("business_key IS NOT NULL"),
     )
     op.drop_table("source_customer")
-    op.drop_index(
-        "ix_transaction_360_unresolved",
-        table_name="transaction_360",
-        postgresql_where=sa.text("global_customer_id IS NULL"),
-    )
     op.drop_index("ix_transaction_360_reference", table_name="transaction_360")
+    op.drop_index("ix_transaction_360_owner", table_name="transaction_360")
     op.drop_index("ix_transaction_360_customer_time", table_name="transaction_360")
     op.drop_index("ix_transaction_360_account", table_name="transaction_360")
     op.drop_table("transaction_360")
+    op.drop_index("ix_suspected_duplicate_b", table_name="suspected_duplicate")
+    op.drop_index("ix_suspected_duplicate_a", table_name="suspected_duplicate")
+    op.drop_table("suspected_duplicate")
     op.drop_table("source_row_version")
     op.drop_table("source_checkpoint")
-    op.drop_index(
-        "ix_security_alert_unresolved",
-        table_name="security_alert",
-        postgresql_where=sa.text("global_customer_id IS NULL"),
-    )
+    op.drop_index("ix_security_alert_owner", table_name="security_alert")
     op.drop_index("ix_security_alert_global_customer_id", table_name="security_alert")
     op.drop_table("security_alert")
     op.drop_table("risk_profile")
@@ -583,17 +593,14 @@ def downgrade() -> None:
         postgresql_where=sa.text("resolved_at IS NULL"),
     )
     op.drop_table("quarantine")
+    op.drop_table("national_id_variant")
     op.drop_index("ix_merge_history_survivor_id", table_name="merge_history")
     op.drop_index("ix_merge_history_merged_id", table_name="merge_history")
     op.drop_table("merge_history")
     op.drop_index("ix_match_decision_source", table_name="match_decision")
     op.drop_index("ix_match_decision_global_customer_id", table_name="match_decision")
     op.drop_table("match_decision")
-    op.drop_index(
-        "ix_loan_360_unresolved",
-        table_name="loan_360",
-        postgresql_where=sa.text("global_customer_id IS NULL"),
-    )
+    op.drop_index("ix_loan_360_owner", table_name="loan_360")
     op.drop_index("ix_loan_360_global_customer_id", table_name="loan_360")
     op.drop_table("loan_360")
     op.drop_table("ingest_record")
@@ -609,12 +616,8 @@ def downgrade() -> None:
         postgresql_where=sa.text("backfill_id IS NOT NULL"),
     )
     op.drop_table("ingest_batch")
-    op.drop_index(
-        "ix_fraud_case_unresolved",
-        table_name="fraud_case",
-        postgresql_where=sa.text("global_customer_id IS NULL"),
-    )
     op.drop_index("ix_fraud_case_global_customer_id", table_name="fraud_case")
+    op.drop_index("ix_fraud_case_customer_number", table_name="fraud_case")
     op.drop_table("fraud_case")
     op.drop_index(
         "ix_customer_360_merged_into",
@@ -622,19 +625,11 @@ def downgrade() -> None:
         postgresql_where=sa.text("merged_into IS NOT NULL"),
     )
     op.drop_table("customer_360")
-    op.drop_index(
-        "ix_channel_login_unresolved",
-        table_name="channel_login",
-        postgresql_where=sa.text("global_customer_id IS NULL"),
-    )
+    op.drop_index("ix_channel_login_owner", table_name="channel_login")
     op.drop_index("ix_channel_login_customer_time", table_name="channel_login")
     op.drop_table("channel_login")
     op.drop_table("backfill")
-    op.drop_index(
-        "ix_account_360_unresolved",
-        table_name="account_360",
-        postgresql_where=sa.text("global_customer_id IS NULL"),
-    )
+    op.drop_index("ix_account_360_owner", table_name="account_360")
     op.drop_index("ix_account_360_global_customer_id", table_name="account_360")
     op.drop_index("ix_account_360_account_number", table_name="account_360")
     op.drop_table("account_360")

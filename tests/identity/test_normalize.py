@@ -12,7 +12,9 @@ from app.identity import normalize
         ("12 345 678", ("12345678", "national_id")),
         ("12.345.678", ("12345678", "national_id")),
         ("ID01000001", ("01000001", "national_id")),
-        ("1234567", ("1234567", "national_id")),
+        ("1234567", ("01234567", "national_id")),
+        ("01234567", ("01234567", "national_id")),
+        ("KE-ID-00001", ("00000001", "national_id")),
         ("A1234567", ("A1234567", "passport")),
     ],
 )
@@ -20,7 +22,7 @@ def test_national_id_formats(raw, expected):
     assert normalize.national_id(raw) == expected
 
 
-@pytest.mark.parametrize("raw", [None, "", "   ", "00000000", "11111111", "KE-ID-00001", "123"])
+@pytest.mark.parametrize("raw", [None, "", "   ", "00000000", "11111111", "00001", "123", "ID-0"])
 def test_national_id_placeholders_and_invalid_identify_nobody(raw):
     assert normalize.national_id(raw) is None
 

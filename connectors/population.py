@@ -1,0 +1,487 @@
+"""A synthetic Kenyan population with ground truth, to measure identity-resolution accuracy.
+
+Each `Person` is one real human. `generate_population` turns the people into the rows the core
+and channel systems would hold for them - typed the messy ways branches and apps type them, with
+duplicate customers in core and the hard cases identity resolution must get right - and keeps the
+truth: which source record belongs to which person. `write_population` loads the rows into empty
+demo sources (`connectors.demo.create_sources(..., sample=False)`).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from connectors.demo import FIRST_NAMES, LAST_NAMES, MIDDLE_NAMES, PLACEHOLDER_PHONE, to_msisdn
+
+# Shares of people, chosen so that every hard case shows up in a few hundred people.
+CORE_SHARE = 0.85
+CHANNEL_SHARE = 0.60
+FAMILY_SHARE = 0.05  # families of 2-4 sharing one phone, each with their own national ID
+TWIN_SHARE = 0.02  # twins: same birth date, surname and phone, consecutive national IDs
+PLACEHOLDER_SHARE = 0.03  # core typed '00000000', '0700000000' or 'noemail@...' for them
+FOREIGNER_SHARE = 0.02  # a passport number instead of a national ID
+FORMAT_DUPLICATE_SHARE = 0.05  # a second core customer, the ID typed in another format
+TYPO_DUPLICATE_SHARE = 0.03  # a second core customer, one digit of the ID mistyped
+# Plain gaps in core records of ordinary people.
+MISSING_ID, MISSING_PHONE, MISSING_BIRTH_DATE = 0.02, 0.02, 0.03
+WITHOUT_EMAIL = 0.2
+
+NICKNAMES = {
+    "John": "Johnny", "Peter": "Pete", "James": "Jim", "David": "Dave", "Joseph": "Joe",
+    "Daniel": "Dan", "Brian": "Bryo", "Kevin": "Kev", "Dennis": "Denno", "Caroline": "Carol",
+    "Esther": "Essy", "Wanjiru": "Shiru", "Njeri": "Njesh", "Mercy": "Mercie", "Grace": "Gracie",
+    "Hassan": "Hass", "Halima": "Hali", "Purity": "Pure",
+}  # fmt: skip
+NATIONALITIES = ("Ugandan", "Tanzanian", "Rwandan", "South Sudanese", "British", "Indian")
+EMAIL_DOMAINS = ("gmail.com", "yahoo.com", "outlook.com", "wekeza.co.ke")
+# "IdentificationNumber" and "Email" are UNIQUE in core, so each placeholder string is typed once;
+# later placeholder customers get NULL, as the branch would have had to.
+PLACEHOLDER_IDS = (
+    "00000000", "ID00000000", "00 000 000", "00.000.000", "KE-ID-00000000", " 00000000", "0000000",
+)  # fmt: skip
+PLACEHOLDER_EMAILS = (
+    "noemail@wekeza.co.ke", "na@na.com", "NOEMAIL@WEKEZA.CO.KE", "NA@NA.COM", "Na@na.com",
+    " noemail@wekeza.co.ke", "na@na.com ",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Person:
+    person_id: int
+    first_name: str
+    middle_name: str | None
+    last_name: str
+    national_id: str | None  # canonical, 8 digits; None for a foreigner
+    date_of_birth: date
+    phone: str  # E.164; shared within a family and by twins
+    email: str | None  # canonical: trimmed, lower case
+    passport: str | None = None  # a foreigner's document in place of the national ID
+    nationality: str = "Kenyan"
+
+
+@dataclass
+class Population:
+    people: list[Person]
+    core_customers: list[dict[str, Any]]  # "Customers" columns except "CreatedAt"/"UpdatedAt"
+    core_accounts: list[dict[str, Any]]  # one "Accounts" row per customer, same exception
+    channel_users: list[dict[str, Any]]  # users columns except created_at/updated_at
+    truth: dict[tuple[str, str], int]  # (source_system, source_customer_id) -> person_id
+    # Person ids per hard case: family, twin, placeholder, foreigner, format_duplicate,
+    # typo_duplicate, nickname (channel account_name is a nickname).
+    cases: dict[str, list[int]]
+
+
+def generate_population(people: int, seed: int = 1) -> Population:
+    """`people` persons and their source rows; the same seed gives the same population."""
+    return _Generator(random.Random(seed)).run(people)
+
+
+def write_population(urls: dict[str, str], population: Population) -> None:
+    """Insert the population into created, empty demo sources ('core' and 'channel' URLs)."""
+    _insert(
+        urls["core"],
+        [("Customers", population.core_customers), ("Accounts", population.core_accounts)],
+        ("CreatedAt", "UpdatedAt"),
+    )
+    _insert(urls["channel"], [("users", population.channel_users)], ("created_at", "updated_at"))
+
+
+def _insert(
+    url: str, tables: list[tuple[str, list[dict[str, Any]]]], stamps: tuple[str, str]
+) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for table, rows in tables:
+                if conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{table}")')).scalar_one():
+                    raise ValueError(f"{table} in {engine.url.database} is not empty")
+                if not rows:
+                    continue
+                columns = list(rows[0])
+                names = ", ".join(f'"{c}"' for c in (*columns, *stamps))
+                values = ", ".join([f":{c}" for c in columns] + ["now()"] * len(stamps))
+                conn.execute(text(f'INSERT INTO "{table}" ({names}) VALUES ({values})'), rows)
+    finally:
+        engine.dispose()
+
+
+class _Generator:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.people: list[Person] = []
+        self.national_ids: set[str] = set()  # canonical, including mistyped ones
+        self.phones: set[str] = set()
+        self.emails: set[str] = set()  # canonical, including second addresses
+        self.passports: set[str] = set()
+        self.twins: set[int] = set()
+        self.cases: dict[str, list[int]] = {
+            kind: []
+            for kind in (
+                "family",
+                "twin",
+                "placeholder",
+                "foreigner",
+                "format_duplicate",
+                "typo_duplicate",
+                "nickname",
+            )
+        }
+        self.placeholder_ids = iter(PLACEHOLDER_IDS)
+        self.placeholder_emails = iter(PLACEHOLDER_EMAILS)
+
+    def run(self, count: int) -> Population:
+        grouped = self._groups(count)
+        singles = [p for p in self.people if p.person_id not in grouped]
+        foreigners = self.rng.sample(singles, min(len(singles), round(FOREIGNER_SHARE * count)))
+        for person in foreigners:
+            self.people[person.person_id - 1] = self._foreign(person)
+        placeholders = {
+            p.person_id for p in self.rng.sample(self.people, round(PLACEHOLDER_SHARE * count))
+        }
+        self.cases["placeholder"] = sorted(placeholders)
+
+        in_core, in_channel = self._membership(grouped)
+        first_copies = {
+            p.person_id: self._customer(p, p.person_id in placeholders)
+            for p in self.people
+            if p.person_id in in_core
+        }
+        customers = list(first_copies.values())
+        customers += self._duplicates(first_copies, placeholders)
+        self.rng.shuffle(customers)  # a duplicate was opened later, at another branch
+        accounts = []
+        for n, customer in enumerate(customers, start=1):
+            customer["CustomerNumber"] = f"CUST{n:07d}"
+            accounts.append(self._account(n, customer["Id"]))
+        users = [self._user(p) for p in self.people if p.person_id in in_channel]
+        truth = {("core", str(c["Id"])): c.pop("_person") for c in customers}
+        truth |= {("channel", str(u["user_id"])): u.pop("_person") for u in users}
+        return Population(self.people, customers, accounts, users, truth, self.cases)
+
+    # People
+
+    def _groups(self, count: int) -> set[int]:
+        """Create all people: families and twins first, then singles. Returns the grouped ids."""
+        grouped: set[int] = set()
+        family_target = round(FAMILY_SHARE * count)
+        while len(self.cases["family"]) < family_target and count - len(self.people) >= 2:
+            size = min(self.rng.randint(2, 4), count - len(self.people))
+            self._family(size)
+        for _ in range(round(TWIN_SHARE * count / 2)):
+            if count - len(self.people) >= 2:
+                self._twins()
+        self.twins = set(self.cases["twin"])
+        grouped.update(self.cases["family"], self.twins)
+        while len(self.people) < count:
+            self._person()
+        return grouped
+
+    def _person(
+        self,
+        first: str | None = None,
+        last: str | None = None,
+        national_id: str | None = None,
+        born: date | None = None,
+        phone: str | None = None,
+    ) -> Person:
+        """A new person; what is not given is drawn fresh (IDs, phones, emails never repeat)."""
+        first = first or self.rng.choice(FIRST_NAMES)
+        last = last or self.rng.choice(LAST_NAMES)
+        person = Person(
+            person_id=len(self.people) + 1,
+            first_name=first,
+            middle_name=self.rng.choice(MIDDLE_NAMES) if self.rng.random() < 0.4 else None,
+            last_name=last,
+            national_id=national_id or self._new_national_id(),
+            date_of_birth=born or date(1950, 1, 1) + timedelta(days=self.rng.randrange(20000)),
+            phone=phone or self._new_phone(),
+            email=None if self.rng.random() < WITHOUT_EMAIL else self._new_email(first, last),
+        )
+        self.people.append(person)
+        return person
+
+    def _family(self, size: int) -> None:
+        head = self._person()
+        members = [head]
+        for _ in range(size - 1):
+            # Most share the surname; a spouse may keep their own.
+            last = head.last_name if self.rng.random() < 0.8 else None
+            taken = {m.first_name for m in members}
+            first = self.rng.choice([n for n in FIRST_NAMES if n not in taken])
+            members.append(self._person(first, last, phone=head.phone))
+        self.cases["family"] += [m.person_id for m in members]
+
+    def _twins(self) -> None:
+        number = self._new_national_id(consecutive=True)
+        first = self._person(national_id=number)
+        second_name = self.rng.choice([n for n in FIRST_NAMES if n != first.first_name])
+        second = self._person(
+            second_name,
+            first.last_name,
+            national_id=f"{int(number) + 1:08d}",
+            born=first.date_of_birth,
+            phone=first.phone,
+        )
+        self.cases["twin"] += [first.person_id, second.person_id]
+
+    def _foreign(self, person: Person) -> Person:
+        self.cases["foreigner"].append(person.person_id)
+        passport = None
+        while passport is None or passport in self.passports or len(set(passport[-6:])) == 1:
+            passport = self.rng.choice("ABCP") + f"{self.rng.randrange(10**7):07d}"
+        self.passports.add(passport)
+        nationality = self.rng.choice(NATIONALITIES)
+        return replace(person, national_id=None, passport=passport, nationality=nationality)
+
+    def _new_national_id(self, consecutive: bool = False) -> str:
+        """A fresh 8-digit number that normalizes to itself; with `consecutive`, the next one
+        is free too (twins register together)."""
+        while True:
+            number = f"{self.rng.randrange(10**6, 4 * 10**7):08d}"
+            taken = {number, f"{int(number) + 1:08d}"} if consecutive else {number}
+            if self.national_ids.isdisjoint(taken) and all(len(set(n)) > 1 for n in taken):
+                self.national_ids |= taken
+                return number
+
+    def _new_phone(self) -> str:
+        while True:
+            prefix = self.rng.choice(("7", "7", "7", "11"))  # 07XX and the newer 011X range
+            nsn = prefix + "".join(self.rng.choices("0123456789", k=9 - len(prefix)))
+            # Six equal trailing digits read as a placeholder number to normalization.
+            if nsn not in self.phones and len(set(nsn[-6:])) > 1:
+                self.phones.add(nsn)
+                return f"+254{nsn}"
+
+    def _new_email(self, first: str, last: str) -> str:
+        user = self.rng.choice((f"{first}.{last}", f"{first}{last[0]}", f"{first[0]}{last}"))
+        domain = self.rng.choice(EMAIL_DOMAINS)
+        address, n = f"{user}@{domain}".lower(), 1
+        while address in self.emails:
+            n += 1
+            address = f"{user}{n}@{domain}".lower()
+        self.emails.add(address)
+        return address
+
+    def _membership(self, grouped: set[int]) -> tuple[set[int], set[int]]:
+        """Who is in core and who in channel; everyone in at least one. Families and twins are
+        all in core, where they meet; channel keys a user by MSISDN, so only the first person
+        of a shared phone can have a channel login."""
+        in_core, in_channel = set(), set()
+        channel_phones: set[str] = set()
+        for person in self.people:
+            # One draw for both: [0, 1 - CHANNEL) core only, then both, [CORE, 1) channel only.
+            draw = self.rng.random()
+            core = person.person_id in grouped or draw < CORE_SHARE
+            channel = draw >= 1 - CHANNEL_SHARE
+            if channel and person.phone not in channel_phones:
+                channel_phones.add(person.phone)
+                in_channel.add(person.person_id)
+            else:
+                core = True
+            if core:
+                in_core.add(person.person_id)
+        return in_core, in_channel
+
+    # Core
+
+    def _customer(self, person: Person, placeholder: bool) -> dict[str, Any]:
+        if person.passport:
+            document: str | None = person.passport
+        elif self.rng.random() < MISSING_ID:
+            document = None
+        else:
+            document = _typed_id(self.rng, person.national_id or "")
+        phone = None if self.rng.random() < MISSING_PHONE else _typed_phone(self.rng, person.phone)
+        email = _typed_email(self.rng, person.email) if person.email else None
+        if placeholder:
+            # One to three mandatory fields filled with a placeholder.
+            for kind in self.rng.sample(("id", "phone", "email"), self.rng.randint(1, 3)):
+                if kind == "id":
+                    document = next(self.placeholder_ids, None)
+                elif kind == "phone":
+                    phone = PLACEHOLDER_PHONE
+                else:
+                    email = next(self.placeholder_emails, None)
+        # Twins keep their birth date: it is what makes them look like one person.
+        twin = person.person_id in self.twins
+        keeps_birth_date = twin or self.rng.random() >= MISSING_BIRTH_DATE
+        return {
+            "_person": person.person_id,
+            "Id": self._uuid(),
+            "CustomerNumber": None,  # numbered once the customers are in opening order
+            "FirstName": person.first_name,
+            "MiddleName": person.middle_name,
+            "LastName": person.last_name,
+            "Email": email,
+            "IdentificationNumber": document,
+            "DateOfBirth": _midnight(person.date_of_birth) if keeps_birth_date else None,
+            "Gender": self.rng.choice(("Male", "Female", "M", "F", None)),
+            "Nationality": person.nationality,
+            "PrimaryPhone": phone,
+            "SecondaryPhone": None,
+            "Status": self.rng.choice(("Active",) * 8 + ("ACTIVE", "Dormant")),
+            "KYCStatus": self.rng.choice(("Verified", "Verified", "Pending")),
+            "AMLRiskRating": self.rng.choice(("Low", "Low", "Low", "Medium", "High")),
+        }
+
+    def _duplicates(
+        self, first_copies: dict[int, dict[str, Any]], placeholders: set[int]
+    ) -> list[dict[str, Any]]:
+        """Second customers for the same people, opened at another branch."""
+        people = {p.person_id: p for p in self.people}
+        candidates = [
+            pid
+            for pid, customer in first_copies.items()
+            if pid not in placeholders
+            and people[pid].national_id
+            and customer["IdentificationNumber"]
+        ]
+        total = len(self.people)
+        chosen = self.rng.sample(
+            candidates,
+            min(len(candidates), round((FORMAT_DUPLICATE_SHARE + TYPO_DUPLICATE_SHARE) * total)),
+        )
+        typos = set(chosen[: round(TYPO_DUPLICATE_SHARE * total)])
+        copies = []
+        for pid in chosen:
+            person, first = people[pid], first_copies[pid]
+            if pid in typos:
+                number = self._mistyped(person.national_id or "")
+                document = _typed_id(self.rng, number)
+                self.cases["typo_duplicate"].append(pid)
+                # The name and birth date match exactly: that is what tells the typo apart.
+                names = {"MiddleName": first["MiddleName"]}
+                first["DateOfBirth"] = _midnight(person.date_of_birth)
+            else:
+                document = first["IdentificationNumber"]
+                while document == first["IdentificationNumber"]:
+                    document = _typed_id(self.rng, person.national_id or "")
+                self.cases["format_duplicate"].append(pid)
+                names = {"MiddleName": first["MiddleName"] if self.rng.random() < 0.7 else None}
+            copies.append(
+                first
+                | names
+                | {
+                    "Id": self._uuid(),
+                    "IdentificationNumber": document,
+                    "DateOfBirth": _midnight(person.date_of_birth),
+                    "PrimaryPhone": _typed_phone(self.rng, person.phone)
+                    if self.rng.random() < 0.9
+                    else None,
+                    # "Email" is UNIQUE: the other branch recorded another address, or none.
+                    "Email": self._new_email(person.first_name, person.last_name)
+                    if self.rng.random() < 0.5
+                    else None,
+                }
+            )
+        return copies
+
+    def _mistyped(self, number: str) -> str:
+        """`number` with one digit wrong, never another person's number."""
+        while True:
+            at = self.rng.randrange(len(number))
+            digit = self.rng.choice([d for d in "0123456789" if d != number[at]])
+            typo = number[:at] + digit + number[at + 1 :]
+            if typo not in self.national_ids and len(typo.lstrip("0")) >= 7 and len(set(typo)) > 1:
+                self.national_ids.add(typo)
+                return typo
+
+    def _account(self, n: int, customer_id: uuid.UUID) -> dict[str, Any]:
+        balance = Decimal(self.rng.randrange(0, 5_000_000)) / 100
+        return {
+            "Id": self._uuid(),
+            "AccountNumber": f"ACC{n:010d}",
+            "CustomerId": customer_id,
+            "AccountType": self.rng.choice(("Savings", "Savings", "Current")),
+            "Currency": "KES",
+            "Balance": balance,
+            "AvailableBalance": balance,
+            "Status": "Active",
+            "IsFrozen": False,
+            "IsClosed": False,
+            "ClosedAt": None,
+        }
+
+    # Channel
+
+    def _user(self, person: Person) -> dict[str, Any]:
+        return {
+            "_person": person.person_id,
+            "user_id": self._uuid(),
+            "account_id": to_msisdn(person.phone),
+            "account_name": self._account_name(person),
+            "account_type": "PERSONAL",
+            "currency": "KES",
+            "is_in_shadow_mode": False,
+        }
+
+    def _account_name(self, person: Person) -> str | None:
+        first, last = person.first_name, person.last_name
+        pick = self.rng.random()
+        if pick < 0.1 and first in NICKNAMES:
+            self.cases["nickname"].append(person.person_id)
+            return self.rng.choice((NICKNAMES[first], f"{NICKNAMES[first]} {last}"))
+        return self.rng.choice(
+            (
+                f"{first} {last}",
+                f"{first} {last}",
+                f"{first} {last}".upper(),
+                f"{first} {last}".lower(),
+                f"{first} {last[0]}.",
+                f"{last} {first}",
+                first,
+                None,
+            )
+        )
+
+    def _uuid(self) -> uuid.UUID:
+        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+
+
+def _typed_id(rng: random.Random, number: str) -> str:
+    """An 8-digit national ID as a branch types it."""
+    return rng.choices(
+        (
+            number,
+            f"ID{number}",
+            f"{number[:2]} {number[2:5]} {number[5:]}",
+            f"{number[:2]}.{number[2:5]}.{number[5:]}",
+            f"KE-ID-{number}",
+            f" {number} ",
+        ),
+        weights=(45, 25, 10, 7, 8, 5),
+    )[0]
+
+
+def _typed_phone(rng: random.Random, e164: str) -> str:
+    """A +254 number in one of the forms the real systems hold."""
+    nsn = e164.removeprefix("+254")
+    return rng.choice(
+        (
+            e164,
+            f"254{nsn}",
+            f"0{nsn[:3]} {nsn[3:6]} {nsn[6:]}",
+            nsn,
+            f"0{nsn}",
+            f"00254{nsn}",
+        )
+    )
+
+
+def _typed_email(rng: random.Random, address: str) -> str:
+    return rng.choices(
+        (address, address.capitalize(), address.upper(), f" {address} ", f"{address.title()} "),
+        weights=(50, 15, 10, 15, 10),
+    )[0]
+
+
+def _midnight(day: date) -> datetime:
+    """Core's "DateOfBirth" is a timestamp without time zone."""
+    return datetime(day.year, day.month, day.day)

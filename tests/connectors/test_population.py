@@ -1,0 +1,276 @@
+"""The synthetic population: deterministic, every hard case present, truth consistent, and
+loadable into real demo sources without breaking their UNIQUE constraints."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from app.identity import normalize
+from app.identity.accuracy import pairwise_scores
+from connectors.demo import PLACEHOLDER_PHONE, create_sources, drop_sources
+from connectors.population import (
+    NICKNAMES,
+    PLACEHOLDER_EMAILS,
+    PLACEHOLDER_IDS,
+    Person,
+    Population,
+    generate_population,
+    write_population,
+)
+
+PG_SERVER = os.environ.get("C360_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+PHONE_FORMS = {
+    "e164": r"\+254\d{9}",
+    "msisdn": r"254\d{9}",
+    "spaced": r"0\d{3} \d{3} \d{3}",
+    "bare": r"[17]\d{8}",
+    "local": r"0[17]\d{8}",
+    "international 00": r"00254\d{9}",
+}
+ID_FORMS = {
+    "plain": r"\d{8}",
+    "ID prefix": r"ID\d{8}",
+    "spaced": r"\d{2} \d{3} \d{3}",
+    "dotted": r"\d{2}\.\d{3}\.\d{3}",
+    "KE-ID": r"KE-ID-\d{8}",
+    "stray spaces": r" \d{8} ",
+    "passport": r"[A-Z]\d{7}",
+}
+
+
+@pytest.fixture(scope="module")
+def population() -> Population:
+    return generate_population(1000, seed=3)
+
+
+def person_of(population: Population, source: str, row: dict[str, Any]) -> Person:
+    key = row["Id"] if source == "core" else row["user_id"]
+    return population.people[population.truth[(source, str(key))] - 1]
+
+
+def form_of(value: str, forms: dict[str, str]) -> str | None:
+    return next((name for name, pattern in forms.items() if re.fullmatch(pattern, value)), None)
+
+
+def test_same_seed_same_population() -> None:
+    assert generate_population(300, seed=11) == generate_population(300, seed=11)
+    assert generate_population(300, seed=11) != generate_population(300, seed=12)
+
+
+def test_truth_covers_every_row_and_person(population: Population) -> None:
+    assert [p.person_id for p in population.people] == list(range(1, 1001))
+    keys = [("core", str(c["Id"])) for c in population.core_customers]
+    keys += [("channel", str(u["user_id"])) for u in population.channel_users]
+    assert sorted(keys) == sorted(population.truth)
+    assert set(population.truth.values()) == {p.person_id for p in population.people}
+    # Core ~85%, channel ~60%; some people are in one system only.
+    systems = defaultdict(set)
+    for (source, _), person_id in population.truth.items():
+        systems[person_id].add(source)
+    shares = Counter(frozenset(s) for s in systems.values())
+    assert 0.80 < (shares[frozenset({"core"})] + shares[frozenset({"core", "channel"})]) / 1000
+    assert 0.52 < (shares[frozenset({"channel"})] + shares[frozenset({"core", "channel"})]) / 1000
+    assert shares[frozenset({"core"})] > 200 and shares[frozenset({"channel"})] > 50
+
+
+def test_rows_describe_their_person(population: Population) -> None:
+    """Same person => same truth id: every identifier a row carries, once normalized, is its
+    person's own (or a placeholder, a gap, or the typo of a typo duplicate)."""
+    typos = set(population.cases["typo_duplicate"])
+    for customer in population.core_customers:
+        person = person_of(population, "core", customer)
+        assert (customer["FirstName"], customer["LastName"]) == (
+            person.first_name,
+            person.last_name,
+        )
+        assert customer["MiddleName"] in (person.middle_name, None)
+        born = customer["DateOfBirth"]
+        assert born is None or born.date() == person.date_of_birth
+        if customer["PrimaryPhone"] not in (None, PLACEHOLDER_PHONE):
+            assert normalize.phone(customer["PrimaryPhone"]) == person.phone
+        document = normalize.national_id(customer["IdentificationNumber"])
+        if document and person.person_id not in typos:
+            assert document[0] in (person.national_id, person.passport)
+    for user in population.channel_users:
+        person = person_of(population, "channel", user)
+        assert normalize.phone(user["account_id"]) == person.phone
+        assert user["account_id"] == person.phone.removeprefix("+")
+    # Distinct people never share a national ID or an email, typed in any form.
+    by_id: dict[str, set[int]] = defaultdict(set)
+    by_email: dict[str, set[int]] = defaultdict(set)
+    for customer in population.core_customers:
+        person_id = person_of(population, "core", customer).person_id
+        if document := normalize.national_id(customer["IdentificationNumber"]):
+            by_id[document[0]].add(person_id)
+        if address := normalize.email(customer["Email"]):
+            by_email[address].add(person_id)
+    assert all(len(owners) == 1 for owners in (*by_id.values(), *by_email.values()))
+
+
+def test_duplicate_customers(population: Population) -> None:
+    copies = defaultdict(list)
+    for customer in population.core_customers:
+        copies[person_of(population, "core", customer).person_id].append(customer)
+    twice = {pid for pid, rows in copies.items() if len(rows) == 2}
+    formats, typos = population.cases["format_duplicate"], population.cases["typo_duplicate"]
+    assert twice == set(formats) | set(typos)
+    assert len(formats) == 50 and len(typos) == 30  # 5% and 3% of 1000 people
+    for pid in formats:
+        first, second = copies[pid]
+        assert first["IdentificationNumber"] != second["IdentificationNumber"]
+        assert normalize.national_id(first["IdentificationNumber"]) == normalize.national_id(
+            second["IdentificationNumber"]
+        )
+    for pid in typos:
+        first, second = copies[pid]
+        a = normalize.national_id(first["IdentificationNumber"])
+        b = normalize.national_id(second["IdentificationNumber"])
+        assert a and b and a[1] == b[1] == "national_id"
+        assert sum(x != y for x, y in zip(a[0], b[0], strict=True)) == 1
+        for column in ("FirstName", "MiddleName", "LastName", "DateOfBirth"):
+            assert first[column] == second[column]
+        assert first["DateOfBirth"] is not None
+    for pid in twice:
+        first, second = copies[pid]
+        assert first["CustomerNumber"] != second["CustomerNumber"]
+        assert first["Email"] is None or first["Email"] != second["Email"]
+
+
+def test_families_and_twins_share_a_phone_not_an_id(population: Population) -> None:
+    by_phone = defaultdict(list)
+    for person in population.people:
+        by_phone[person.phone].append(person)
+    shared = [group for group in by_phone.values() if len(group) > 1]
+    assert {p.person_id for group in shared for p in group} == set(
+        population.cases["family"] + population.cases["twin"]
+    )
+    assert 45 <= len(population.cases["family"]) <= 55
+    assert len(population.cases["twin"]) == 20
+    for group in shared:
+        assert 2 <= len(group) <= 4
+        assert len({p.national_id for p in group}) == len(group)
+        assert len({p.first_name for p in group}) == len(group)
+    twins = population.cases["twin"]
+    for a, b in zip(twins[::2], twins[1::2], strict=True):
+        first, second = population.people[a - 1], population.people[b - 1]
+        assert first.date_of_birth == second.date_of_birth
+        assert first.last_name == second.last_name and first.phone == second.phone
+        assert int(second.national_id or 0) == int(first.national_id or 0) + 1
+    in_core = {person_of(population, "core", c).person_id for c in population.core_customers}
+    assert set(population.cases["family"] + twins) <= in_core
+
+
+def test_placeholders_and_passports(population: Population) -> None:
+    customers = population.core_customers
+    ids = {c["IdentificationNumber"] for c in customers}
+    emails = {c["Email"] for c in customers}
+    assert "00000000" in ids
+    assert {"noemail@wekeza.co.ke", "na@na.com"} <= emails
+    assert sum(c["PrimaryPhone"] == PLACEHOLDER_PHONE for c in customers) >= 5
+    placeholders = set(population.cases["placeholder"])
+    assert len(placeholders) == 30
+    for customer in customers:
+        if (
+            customer["IdentificationNumber"] in PLACEHOLDER_IDS
+            or customer["PrimaryPhone"] == PLACEHOLDER_PHONE
+            or customer["Email"] in PLACEHOLDER_EMAILS
+        ):
+            assert person_of(population, "core", customer).person_id in placeholders
+    foreigners = [population.people[pid - 1] for pid in population.cases["foreigner"]]
+    assert len(foreigners) == 20
+    assert all(p.national_id is None and p.passport for p in foreigners)
+    passports = [
+        c for c in customers if form_of(c["IdentificationNumber"] or "", ID_FORMS) == "passport"
+    ]
+    assert passports and all(
+        normalize.national_id(c["IdentificationNumber"]) == (c["IdentificationNumber"], "passport")
+        for c in passports
+    )
+
+
+def test_every_typed_form_is_present(population: Population) -> None:
+    customers = population.core_customers
+    phones = Counter(
+        form_of(c["PrimaryPhone"], PHONE_FORMS) for c in customers if c["PrimaryPhone"]
+    )
+    assert set(PHONE_FORMS) <= set(phones)
+    assert any(re.fullmatch(r"0?11\d{7}", c["PrimaryPhone"] or "") for c in customers)
+    ids = Counter(form_of(c["IdentificationNumber"] or "", ID_FORMS) for c in customers)
+    assert set(ID_FORMS) <= set(ids)
+    emails = [c["Email"] for c in customers if c["Email"]]
+    assert any(e != e.strip() for e in emails)
+    assert any(e.strip() != e.strip().lower() for e in emails)
+    names = Counter()
+    for user in population.channel_users:
+        person, name = person_of(population, "channel", user), user["account_name"]
+        if name == f"{person.first_name} {person.last_name}".upper():
+            names["upper"] += 1
+        elif name == person.first_name:
+            names["first only"] += 1
+        elif name and name.split()[0] == NICKNAMES.get(person.first_name):
+            names["nickname"] += 1
+    assert min(names["upper"], names["first only"], names["nickname"]) > 0
+    assert names["nickname"] == len(population.cases["nickname"])
+
+
+def test_truth_scores_itself_perfectly(population: Population) -> None:
+    scores = pairwise_scores(population.truth, population.truth)
+    assert scores.true_pairs > 0 and scores.f1 == 1.0
+
+
+@pytest.fixture
+def empty_sources(tmp_path: Path) -> Iterator[dict[str, str]]:
+    engine = create_engine(f"{PG_SERVER}/postgres")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as error:
+        pytest.skip(f"no PostgreSQL at {PG_SERVER}: {error}")
+    finally:
+        engine.dispose()
+    urls = {
+        "core": f"{PG_SERVER}/c360_pop_test_{os.getpid()}_core",
+        "channel": f"{PG_SERVER}/c360_pop_test_{os.getpid()}_channel",
+        "fraud": f"sqlite:///{tmp_path / 'risk_management.db'}",
+    }
+    drop_sources(urls)
+    create_sources(urls, sample=False)
+    yield urls
+    drop_sources(urls)
+
+
+def test_write_population(empty_sources: dict[str, str]) -> None:
+    population = generate_population(2000, seed=5)
+    write_population(empty_sources, population)
+
+    def query(source: str, sql: str) -> list[Any]:
+        engine = create_engine(empty_sources[source])
+        try:
+            with engine.connect() as conn:
+                return list(conn.execute(text(sql)).all())
+        finally:
+            engine.dispose()
+
+    customers = query("core", 'SELECT "Id"::text, "CreatedAt" IS NOT NULL FROM "Customers"')
+    assert len(customers) == len(population.core_customers)
+    assert {("core", key) for key, _ in customers} == {
+        k for k in population.truth if k[0] == "core"
+    }
+    assert all(stamped for _, stamped in customers)
+    assert query("core", 'SELECT COUNT(*) FROM "Accounts"')[0][0] == len(population.core_accounts)
+    users = query("channel", "SELECT user_id::text FROM users")
+    assert {("channel", key) for (key,) in users} == {
+        k for k in population.truth if k[0] == "channel"
+    }
+    with pytest.raises(ValueError, match="not empty"):
+        write_population(empty_sources, population)
