@@ -75,6 +75,7 @@ def _unexpected(error: Exception) -> ErrorResponse:
 def init_api(app: Flask) -> Api:
     from app.account.views import blp as accounts
     from app.customer.views import blp as customers
+    from app.identity.views import blp as identity
     from app.ops.views import blp as ops
     from app.ops.views import init_metrics
     from app.risk.views import blp as risk
@@ -82,7 +83,7 @@ def init_api(app: Flask) -> Api:
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
-    for blueprint in (customers, accounts, transactions, risk, ops):
+    for blueprint in (customers, accounts, transactions, risk, identity, ops):
         api.register_blueprint(blueprint)
     app.register_error_handler(CustomerNotFound, _customer_not_found)
     app.register_error_handler(CustomerMerged, _customer_merged)

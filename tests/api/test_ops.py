@@ -193,7 +193,9 @@ def test_openapi_lists_every_path_and_the_bearer_scheme(client):
         "/customer/{global_id}/accounts",
         "/customer/{global_id}/transactions",
         "/customer/{global_id}/risk",
+        "/customer/{global_id}/identity",
         "/customers",
+        "/identity/suspected-duplicates",
         "/health",
         "/metrics",
     }

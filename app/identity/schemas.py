@@ -1,0 +1,44 @@
+from marshmallow import Schema, fields, validate
+
+
+class SuspectedDuplicateArgsSchema(Schema):
+    status = fields.String(
+        load_default="open", validate=validate.OneOf(["open", "confirmed", "rejected"])
+    )
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class SuspectedDuplicateSchema(Schema):
+    national_id_a = fields.String()
+    national_id_b = fields.String()
+    global_customer_id_a = fields.UUID(allow_none=True)
+    global_customer_id_b = fields.UUID(allow_none=True)
+    reason = fields.String()
+    status = fields.String()
+    detected_at = fields.DateTime()
+
+
+class MergeSchema(Schema):
+    survivor_id = fields.UUID()
+    merged_id = fields.UUID()
+    identifier = fields.String()
+    rule = fields.String()
+    source_system = fields.String(allow_none=True)
+    source_customer_id = fields.String(allow_none=True)
+    merged_at = fields.DateTime()
+
+
+class DecisionSchema(Schema):
+    source_system = fields.String()
+    source_customer_id = fields.String()
+    global_customer_id = fields.UUID(allow_none=True)
+    decision = fields.String()
+    identifier = fields.String(allow_none=True)
+    reason = fields.String()
+    decided_at = fields.DateTime()
+
+
+class IdentityHistorySchema(Schema):
+    global_customer_id = fields.UUID()
+    merges = fields.List(fields.Nested(MergeSchema))
+    decisions = fields.List(fields.Nested(DecisionSchema))

@@ -1,0 +1,51 @@
+"""Reads for identity review: suspected duplicates, and how a profile came to be."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, or_, select, tuple_
+
+from app.customer.models import merge_history, source_customer
+from app.identity.models import match_decision, suspected_duplicate
+
+
+def list_suspected_duplicates(conn: Connection, status: str, limit: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(suspected_duplicate)
+        .where(suspected_duplicate.c.status == status)
+        .order_by(suspected_duplicate.c.detected_at.desc(), suspected_duplicate.c.national_id_a)
+        .limit(limit)
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+def identity_history(conn: Connection, customer_ids: Sequence[UUID]) -> dict[str, Any]:
+    """Merges into (or of) the customer and the decisions about its source records."""
+    merges = conn.execute(
+        select(merge_history)
+        .where(
+            or_(
+                merge_history.c.survivor_id.in_(customer_ids),
+                merge_history.c.merged_id.in_(customer_ids),
+            )
+        )
+        .order_by(merge_history.c.merged_at)
+    ).mappings()
+    records = select(source_customer.c.source_system, source_customer.c.source_customer_id).where(
+        source_customer.c.global_customer_id.in_(customer_ids)
+    )
+    decisions = conn.execute(
+        select(match_decision)
+        .where(
+            tuple_(match_decision.c.source_system, match_decision.c.source_customer_id).in_(records)
+        )
+        .order_by(match_decision.c.decided_at, match_decision.c.decision_id)
+    ).mappings()
+    return {
+        "global_customer_id": customer_ids[0],
+        "merges": [dict(m) for m in merges],
+        "decisions": [dict(d) for d in decisions],
+    }

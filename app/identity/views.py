@@ -1,0 +1,33 @@
+from typing import Any
+from uuid import UUID
+
+from app import db
+from app.auth import SecuredBlueprint
+from app.customer.service import resolve_customer
+from app.identity.schemas import (
+    IdentityHistorySchema,
+    SuspectedDuplicateArgsSchema,
+    SuspectedDuplicateSchema,
+)
+from app.identity.service import identity_history, list_suspected_duplicates
+
+blp = SecuredBlueprint("identity", __name__, description="Identity resolution, for review")
+
+
+@blp.route("/identity/suspected-duplicates")
+@blp.arguments(SuspectedDuplicateArgsSchema, location="query")
+@blp.response(200, SuspectedDuplicateSchema(many=True))
+def get_suspected_duplicates(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """National IDs one edit apart that were not merged: possible typos, for a person to review"""
+    with db.connect() as conn:
+        return list_suspected_duplicates(conn, args["status"], args["limit"])
+
+
+@blp.route("/customer/<uuid:global_id>/identity")
+@blp.response(200, IdentityHistorySchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(308, response="PERMANENT_REDIRECT")
+def get_identity_history(global_id: UUID) -> dict[str, Any]:
+    """How this profile came to be: its merges and the decisions on its source records"""
+    with db.connect() as conn:
+        return identity_history(conn, resolve_customer(conn, global_id))
