@@ -191,6 +191,30 @@ def demo(timeout: float, use_running: bool) -> None:
 
 
 @main.command()
+@click.option("--population", "people", default=2000, show_default=True, help="People to make.")
+@click.option("--seed", default=1, show_default=True)
+@click.option("--febrl/--no-febrl", default=True, show_default=True, help="Also run FEBRL4.")
+def accuracy(people: int, seed: int, febrl: bool) -> None:
+    """Identity accuracy: pairwise precision, recall, F1 and false merges, on a synthetic
+    population run through the real pipeline, and on FEBRL4 (scratch databases only)."""
+    from app.identity.evaluation import evaluate_febrl, evaluate_population
+
+    base = _settings().database_url
+    runs = [("population", lambda: evaluate_population(base, people, seed))]
+    if febrl:
+        runs.append(("febrl4", lambda: evaluate_febrl(base)))
+    for name, run in runs:
+        scores, details = run()
+        click.echo(
+            f"{name}: precision {scores.precision:.4f}  recall {scores.recall:.4f}  "
+            f"F1 {scores.f1:.4f}  false merges {scores.false_merges} "
+            f"(across national IDs {scores.false_merges_across_national_ids})  "
+            f"pairs {scores.correct_pairs}/{scores.true_pairs} true, "
+            f"{scores.predicted_pairs} predicted  {json.dumps(details)}"
+        )
+
+
+@main.command()
 @click.option("--duration", default=60.0, show_default=True, help="Seconds to run.")
 @click.option("--rate", default=5.0, show_default=True, help="Events per second.")
 def simulate(duration: float, rate: float) -> None:

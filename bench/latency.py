@@ -25,9 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from app import processes
+from app import db, processes
 from app.config import Settings
 from app.demo import api_server
 from app.migrate import upgrade
@@ -35,15 +34,6 @@ from connectors.demo import create_sources, drop_sources
 from connectors.simulator import Simulator
 
 KEY = "bench-key"
-
-
-def fresh_database(url: str) -> None:
-    name = make_url(url).database
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def get(base: str, path: str) -> object:
@@ -72,17 +62,13 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=60)
     args = parser.parse_args()
 
-    base_url = make_url(Settings.from_env().database_url)
-    url = base_url.set(database=f"{base_url.database}_bench").render_as_string(False)
+    url = db.sibling_url(Settings.from_env().database_url, "_bench")
     workdir = Path(tempfile.mkdtemp(prefix="c360-bench-"))
-    sources = {
-        name: base_url.set(database=f"{base_url.database}_bench_src_{name}").render_as_string(False)
-        for name in ("core", "channel")
-    }
+    sources = {name: db.sibling_url(url, f"_src_{name}") for name in ("core", "channel")}
     sources["fraud"] = f"sqlite:///{workdir / 'fraud.db'}"
     os.environ.update({f"C360_SOURCE_{k.upper()}_URL": v for k, v in sources.items()})
     os.environ.update(C360_DATABASE_URL=url, C360_API_KEYS=KEY, C360_HOME=str(workdir))
-    fresh_database(url)
+    db.recreate_database(url)
     upgrade(url)
     drop_sources(sources)
     create_sources(sources, sample=True)

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.engine import make_url
 
 from app import db
 from app.config import Settings
@@ -24,21 +23,11 @@ def _server_url() -> str:
     return settings.database_url
 
 
-def _recreate_database(url: str) -> None:
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = make_url(url).database
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """A fresh, migrated Enterprise Brain database for this test run (`<db>_test`)."""
-    base = make_url(_server_url())
-    url = base.set(database=f"{base.database}_test").render_as_string(hide_password=False)
-    _recreate_database(url)
+    url = db.sibling_url(_server_url(), "_test")
+    db.recreate_database(url)
     upgrade(url)
     os.environ["C360_DATABASE_URL"] = url
     return url

