@@ -33,7 +33,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 SHARED_LIMIT = 5  # a phone or email of more national IDs than this is a shared line
 NAME_TOKEN_SIMILARITY = 0.88  # Jaro-Winkler per name token: tolerates one typo, not a new name
 # Looser, to decide that two names *contradict*: a nickname ('Pure', 'Njesh') still fits.
-NICKNAME_SIMILARITY = 0.75
+NICKNAME_SIMILARITY = 0.8
 
 Key = tuple[str, str]  # (source_system, source_customer_id)
 
@@ -288,8 +288,8 @@ def names_compatible(a: str | None, b: str | None, loose: bool = False) -> bool:
 
 
 def contradicts(left: list[Node], right: list[Node]) -> bool:
-    """Two groups that cannot be one person: dates of birth that differ, or full names (two
-    tokens or more on both sides) that do not fit each other."""
+    """Two groups that cannot be one person: dates of birth that differ, or names that do not
+    fit each other even as nicknames ('Hassan' is not 'David Otieno')."""
     for a in left:
         for b in right:
             if (
@@ -298,8 +298,8 @@ def contradicts(left: list[Node], right: list[Node]) -> bool:
             ):
                 return True
             if (
-                len(name_tokens(a.full_name)) >= 2
-                and len(name_tokens(b.full_name)) >= 2
+                name_tokens(a.full_name)
+                and name_tokens(b.full_name)
                 and not names_compatible(a.full_name, b.full_name, loose=True)
             ):
                 return True
