@@ -33,6 +33,21 @@ class Stream:
     # Rewind the cursor this far at the start of every poll, so a row whose transaction
     # committed late (after rows with a later marker were read) is still seen.
     lookback: bool = True
+    # For a table whose rows change without a change marker: the name of the scan stream that
+    # watches the same rows by content digest (see ScanStream).
+    scan: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanStream:
+    """A table whose rows change without any change marker (dfs balances, statuses).
+
+    Changes are found on a slower schedule by comparing digests of key-range chunks computed
+    in the source, then row digests inside the chunks that differ; only changed rows are staged.
+    """
+
+    name: str  # e.g. "accounts_scan"; rows staged from it are versioned by their digest
+    entity: str
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,9 @@ class SourceRow:
     key: str
     written_at: datetime | None  # aware UTC; the latency metric measures from here
     raw: dict[str, Any]
+    # the row's content digest, for rows of a stream watched by a scan (Stream.scan): staging
+    # records it so the first scan does not mistake every row read before for a change
+    digest: str | None = None
 
     @property
     def cursor(self) -> Cursor:
@@ -79,6 +97,17 @@ class Connector(ABC):
     @abstractmethod
     def cursor_since(self, stream: Stream, since: datetime | None) -> Cursor | None:
         """Where a backfill from `since` starts (None: the beginning of the stream)."""
+
+    scans: tuple[ScanStream, ...] = ()
+
+    def chunk_digests(self, scan: ScanStream, chunk_size: int) -> dict[int, str]:
+        """{chunk number: digest of its rows} for the whole table, computed in the source
+        (chunk n holds the rows whose integer key // chunk_size == n)."""
+        raise NotImplementedError(f"{self.source_system} has no scan streams")
+
+    def fetch_chunk(self, scan: ScanStream, chunk: int, chunk_size: int) -> list[SourceRow]:
+        """The rows of one chunk, each with `marker` = `digest` = its content digest."""
+        raise NotImplementedError(f"{self.source_system} has no scan streams")
 
     def order_key(self, cursor: Cursor) -> tuple[Any, Any]:
         """A Python sort key that orders cursors the way the source's SQL does."""
