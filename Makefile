@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-stamp
 
-.PHONY: install services demo test lint format run bench clean
+.PHONY: install services demo test faults lint format run bench clean
 
 $(INSTALLED): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ demo: services
 
 test: services
 	$(BIN)/pytest
+
+faults: services
+	$(BIN)/pytest tests/faults -p no:randomly -m faults -v
 
 lint: install
 	$(BIN)/ruff check .

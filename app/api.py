@@ -78,12 +78,13 @@ def init_api(app: Flask) -> Api:
     from app.identity.views import blp as identity
     from app.ops.views import blp as ops
     from app.ops.views import init_metrics
+    from app.pipeline.views import blp as admin
     from app.risk.views import blp as risk
     from app.transaction.views import blp as transactions
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
-    for blueprint in (customers, accounts, transactions, risk, identity, ops):
+    for blueprint in (customers, accounts, transactions, risk, identity, admin, ops):
         api.register_blueprint(blueprint)
     app.register_error_handler(CustomerNotFound, _customer_not_found)
     app.register_error_handler(CustomerMerged, _customer_merged)

@@ -37,8 +37,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
     schedule["sweep-stalled-batches"] = {
         "task": "tasks.extract.sweep_stalled_batches",
-        "schedule": 30.0,
-        "options": {"queue": "extract", "expires": 30.0},
+        "schedule": settings.sweep_interval,
+        "options": {"queue": "extract", "expires": settings.sweep_interval},
     }
     return {
         "broker_url": settings.redis_url,
@@ -66,6 +66,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_send_task_events": True,
         "task_send_sent_event": True,
         "beat_schedule": schedule,
+        # only the beat holding the scheduler lock sends anything (see tasks/beat.py)
+        "beat_scheduler": "tasks.beat:SingleBeatScheduler",
         "beat_schedule_filename": beat_schedule_path(),
         "timezone": "UTC",
     }

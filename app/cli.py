@@ -123,6 +123,98 @@ def backfill(
         time.sleep(0.5)
 
 
+def _wait_for_batches(batch_ids: list[int], timeout: float) -> None:
+    from app import db
+    from app.pipeline.service import unfinished
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.connect() as conn:
+            left = unfinished(conn, batch_ids)
+        click.echo(f"\r{len(batch_ids) - left}/{len(batch_ids)} batches finished", nl=False)
+        if not left:
+            click.echo()
+            return
+        if time.monotonic() > deadline:
+            click.echo("\ntimed out waiting for the batches")
+            sys.exit(1)
+        time.sleep(0.5)
+
+
+@main.command()
+@click.option("--all", "all_batches", is_flag=True, help="Every batch ever staged.")
+@click.option("--failed", is_flag=True, help="Only the batches that failed.")
+@click.option("--batch", "batch_ids", type=int, multiple=True, help="This batch (repeatable).")
+@click.option("--wait", is_flag=True, help="Return when the batches have run again.")
+@click.option("--timeout", default=3600.0, show_default=True)
+def replay(
+    all_batches: bool, failed: bool, batch_ids: tuple[int, ...], wait: bool, timeout: float
+) -> None:
+    """Run stored batches through the pipeline again (idempotent: a done batch changes
+    nothing; a failed one gets another chance)."""
+    from app import db
+    from app.pipeline.service import replay_batches
+    from tasks.pipeline import enqueue_batch
+
+    _settings()
+    if not (all_batches or failed or batch_ids):
+        raise click.UsageError("give --all, --failed or --batch N")
+    with db.transaction() as conn:
+        ids = replay_batches(conn, list(batch_ids) or None, failed_only=failed)
+    for batch_id in ids:
+        enqueue_batch(batch_id)
+    click.echo(f"{len(ids)} batches queued again")
+    if wait and ids:
+        _wait_for_batches(ids, timeout)
+
+
+@main.group("quarantine")
+def quarantine_group() -> None:
+    """Records set aside because they break a rule."""
+
+
+@quarantine_group.command("list")
+@click.option("--source", help="Only this source system.")
+@click.option("--limit", default=50, show_default=True)
+def quarantine_list(source: str | None, limit: int) -> None:
+    from app import db
+    from app.logs import mask_text
+    from app.pipeline.quarantine import list_quarantine
+
+    _settings()
+    with db.connect() as conn:
+        entries = list_quarantine(conn, source, limit=limit)
+    for entry in entries:
+        click.echo(
+            f"#{entry['quarantine_id']} {entry['source_system']}.{entry['entity']} "
+            f"{entry['source_key']} [{entry['level']}] {mask_text(entry['reason'])}"
+        )
+    click.echo(f"{len(entries)} open entries shown")
+
+
+@quarantine_group.command("replay")
+@click.option("--id", "ids", type=int, multiple=True, help="This entry (repeatable).")
+@click.option("--wait", is_flag=True)
+@click.option("--timeout", default=600.0, show_default=True)
+def quarantine_replay(ids: tuple[int, ...], wait: bool, timeout: float) -> None:
+    """Retry quarantined records with the current code (after a fix at the source or here)."""
+    from app import db
+    from app.pipeline.quarantine import replay as replay_quarantine
+    from tasks.pipeline import enqueue_batch
+
+    _settings()
+    with db.transaction() as conn:
+        outcome = replay_quarantine(conn, list(ids) or None)
+    for batch_id in outcome["batches"]:
+        enqueue_batch(batch_id)
+    click.echo(
+        f"{outcome['resolved']} records taken back in {len(outcome['batches'])} batches; "
+        f"{outcome['still_quarantined']} still quarantined"
+    )
+    if wait and outcome["batches"]:
+        _wait_for_batches(outcome["batches"], timeout)
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(as_json: bool) -> None:

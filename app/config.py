@@ -23,6 +23,9 @@ class Settings:
     lookback_seconds: float = 10.0
     page_size: int = 5000
     api_keys: tuple[str, ...] = ()
+    # the sweeper re-queues batches that made no progress for this long (lost messages)
+    sweep_after_seconds: float = 60.0
+    sweep_interval: float = 30.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -45,6 +48,8 @@ class Settings:
             poll_interval=float(env.get("C360_POLL_INTERVAL", "1")),
             lookback_seconds=float(env.get("C360_LOOKBACK_SECONDS", "10")),
             page_size=int(env.get("C360_PAGE_SIZE", "5000")),
+            sweep_after_seconds=float(env.get("C360_SWEEP_AFTER_SECONDS", "60")),
+            sweep_interval=float(env.get("C360_SWEEP_INTERVAL", "30")),
             api_keys=tuple(k.strip() for k in keys.split(",") if k.strip()),
         )
 

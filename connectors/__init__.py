@@ -5,12 +5,14 @@ from __future__ import annotations
 from connectors.base import Connector
 from connectors.channel import ChannelConnector
 from connectors.core import CoreConnector
+from connectors.dfs import DfsConnector
 from connectors.fraud import FraudConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "core": CoreConnector,
     "channel": ChannelConnector,
     "fraud": FraudConnector,
+    "dfs": DfsConnector,
 }
 
 

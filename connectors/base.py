@@ -73,7 +73,9 @@ class Connector(ABC):
 
     def __init__(self, url: str, engine: Engine | None = None) -> None:
         self.url = url
-        self.engine = engine or create_engine(url, pool_pre_ping=True)
+        self.engine = engine or create_engine(
+            url, pool_pre_ping=True, connect_args=_connect_timeout(url)
+        )
 
     def stream(self, name: str) -> Stream:
         for stream in self.streams:
@@ -128,3 +130,12 @@ def _orderable(value: str) -> Any:
     if moment.tzinfo is None:
         return (1, moment.isoformat(), "")
     return (1, moment.astimezone(UTC).replace(tzinfo=None).isoformat(), "")
+
+
+def _connect_timeout(url: str) -> dict[str, Any]:
+    """A source that is down must fail its own poll quickly, not hang a worker."""
+    if url.startswith("postgresql"):
+        return {"connect_timeout": 5}
+    if url.startswith("mysql"):
+        return {"connect_timeout": 5}
+    return {}

@@ -1,6 +1,6 @@
-"""Demo source systems: create the core, channel and fraud databases with their own DDL and fill
-them with realistic, messy sample data (the same data for the same seed; times are relative to
-the day it runs)."""
+"""Demo source systems: create the core, channel, fraud and dfs databases with their own DDL and
+fill them with realistic, messy sample data (the same data for the same seed; times are relative
+to the day it runs). dfs needs a MySQL/MariaDB server; without one it is skipped, not an error."""
 
 from __future__ import annotations
 
@@ -16,14 +16,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import ArgumentError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from connectors._common import ddl
+from connectors.dfs import ACCOUNT_STATUSES, DEBIT_TYPES, LOAN_STATUSES, utc_sessions
 from connectors.fraud import LOCAL_STYLE, NAIROBI, UTC_STYLE
 
-DEMO_SOURCES = ("core", "channel", "fraud")
+DEMO_SOURCES = ("core", "channel", "fraud", "dfs")
 # The table whose rows tell that a source already holds data.
-_MAIN_TABLE = {"core": "Customers", "channel": "users", "fraud": "analyst_cases"}
+_MAIN_TABLE = {"core": "Customers", "channel": "users", "fraud": "analyst_cases", "dfs": "users"}
 _CREATE = re.compile(r'CREATE TABLE\s+"?(\w+)"?', re.IGNORECASE)
 
 FIRST_NAMES = (
@@ -61,13 +63,18 @@ FRAUD_REASONS = (
 def create_sources(urls: dict[str, str], sample: bool, seed: int = 7) -> dict[str, str]:
     """Create each demo source (database and tables) that is missing; with `sample`, fill the
     empty ones with sample data. Returns a human-readable status per source; sources without a
-    demo schema (dfs) are reported as skipped."""
+    demo schema, and dfs without a URL or a reachable MySQL server, are reported as skipped."""
     data = SampleData.generate(seed) if sample else None
     status = {}
     for source, url in urls.items():
         if source not in DEMO_SOURCES:
             status[source] = "skipped: no demo schema for this source"
             continue
+        if source == "dfs":
+            reachable, message = mysql_reachable(url)
+            if not reachable:
+                status[source] = f"skipped: {message}"
+                continue
         notes, engine = _prepare(source, url)
         try:
             if data is not None:
@@ -79,14 +86,24 @@ def create_sources(urls: dict[str, str], sample: bool, seed: int = 7) -> dict[st
 
 
 def drop_sources(urls: dict[str, str]) -> dict[str, str]:
-    """Destroy the demo sources (tests only): drop the PostgreSQL databases, delete SQLite files."""
+    """Destroy the demo sources (tests only): drop the PostgreSQL and MySQL databases, delete
+    SQLite files."""
     status = {}
     for source, url in urls.items():
         if source not in DEMO_SOURCES:
             status[source] = "skipped: no demo schema for this source"
             continue
+        if source == "dfs":
+            reachable, message = mysql_reachable(url)
+            if not reachable:
+                status[source] = f"skipped: {message}"
+                continue
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite":
+        if parsed.get_backend_name() == "mysql":
+            with _mysql_admin(parsed) as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {_quote_mysql(parsed.database)}"))
+            status[source] = f"dropped database {parsed.database}"
+        elif parsed.get_backend_name() == "sqlite":
             path = _sqlite_path(parsed)
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -98,6 +115,25 @@ def drop_sources(urls: dict[str, str]) -> dict[str, str]:
                 )
             status[source] = f"dropped database {parsed.database}"
     return status
+
+
+def mysql_reachable(url: str) -> tuple[bool, str]:
+    """Whether the MySQL/MariaDB server of `url` answers within about a second, with a
+    description: the server's version, or why it cannot be used."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False, f"not a MySQL URL: {url!r}"
+    if parsed.get_backend_name() != "mysql":
+        return False, f"not a MySQL URL: {url!r}"
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 3306}"
+    try:
+        with _mysql_admin(parsed) as conn:
+            version = conn.execute(text("SELECT VERSION()")).scalar_one()
+    except (SQLAlchemyError, OSError) as error:
+        reason = getattr(error, "orig", None) or error
+        return False, f"MySQL/MariaDB not reachable at {where} ({reason})"
+    return True, f"MySQL/MariaDB {version} at {where}"
 
 
 def to_msisdn(phone: str | None) -> str | None:
@@ -131,6 +167,12 @@ def _prepare(source: str, url: str) -> tuple[list[str], Engine]:
         with engine.begin() as conn:
             # The risk engine's readers and writers work side by side: WAL keeps reads unblocked.
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    elif source == "dfs":
+        if parsed.get_backend_name() != "mysql":
+            raise ValueError(f"the demo dfs source is MySQL/MariaDB, not {url!r}")
+        if _create_mysql_database(parsed):
+            notes.append(f"created database {parsed.database}")
+        engine = utc_sessions(create_engine(parsed))
     else:
         if parsed.get_backend_name() != "postgresql":
             raise ValueError(f"the demo {source} source is PostgreSQL, not {url!r}")
@@ -183,6 +225,47 @@ class _admin:
         self.engine.dispose()
 
 
+class _mysql_admin:
+    """A connection to the MySQL server itself, no database selected, giving up after ~1 s."""
+
+    def __init__(self, url: URL) -> None:
+        self.engine = create_engine(
+            url.set(database=""),  # "" connects without selecting a database
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": 1},
+            poolclass=NullPool,
+        )
+
+    def __enter__(self) -> Connection:
+        self.conn = self.engine.connect()
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.close()
+        self.engine.dispose()
+
+
+def _quote_mysql(name: str | None) -> str:
+    if not name:
+        raise ValueError("the source URL names no database")
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _create_mysql_database(url: URL) -> bool:
+    with _mysql_admin(url) as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :name"),
+            {"name": url.database},
+        ).first()
+        # IF NOT EXISTS: another process may create it between the check and here.
+        conn.execute(
+            text(
+                f"CREATE DATABASE IF NOT EXISTS {_quote_mysql(url.database)} CHARACTER SET utf8mb4"
+            )
+        )
+    return exists is None
+
+
 def _create_database(url: URL) -> bool:
     exists = text("SELECT 1 FROM pg_database WHERE datname = :name")
     with _admin(url) as conn:
@@ -200,15 +283,17 @@ def _create_database(url: URL) -> bool:
 
 def _fill(engine: Engine, source: str, tables: list[tuple[str, list[dict[str, Any]]]]) -> str:
     with engine.begin() as conn:
-        present = conn.execute(text(f'SELECT COUNT(*) FROM "{_MAIN_TABLE[source]}"')).scalar_one()
+        quote = conn.dialect.identifier_preparer.quote_identifier  # "x" or `x`
+        main = _MAIN_TABLE[source]
+        present = conn.execute(text(f"SELECT COUNT(*) FROM {quote(main)}")).scalar_one()
         if present:
-            return f"sample data already present ({present} rows in {_MAIN_TABLE[source]})"
+            return f"sample data already present ({present} rows in {main})"
         for table, rows in tables:
             if rows:
                 columns = list(rows[0])
-                names = ", ".join(f'"{c}"' for c in columns)
+                names = ", ".join(quote(c) for c in columns)
                 values = ", ".join(f":{c}" for c in columns)
-                conn.execute(text(f'INSERT INTO "{table}" ({names}) VALUES ({values})'), rows)
+                conn.execute(text(f"INSERT INTO {quote(table)} ({names}) VALUES ({values})"), rows)
     return "inserted " + ", ".join(f"{len(rows)} {table}" for table, rows in tables)
 
 
@@ -228,6 +313,8 @@ class SampleData:
         data.rows["core"] = core
         data.rows["channel"] = data._channel(core[0][1])
         data.rows["fraud"] = data._fraud(core[0][1], core[1][1], core[2][1])
+        # Drawn last, so the other sources' data stays what it was for a seed.
+        data.rows["dfs"] = data._dfs(core[0][1])
         return data
 
     def _uuid(self) -> uuid.UUID:
@@ -598,3 +685,147 @@ class SampleData:
                 }
             )
         return [("analyst_cases", cases)]
+
+    def _dfs(
+        self, customers: list[dict[str, Any]], count: int = 150
+    ) -> list[tuple[str, list[dict[str, Any]]]]:
+        """dfs users (some of them core customers, typed dfs's way), their wallets, loans and
+        transactions. dfs stores TIMESTAMPs to the second."""
+        people: list[tuple[dict[str, Any] | None, str | None]] = []
+        for customer in customers:
+            digits = _id_digits(customer["IdentificationNumber"])
+            if digits and len(people) < count // 2 and self.rng.random() < 0.35:
+                people.append((customer, digits))
+        people += [(None, None)] * (count - len(people))
+        self.rng.shuffle(people)
+        users: list[dict[str, Any]] = []
+        accounts: list[dict[str, Any]] = []
+        loans: list[dict[str, Any]] = []
+        transactions: list[dict[str, Any]] = []
+        emails: set[str] = set()  # UNIQUE under a case-insensitive collation
+        for user_id, (customer, digits) in enumerate(people, start=1):
+            if customer is None:
+                first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+                middle = None
+                digits = f"{self.rng.randrange(10**7, 4 * 10**7):08d}"
+                email = self.email(first, last)
+                phone = f"0{self.phone()[0]}"
+                created = self._ago(700)
+            else:
+                first, middle, last = (customer[k] for k in ("FirstName", "MiddleName", "LastName"))
+                email = self._other_case(customer["Email"]) or self.email(first, last)
+                msisdn = to_msisdn(customer["PrimaryPhone"])
+                real = msisdn and customer["PrimaryPhone"] != PLACEHOLDER_PHONE
+                phone = f"0{msisdn[3:]}" if real else f"0{self.phone()[0]}"
+                created = self._after(customer["CreatedAt"], 400)
+            assert digits is not None
+            if email is not None and email.strip().lower() in emails:
+                email = None
+            if email is not None:
+                emails.add(email.strip().lower())
+            created = created.replace(microsecond=0)
+            users.append(
+                {
+                    "user_id": user_id,
+                    "full_name": self._full_name(first, middle, last),
+                    "email": email.strip() if email else None,
+                    # The web app accepts a phone at sign-up and never saves it.
+                    "phone_number": phone if self.rng.random() < 0.25 else None,
+                    "national_id": self.rng.choice(
+                        (digits, digits, digits, digits, f"{digits[:2]} {digits[2:5]} {digits[5:]}")
+                    )
+                    + (" " if self.rng.random() < 0.05 else ""),
+                    "kyc_tier": self.rng.choice(("TIER_1", "TIER_1", "TIER_2", "TIER_3")),
+                    "is_active": self.rng.random() < 0.95,
+                    "created_at": created,
+                }
+            )
+            for _ in range(self.rng.choice((1, 1, 1, 1, 2))):
+                accounts.append(self._dfs_account(len(accounts) + 1, user_id, created))
+                transactions += self._dfs_transactions(accounts[-1], len(transactions))
+            if self.rng.random() < 0.4:
+                loans.append(self._dfs_loan(len(loans) + 1, user_id, created))
+        return [
+            ("users", users),
+            ("accounts", accounts),
+            ("loans", loans),
+            ("transactions", transactions),
+        ]
+
+    def _other_case(self, email: str | None) -> str | None:
+        """Core's email as another system typed it: the same address in another case, or None."""
+        if email is None or self.rng.random() < 0.5:
+            return None
+        address = email.strip()
+        for variant in (address.upper(), address.lower(), address.capitalize()):
+            if variant != address:
+                return variant
+        return None
+
+    def _full_name(self, first: str, middle: str | None, last: str) -> str:
+        forms = [f"{first} {last}", f"{first} {last}", f"{last} {first}"]
+        if middle:
+            forms.append(f"{first} {middle} {last}")
+        name = self.rng.choice(forms)
+        return name.upper() if self.rng.random() < 0.15 else name
+
+    def _dfs_account(self, n: int, user_id: int, after: datetime) -> dict[str, Any]:
+        statuses = sorted(ACCOUNT_STATUSES - {"ACTIVE"})
+        return {
+            "account_id": n,
+            "account_number": f"ACC{1000000 + n}",
+            "user_id": user_id,
+            # Balances move without a transactions row: they are not the sum of the postings.
+            "balance": Decimal(self.rng.randrange(0, 20_000_000)) / 100,
+            "currency": "KES",
+            "status": "ACTIVE" if self.rng.random() < 0.85 else self.rng.choice(statuses),
+            "created_at": self._after(after, 30).replace(microsecond=0),
+        }
+
+    def _dfs_loan(self, n: int, user_id: int, after: datetime) -> dict[str, Any]:
+        principal = Decimal(self.rng.randrange(5, 500) * 100)
+        due = (principal * Decimal("1.1")).quantize(Decimal("0.01"))
+        status = self.rng.choice(sorted(LOAN_STATUSES))
+        remaining = {
+            "PAID": Decimal(0),
+            "ACTIVE": (due * Decimal(self.rng.randrange(10, 100)) / 100).quantize(Decimal("0.01")),
+            "DEFAULTED": (due * Decimal("0.8")).quantize(Decimal("0.01")),
+        }
+        return {
+            "loan_id": n,
+            "user_id": user_id,
+            "principal_amount": principal,
+            "total_due_amount": due,
+            "balance_remaining": remaining.get(status, due),
+            "status": status,
+            "created_at": self._after(after).replace(microsecond=0),
+        }
+
+    def _dfs_transactions(self, account: dict[str, Any], numbered: int) -> list[dict[str, Any]]:
+        rows = []
+        moment = account["created_at"]
+        kinds = ("DEPOSIT", "DEPOSIT", "DEPOSIT", *sorted(DEBIT_TYPES))
+        for i in range(self.rng.randrange(0, 6)):
+            moment = self._after(moment).replace(microsecond=0)
+            kind = "DEPOSIT" if i == 0 else self.rng.choice(kinds)
+            rows.append(
+                {
+                    "transaction_id": numbered + i + 1,
+                    "account_id": account["account_id"],
+                    "txn_type": kind,
+                    "amount": Decimal(self.rng.choice((50, 100, 500, 1000, 2500, 10000))),
+                    "reference_code": f"DFS{moment:%Y%m%d}{numbered + i + 1:06d}",
+                    "description": kind.replace("_", " ").capitalize(),
+                    "created_at": moment,
+                }
+            )
+        return rows
+
+
+def _id_digits(national_id: str | None) -> str | None:
+    """The 7 or 8 digits of a core national ID typed with an ID prefix, spaces or dots; None for
+    passports, KE-ID numbers and the placeholder."""
+    if national_id is None or not re.fullmatch(r"(ID)?[\d .]+", national_id.strip()):
+        return None
+    digits = re.sub(r"\D", "", national_id)
+    return digits if len(digits) in (7, 8) and digits != "00000000" else None

@@ -27,6 +27,7 @@ from connectors.demo import (
     engine_amount,
     to_msisdn,
 )
+from connectors.dfs import ACCOUNT_STATUSES, LOAN_STATUSES, utc_sessions
 from connectors.fraud import LOCAL_STYLE, NAIROBI
 
 _CUSTOMER_COLUMNS = (
@@ -34,17 +35,26 @@ _CUSTOMER_COLUMNS = (
     "DateOfBirth", "Gender", "Nationality", "PrimaryPhone", "SecondaryPhone", "Status",
     "KYCStatus", "AMLRiskRating",
 )  # fmt: skip
+_DFS_USER_COLUMNS = ("full_name", "email", "phone_number", "national_id", "kyc_tier", "is_active")
+# A dfs loan's next statuses, as the lending workflow moves it.
+_LOAN_FLOW = {
+    "PENDING": ("APPROVED", "REJECTED"),
+    "APPROVED": ("ACTIVE",),
+    "ACTIVE": ("PAID", "PAID", "DEFAULTED"),
+}
 _ATTEMPTS = 8  # fresh generated values to try when one collides with a UNIQUE column
 
 
 class Simulator:
-    """Writes realistic events into the core, channel and fraud demo sources."""
+    """Writes realistic events into the core, channel, fraud and dfs demo sources."""
 
     def __init__(self, urls: Mapping[str, str], seed: int = 7) -> None:
         self.rng = random.Random(seed)
         self.engines = {
             s: create_engine(urls[s]) for s in ("core", "channel", "fraud") if s in urls
         }
+        if urls.get("dfs"):
+            self.engines["dfs"] = utc_sessions(create_engine(urls["dfs"]))
         self._gen = SampleData(self.rng, datetime.now(UTC))
 
     def close(self) -> None:
@@ -400,6 +410,144 @@ class Simulator:
             "device_id": device_id,
         }
 
+    def dfs_new_user(self, **fields: Any) -> dict[str, Any]:
+        """A dfs sign-up. `fields` set users columns by name (national_id="12 345 678", ...);
+        phone_number stays NULL unless given, as the web app never saves it.
+
+        Returns user_id (int), full_name, email, phone_number, national_id."""
+        unknown = set(fields) - set(_DFS_USER_COLUMNS)
+        if unknown:
+            raise ValueError(f"not dfs users columns: {', '.join(sorted(unknown))}")
+        insert = text(
+            "INSERT INTO users (full_name, email, phone_number, national_id, kyc_tier, is_active) "
+            "VALUES (:full_name, :email, :phone_number, :national_id, :kyc_tier, :is_active)"
+        )
+        for _ in range(_ATTEMPTS):
+            values = self._dfs_user() | fields
+            try:
+                with self._engine("dfs").begin() as conn:
+                    user_id = conn.execute(insert, values).lastrowid
+            except IntegrityError:
+                # email is the only UNIQUE column: a generated one is drawn again.
+                if "email" in fields:
+                    raise ValueError(f"email {fields['email']!r} is already registered") from None
+                continue
+            return {"user_id": user_id} | {
+                k: values[k] for k in ("full_name", "email", "phone_number", "national_id")
+            }
+        raise ValueError("generated emails collide with existing users on every attempt")
+
+    def _dfs_user(self) -> dict[str, Any]:
+        first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+        email = self._gen.email(first, last)
+        return {
+            "full_name": f"{first} {last}",
+            "email": email.strip() if email else None,
+            "phone_number": None,
+            "national_id": f"{self.rng.randrange(10**7, 4 * 10**7):08d}",
+            "kyc_tier": "TIER_1",
+            "is_active": True,
+        }
+
+    def dfs_open_account(self, user_id: int) -> dict[str, Any]:
+        """A KES wallet for a dfs user. Returns account_id (int), account_number, user_id,
+        balance, currency, status."""
+        insert = text(
+            "INSERT INTO accounts (account_number, user_id, balance, currency, status) "
+            "VALUES (:n, :u, 0, 'KES', 'ACTIVE')"
+        )
+        with self._engine("dfs").begin() as conn:
+            _require_user(conn, user_id)
+            for _ in range(_ATTEMPTS):
+                number = f"ACC{_unique_digits(7)}"
+                try:
+                    # A savepoint: a colliding number must not undo the transaction.
+                    with conn.begin_nested():
+                        account_id = conn.execute(insert, {"n": number, "u": user_id}).lastrowid
+                except IntegrityError:
+                    continue
+                return {
+                    "account_id": account_id,
+                    "account_number": number,
+                    "user_id": user_id,
+                    "balance": Decimal(0),
+                    "currency": "KES",
+                    "status": "ACTIVE",
+                }
+        raise ValueError("generated account numbers collide with existing ones on every attempt")
+
+    def dfs_change_balance(
+        self, account_id: int, new_balance: Decimal | float | str
+    ) -> dict[str, Any]:
+        """A balance moved the way the dfs app moves it on transfers, insurance and loan payouts:
+        an UPDATE with no transactions row. Returns account_id, previous_balance, new_balance."""
+        value = _amount(new_balance)
+        with self._engine("dfs").begin() as conn:
+            previous = conn.execute(
+                text("SELECT balance FROM accounts WHERE account_id = :a FOR UPDATE"),
+                {"a": account_id},
+            ).scalar_one_or_none()
+            if previous is None:
+                raise ValueError(f"no dfs account {account_id}")
+            conn.execute(
+                text("UPDATE accounts SET balance = :b WHERE account_id = :a"),
+                {"b": value, "a": account_id},
+            )
+        return {"account_id": account_id, "previous_balance": previous, "new_balance": value}
+
+    def dfs_set_account_status(self, account_id: int, status: str) -> dict[str, Any]:
+        """An account frozen, disabled, ... Returns account_id, previous_status, status."""
+        status = _member(status, ACCOUNT_STATUSES, "account status")
+        return self._dfs_set_status("accounts", "account_id", account_id, status, {})
+
+    def dfs_new_loan(self, user_id: int, principal: Decimal | float | str) -> dict[str, Any]:
+        """A loan application (PENDING; 10% fee, all of it still due). Returns loan_id (int),
+        user_id, principal_amount, total_due_amount, balance_remaining, status."""
+        value = _amount(principal)
+        if value <= 0:
+            raise ValueError(f"principal must be positive, not {principal!r}")
+        due = (value * Decimal("1.1")).quantize(Decimal("0.01"))
+        with self._engine("dfs").begin() as conn:
+            _require_user(conn, user_id)
+            loan_id = conn.execute(
+                text(
+                    "INSERT INTO loans (user_id, principal_amount, total_due_amount, "
+                    "balance_remaining, status) VALUES (:u, :p, :d, :d, 'PENDING')"
+                ),
+                {"u": user_id, "p": value, "d": due},
+            ).lastrowid
+        return {
+            "loan_id": loan_id,
+            "user_id": user_id,
+            "principal_amount": value,
+            "total_due_amount": due,
+            "balance_remaining": due,
+            "status": "PENDING",
+        }
+
+    def dfs_set_loan_status(self, loan_id: int, status: str) -> dict[str, Any]:
+        """A loan moved through the workflow; PAID also clears balance_remaining, as the last
+        repayment does. Returns loan_id, previous_status, status."""
+        status = _member(status, LOAN_STATUSES, "loan status")
+        also = {"balance_remaining": Decimal(0)} if status == "PAID" else {}
+        return self._dfs_set_status("loans", "loan_id", loan_id, status, also)
+
+    def _dfs_set_status(
+        self, table: str, key: str, row_id: int, status: str, also: dict[str, Any]
+    ) -> dict[str, Any]:
+        sets = "".join(f", {column} = :{column}" for column in also)
+        with self._engine("dfs").begin() as conn:
+            previous = conn.execute(
+                text(f"SELECT status FROM {table} WHERE {key} = :id FOR UPDATE"), {"id": row_id}
+            ).scalar_one_or_none()
+            if previous is None:
+                raise ValueError(f"no dfs {table[:-1]} {row_id}")
+            conn.execute(
+                text(f"UPDATE {table} SET status = :s{sets} WHERE {key} = :id"),
+                {"s": status, "id": row_id} | also,
+            )
+        return {key: row_id, "previous_status": previous, "status": status}
+
     def run(
         self,
         duration_s: float,
@@ -420,6 +568,14 @@ class Simulator:
             ("escalate_case", self._random_escalation, 7),
             ("security_alert", self._random_alert, 7),
         ]
+        if "dfs" in self.engines:
+            events += [
+                ("dfs_new_user", self._random_dfs_user, 4),
+                ("dfs_change_balance", self._random_dfs_balance, 10),
+                ("dfs_set_account_status", self._random_dfs_account_status, 2),
+                ("dfs_new_loan", self._random_dfs_loan, 3),
+                ("dfs_set_loan_status", self._random_dfs_loan_status, 3),
+            ]
         counts = dict.fromkeys([name for name, _, _ in events] + ["skipped"], 0)
         deadline = time.monotonic() + duration_s
         next_at = time.monotonic()
@@ -436,8 +592,10 @@ class Simulator:
 
     def _pick(self, source: str, sql: str) -> Any:
         """One random row, or LookupError when there is none yet."""
-        with self._engine(source).connect() as conn:
-            row = conn.execute(text(f"{sql} ORDER BY random() LIMIT 1")).one_or_none()
+        engine = self._engine(source)
+        shuffle = "RAND()" if engine.dialect.name == "mysql" else "random()"
+        with engine.connect() as conn:
+            row = conn.execute(text(f"{sql} ORDER BY {shuffle} LIMIT 1")).one_or_none()
         if row is None:
             raise LookupError(f"nothing to pick in {source}")
         return row
@@ -489,6 +647,55 @@ class Simulator:
     def _random_alert(self) -> object:
         kind = self.rng.choice(("NEW_DEVICE", "SIM_SWAP", "IMPOSSIBLE_TRAVEL"))
         return self.security_alert(None, kind, self.rng.choice(("MEDIUM", "HIGH", "CRITICAL")))
+
+    def _random_dfs_user(self) -> object:
+        user = self.dfs_new_user()
+        return self.dfs_open_account(user["user_id"])
+
+    def _random_dfs_balance(self) -> object:
+        account_id, balance = self._pick(
+            "dfs", "SELECT account_id, balance FROM accounts WHERE status <> 'DISABLED'"
+        )
+        delta = Decimal(self.rng.choice((-2500, -500, -100, 100, 500, 1000, 5000)))
+        return self.dfs_change_balance(account_id, max(balance + delta, Decimal(0)))
+
+    def _random_dfs_account_status(self) -> object:
+        (account_id,) = self._pick("dfs", "SELECT account_id FROM accounts")
+        status = self.rng.choice(("ACTIVE", "ACTIVE", "FROZEN", "DORMANT", "DISABLED"))
+        return self.dfs_set_account_status(account_id, status)
+
+    def _random_dfs_loan(self) -> object:
+        (user_id,) = self._pick("dfs", "SELECT user_id FROM users WHERE is_active")
+        return self.dfs_new_loan(user_id, self.rng.randrange(5, 500) * 100)
+
+    def _random_dfs_loan_status(self) -> object:
+        loan_id, status = self._pick(
+            "dfs", f"SELECT loan_id, status FROM loans WHERE status IN {tuple(_LOAN_FLOW)}"
+        )
+        return self.dfs_set_loan_status(loan_id, self.rng.choice(_LOAN_FLOW[status]))
+
+
+def _require_user(conn: Connection, user_id: int) -> None:
+    if not conn.execute(text("SELECT 1 FROM users WHERE user_id = :u"), {"u": user_id}).first():
+        raise ValueError(f"no dfs user {user_id}")
+
+
+def _amount(value: Decimal | float | str) -> Decimal:
+    """A finite amount in cents; ValueError otherwise."""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {value!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return amount
+
+
+def _member(value: str, allowed: frozenset[str], what: str) -> str:
+    name = value.strip().upper()
+    if name not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(sorted(allowed))}, not {value!r}")
+    return name
 
 
 def _unique_digits(count: int) -> str:

@@ -24,7 +24,6 @@ from tasks.pipeline import enqueue_batch
 log = logging.getLogger("c360.extract")
 
 EXTRACT_LOCK_NAMESPACE = 3602
-STALLED_AFTER_S = 60.0
 
 
 @contextmanager
@@ -144,7 +143,7 @@ def start_backfill(source_system: str, since: str | None = None) -> int:
 def sweep_stalled_batches() -> int:
     """Queue again the batches whose messages were lost (Redis restarted without persistence)."""
     with db.connect() as conn:
-        stalled = service.stalled_batches(conn, STALLED_AFTER_S)
+        stalled = service.stalled_batches(conn, Settings.from_env().sweep_after_seconds)
     for batch_id in stalled:
         enqueue_batch(batch_id)
     if stalled:

@@ -28,6 +28,7 @@ _PLACEHOLDER_EMAIL_LOCALS = {
     "noreply",
     "no-reply",
 }
+PLACEHOLDER, INVALID = "placeholder", "invalid"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 
 
@@ -41,21 +42,28 @@ def national_id(value: str | None) -> tuple[str, str] | None:
     are placeholders. A passport number keeps its letters and is typed 'passport', so it never
     meets a national ID.
     """
-    if value is None:
-        return None
+    return classify_national_id(value)[0]
+
+
+def classify_national_id(value: str | None) -> tuple[tuple[str, str] | None, str | None]:
+    """(national_id(value), problem): problem is None (fine or absent), PLACEHOLDER or INVALID."""
+    if value is None or not value.strip():
+        return None, None
     stripped = value.strip()
     prefixed = bool(_ID_PREFIX.match(stripped))
     cleaned = _ID_SEPARATORS.sub("", _ID_PREFIX.sub("", stripped)).upper()
-    if not cleaned:
-        return None
     if cleaned.isdigit():
+        if len(set(cleaned)) == 1:
+            return None, PLACEHOLDER
         shortest = 5 if prefixed else 7
-        if not shortest <= len(cleaned) <= 8 or len(set(cleaned)) == 1:
-            return None
-        return cleaned.zfill(8), "national_id"
-    if _PASSPORT.match(cleaned) and len(set(cleaned[-6:])) > 1:
-        return cleaned, "passport"
-    return None
+        if not shortest <= len(cleaned) <= 8:
+            return None, INVALID
+        return (cleaned.zfill(8), "national_id"), None
+    if _PASSPORT.match(cleaned):
+        if len(set(cleaned[-6:])) == 1:
+            return None, PLACEHOLDER
+        return (cleaned, "passport"), None
+    return None, INVALID
 
 
 def phone(value: str | None) -> str | None:
@@ -64,11 +72,16 @@ def phone(value: str | None) -> str | None:
     A leading `00` is rewritten to `+` first: Kenya's own international prefix is `000`, so
     `phonenumbers` with region KE would misread `00254...`.
     """
+    return classify_phone(value)[0]
+
+
+def classify_phone(value: str | None) -> tuple[str | None, str | None]:
+    """(phone(value), problem): problem is None (fine or absent), PLACEHOLDER or INVALID."""
     if value is None:
-        return None
+        return None, None
     raw = re.sub(r"[\s\-().]", "", value.strip())
     if not raw:
-        return None
+        return None, None
     if raw.startswith("00"):
         raw = "+" + raw[2:]
     elif raw.startswith("254") and len(raw) == 12:
@@ -76,24 +89,28 @@ def phone(value: str | None) -> str | None:
     try:
         parsed = phonenumbers.parse(raw, "KE")
     except phonenumbers.NumberParseException:
-        return None
+        return None, INVALID
     if not phonenumbers.is_valid_number(parsed):
-        return None
+        return None, INVALID
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    subscriber = e164[-6:]
-    if len(set(subscriber)) == 1:  # 0700000000, 0711111111: typed to fill the field
-        return None
-    return e164
+    if len(set(e164[-6:])) == 1:  # 0700000000, 0711111111: typed to fill the field
+        return None, PLACEHOLDER
+    return e164, None
 
 
 def email(value: str | None) -> str | None:
     """Trimmed and case-folded for matching; placeholders (`noemail@...`, `na@na.com`) are None."""
-    if value is None:
-        return None
+    return classify_email(value)[0]
+
+
+def classify_email(value: str | None) -> tuple[str | None, str | None]:
+    """(email(value), problem): problem is None (fine or absent), PLACEHOLDER or INVALID."""
+    if value is None or not value.strip():
+        return None, None
     cleaned = value.strip().lower()
-    if not _EMAIL.match(cleaned):
-        return None
+    if len(cleaned) > 254 or not _EMAIL.match(cleaned):
+        return None, INVALID
     local, _, domain = cleaned.partition("@")
     if local in _PLACEHOLDER_EMAIL_LOCALS or domain.split(".")[0] in ("na", "none", "example"):
-        return None
-    return cleaned
+        return None, PLACEHOLDER
+    return cleaned, None

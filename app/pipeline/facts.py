@@ -125,8 +125,16 @@ def upsert_facts(conn: Connection, spec: FactSpec, records: list[Record]) -> lis
         f"global_customer_id = COALESCE(EXCLUDED.global_customer_id, {target}.global_customer_id)",
         "ingested_at = now()",
     ]
-    newer_only = (
-        f" WHERE {target}.{spec.version_column} <= EXCLUDED.{spec.version_column}"
+    compared = [c for c in columns if c not in pk]
+    # only a newer version that differs is written: re-running a batch touches no row
+    changed = (
+        f"(({', '.join(f'{target}.{c}' for c in compared)}) IS DISTINCT FROM "
+        f"({', '.join(f'EXCLUDED.{c}' for c in compared)})"
+        f" OR ({target}.global_customer_id IS NULL"
+        " AND EXCLUDED.global_customer_id IS NOT NULL))"
+    )
+    newer_only = f" WHERE {changed}" + (
+        f" AND {target}.{spec.version_column} <= EXCLUDED.{spec.version_column}"
         if spec.version_column
         else ""
     )

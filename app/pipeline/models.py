@@ -109,6 +109,8 @@ quarantine = Table(
     Column("entity", String(32), nullable=False),
     Column("source_key", Text, nullable=False),
     Column("reason", Text, nullable=False),
+    # record: rejected whole; field: the record landed without the field the reason names
+    Column("level", String(8), nullable=False, server_default="record"),
     Column("raw", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("resolved_at", DateTime(timezone=True)),
@@ -117,6 +119,7 @@ quarantine = Table(
         "batch_id",
         "entity",
         "source_key",
+        "level",
         unique=True,
         postgresql_where=text("resolved_at IS NULL"),
     ),

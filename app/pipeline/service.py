@@ -315,3 +315,55 @@ def stalled_batches(conn: Connection, older_than_seconds: float, limit: int = 50
             {"age": older_than_seconds, "limit": limit},
         ).scalars()
     )
+
+
+def replay_batches(conn: Connection, batch_ids: list[int] | None, failed_only: bool) -> list[int]:
+    """Put batches back to 'staged' so every step runs again (all steps are idempotent: a
+    replay of a done batch changes nothing; a failed batch gets another chance)."""
+    condition = "status = 'failed'" if failed_only else "true"
+    if batch_ids is not None:
+        condition += " AND batch_id = ANY(:ids)"
+    return list(
+        conn.execute(
+            text(
+                f"UPDATE ingest_batch SET status = 'staged', finished_at = NULL, error = NULL,"
+                f" progressed_at = clock_timestamp(), attempts = attempts + 1"
+                f" WHERE {condition} RETURNING batch_id"
+            ),
+            {"ids": batch_ids or []},
+        ).scalars()
+    )
+
+
+def unfinished(conn: Connection, batch_ids: list[int]) -> int:
+    return conn.execute(
+        text(
+            "SELECT count(*) FROM ingest_batch"
+            " WHERE batch_id = ANY(:ids) AND status NOT IN ('done', 'failed')"
+        ),
+        {"ids": batch_ids},
+    ).scalar_one()
+
+
+def stage_replay(
+    conn: Connection, source_system: str, rows: list[tuple[str, str, dict[str, Any]]]
+) -> int:
+    """A batch of raw rows taken back from quarantine: (entity, source key, raw) each."""
+    batch_id = conn.execute(
+        insert(ingest_batch)
+        .values(
+            source_system=source_system,
+            stream="replay",
+            record_count=len(rows),
+            measure_latency=False,
+        )
+        .returning(ingest_batch.c.batch_id)
+    ).scalar_one()
+    conn.execute(
+        insert(ingest_record),
+        [
+            {"batch_id": batch_id, "seq": seq, "entity": e, "source_key": k, "raw": raw}
+            for seq, (e, k, raw) in enumerate(rows)
+        ],
+    )
+    return batch_id

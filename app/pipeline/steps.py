@@ -7,6 +7,8 @@ it: running any step twice changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -16,13 +18,15 @@ from uuid import UUID
 
 from sqlalchemy import Connection, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app import db
 from app.config import Settings
 from app.customer.survivorship import refresh_golden_records
 from app.identity.matcher import link_customers
 from app.logs import log_event, mask_text
-from app.pipeline.facts import FACTS, RECORD_TYPES, repoint_owners, upsert_facts
+from app.pipeline import validate
+from app.pipeline.facts import FACTS, RECORD_TYPES, FactSpec, repoint_owners, upsert_facts
 from app.pipeline.models import ingest_batch, quarantine
 from app.pipeline.service import DONE, MATCHED, STAGED, UPSERTED, batch_records
 from app.risk.scoring import update_risk_profiles
@@ -74,25 +78,62 @@ def _lock_batch(conn: Connection, batch_id: int) -> Batch | None:
 
 
 def _records(conn: Connection, batch: Batch) -> tuple[list[Record], list[dict[str, Any]]]:
-    """Transform the stored raw rows; rows that cannot be transformed go to quarantine."""
+    """Transform and check the stored raw rows. Rows that break a rule come back as
+    quarantine entries (level 'record'); a customer with an unreadable identifier comes back
+    without it, plus a 'field' entry."""
     connector = connector_for(batch.source_system)
     good: list[Record] = []
-    bad: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
     for row in batch_records(conn, batch.batch_id):
         try:
-            good.append(connector.transform(row.entity, row.raw))
+            record = connector.transform(row.entity, row.raw)
+            validate.check(record)
         except RecordError as error:
-            bad.append(
-                {
-                    "batch_id": batch.batch_id,
-                    "source_system": batch.source_system,
-                    "entity": row.entity,
-                    "source_key": row.source_key,
-                    "reason": str(error),
-                    "raw": row.raw,
-                }
-            )
-    return good, bad
+            quarantined.append(_quarantine_row(batch, row.entity, row.source_key, row.raw, error))
+            continue
+        if isinstance(record, CustomerRecord):
+            record, problems = validate.unreadable_identifiers(record)
+            for problem in problems:
+                quarantined.append(
+                    _quarantine_row(batch, row.entity, row.source_key, row.raw, problem, "field")
+                )
+        good.append(record)
+    return good, quarantined
+
+
+def _quarantine_row(
+    batch: Batch, entity: str, key: str, raw: Any, reason: object, level: str = "record"
+) -> dict[str, Any]:
+    return {
+        "batch_id": batch.batch_id,
+        "source_system": batch.source_system,
+        "entity": entity,
+        "source_key": key,
+        "reason": str(reason),
+        "level": level,
+        "raw": raw,
+    }
+
+
+def _quarantine(conn: Connection, batch: Batch, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    conn.execute(
+        pg_insert(quarantine)
+        .values(rows)
+        .on_conflict_do_nothing(
+            index_elements=["batch_id", "entity", "source_key", "level"],
+            index_where=quarantine.c.resolved_at.is_(None),
+        )
+    )
+    log_event(
+        log,
+        "records quarantined",
+        source=batch.source_system,
+        batch_id=batch.batch_id,
+        count=len(rows),
+        reasons=sorted({r["reason"] for r in rows})[:5],
+    )
 
 
 def _advance(conn: Connection, batch_id: int, status: str, **values: Any) -> None:
@@ -110,23 +151,7 @@ def match_step(batch_id: int) -> str:
         if batch is None or batch.status != STAGED:
             return batch.status if batch else "missing"
         records, bad = _records(conn, batch)
-        if bad:
-            conn.execute(
-                pg_insert(quarantine)
-                .values(bad)
-                .on_conflict_do_nothing(
-                    index_elements=["batch_id", "entity", "source_key"],
-                    index_where=quarantine.c.resolved_at.is_(None),
-                )
-            )
-            log_event(
-                log,
-                "records quarantined",
-                source=batch.source_system,
-                batch_id=batch_id,
-                count=len(bad),
-                reasons=sorted({b["reason"] for b in bad})[:5],
-            )
+        _quarantine(conn, batch, bad)
         people = [r for r in records if isinstance(r, CustomerRecord)]
         resolution = link_customers(conn, people, batch_id)
         repointed = repoint_owners(conn, list(resolution.moved), resolution.business_keys)
@@ -136,7 +161,7 @@ def match_step(batch_id: int) -> str:
             conn,
             batch_id,
             MATCHED,
-            quarantined_count=len(bad),
+            quarantined_count=sum(1 for b in bad if b["level"] == "record"),
             affected_customers=affected,
         )
     if resolution.decisions:
@@ -163,11 +188,19 @@ def upsert_step(batch_id: int) -> str:
             if entity:
                 by_entity[entity].append(record)
         affected = set(batch.affected_customers)
+        rejected: list[dict[str, Any]] = []
         for entity, group in by_entity.items():
-            written = upsert_facts(conn, FACTS[entity], group)
+            written = _upsert_isolating(conn, FACTS[entity], group, batch, rejected)
             if entity in RISK_ENTITIES:
                 affected.update(written)
-        _advance(conn, batch_id, UPSERTED, affected_customers=sorted(affected, key=str))
+        _quarantine(conn, batch, rejected)
+        _advance(
+            conn,
+            batch_id,
+            UPSERTED,
+            affected_customers=sorted(affected, key=str),
+            quarantined_count=ingest_batch.c.quarantined_count + len(rejected),
+        )
     log_event(
         log,
         "records upserted",
@@ -176,6 +209,42 @@ def upsert_step(batch_id: int) -> str:
         **{entity: len(group) for entity, group in by_entity.items()},
     )
     return UPSERTED
+
+
+def _upsert_isolating(
+    conn: Connection,
+    spec: FactSpec,
+    records: list[Record],
+    batch: Batch,
+    rejected: list[dict[str, Any]],
+) -> list[UUID]:
+    """Upsert a group; if the database refuses it (a value it cannot store), split the group
+    until the refused records are alone and quarantine those: one bad row never blocks a batch.
+    Lost connections are not the data's fault: they propagate and the task retries."""
+    try:
+        with conn.begin_nested():
+            return upsert_facts(conn, spec, records)
+    except DBAPIError as error:
+        if isinstance(error, OperationalError | InterfaceError):
+            raise
+        if len(records) == 1:
+            record = records[0]
+            key = getattr(record, spec.table.primary_key.columns.values()[1].name)
+            reason = f"refused by the database: {type(error.orig).__name__}: {error.orig}"
+            rejected.append(
+                _quarantine_row(
+                    batch, spec.entity, str(key), _as_json(record), mask_text(reason)[:500]
+                )
+            )
+            return []
+        middle = len(records) // 2
+        return _upsert_isolating(conn, spec, records[:middle], batch, rejected) + _upsert_isolating(
+            conn, spec, records[middle:], batch, rejected
+        )
+
+
+def _as_json(record: Record) -> dict[str, Any]:
+    return json.loads(json.dumps(dataclasses.asdict(record), default=str))
 
 
 def risk_step(batch_id: int) -> str:

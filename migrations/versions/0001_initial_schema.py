@@ -321,6 +321,7 @@ def upgrade() -> None:
         sa.Column("entity", sa.String(length=32), nullable=False),
         sa.Column("source_key", sa.Text(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("level", sa.String(length=8), server_default="record", nullable=False),
         sa.Column("raw", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column(
             "created_at",
@@ -334,7 +335,7 @@ def upgrade() -> None:
     op.create_index(
         "uq_quarantine_open",
         "quarantine",
-        ["batch_id", "entity", "source_key"],
+        ["batch_id", "entity", "source_key", "level"],
         unique=True,
         postgresql_where=sa.text("resolved_at IS NULL"),
     )

@@ -1,0 +1,64 @@
+"""Quarantined records: listing them, and taking them back once the cause is fixed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from app.pipeline import validate
+from app.pipeline.models import quarantine
+from app.pipeline.service import stage_replay
+from connectors.records import CustomerRecord, RecordError
+
+
+def list_quarantine(
+    conn: Connection, source_system: str | None = None, level: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    query = select(quarantine).where(quarantine.c.resolved_at.is_(None))
+    if source_system:
+        query = query.where(quarantine.c.source_system == source_system)
+    if level:
+        query = query.where(quarantine.c.level == level)
+    rows = conn.execute(query.order_by(quarantine.c.quarantine_id.desc()).limit(limit))
+    return [dict(row) for row in rows.mappings()]
+
+
+def replay(conn: Connection, quarantine_ids: list[int] | None = None) -> dict[str, Any]:
+    """Try every open entry (or the given ones) again with today's code. Rows that now pass
+    are staged as new batches (one per source) and their entries resolved; the others keep
+    their entry, with the reason brought up to date. Returns the batches to queue."""
+    from app.pipeline.steps import connector_for
+
+    query = select(quarantine).where(quarantine.c.resolved_at.is_(None)).with_for_update()
+    if quarantine_ids is not None:
+        query = query.where(quarantine.c.quarantine_id.in_(quarantine_ids))
+    passing: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
+    resolved, still = [], 0
+    for entry in conn.execute(query).mappings():
+        try:
+            record = connector_for(entry["source_system"]).transform(entry["entity"], entry["raw"])
+            validate.check(record)
+            if isinstance(record, CustomerRecord) and entry["level"] == "field":
+                _, problems = validate.unreadable_identifiers(record)
+                if problems:
+                    raise RecordError("; ".join(problems))
+        except RecordError as error:
+            still += 1
+            conn.execute(
+                update(quarantine)
+                .where(quarantine.c.quarantine_id == entry["quarantine_id"])
+                .values(reason=str(error))
+            )
+            continue
+        passing[entry["source_system"]].append((entry["entity"], entry["source_key"], entry["raw"]))
+        resolved.append(entry["quarantine_id"])
+    if resolved:
+        conn.execute(
+            update(quarantine)
+            .where(quarantine.c.quarantine_id.in_(resolved))
+            .values(resolved_at=func.now())
+        )
+    batches = [stage_replay(conn, source, rows) for source, rows in passing.items()]
+    return {"resolved": len(resolved), "still_quarantined": still, "batches": batches}

@@ -1,0 +1,21 @@
+from marshmallow import Schema, fields, validate
+
+from app.config import SOURCE_SYSTEMS
+
+
+class QuarantineArgsSchema(Schema):
+    source_system = fields.String(validate=validate.OneOf(SOURCE_SYSTEMS))
+    level = fields.String(validate=validate.OneOf(["record", "field"]))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class QuarantineSchema(Schema):
+    quarantine_id = fields.Integer()
+    batch_id = fields.Integer()
+    source_system = fields.String()
+    entity = fields.String()
+    source_key = fields.String()
+    level = fields.String()
+    reason = fields.String()
+    raw = fields.Dict()
+    created_at = fields.DateTime()
