@@ -100,10 +100,10 @@ def case_row(**changes: Any) -> dict[str, Any]:
 
 
 def test_registry_and_unknown_source() -> None:
-    assert set(CONNECTORS) == {"core", "channel", "fraud"}
+    assert set(CONNECTORS) == {"core", "channel", "fraud", "dfs"}
     assert isinstance(get_connector("fraud", "sqlite:///:memory:"), FraudConnector)
-    with pytest.raises(ValueError, match="unknown source system 'dfs'"):
-        get_connector("dfs", "mysql://x")
+    with pytest.raises(ValueError, match="unknown source system 'crm'"):
+        get_connector("crm", "mysql://x")
 
 
 def test_core_customer(core: CoreConnector) -> None:

@@ -99,3 +99,4 @@ def pipeline(engine: Engine, source_urls: dict[str, str], tmp_path: Path) -> Ite
     finally:
         handle.stop()
         purge_queues(settings.redis_url)
+        truncate_all(engine)  # leave nothing behind for tests that expect an empty database
