@@ -10,6 +10,8 @@ from kombu import Queue
 from app.config import Settings
 
 QUEUES = ("extract", "match", "upsert", "risk")
+# sources whose rows change without a change marker: their tables are also digest-scanned
+SCANNED_SOURCES = ("dfs",)
 
 # Longest a task may run before the worker kills it; well below the broker's visibility timeout
 # so a message is never redelivered while its first delivery is still being worked on.
@@ -35,6 +37,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         }
         for source in settings.source_urls
     }
+    for source in settings.source_urls:
+        if source in SCANNED_SOURCES:
+            schedule[f"scan-{source}"] = {
+                "task": "tasks.extract.scan_source",
+                "schedule": settings.scan_interval,
+                "args": (source,),
+                "options": {"queue": "extract", "expires": settings.scan_interval},
+            }
     schedule["sweep-stalled-batches"] = {
         "task": "tasks.extract.sweep_stalled_batches",
         "schedule": settings.sweep_interval,

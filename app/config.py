@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +28,9 @@ class Settings:
     # the sweeper re-queues batches that made no progress for this long (lost messages)
     sweep_after_seconds: float = 60.0
     sweep_interval: float = 30.0
+    # sources without change markers (dfs): how often their tables are digest-scanned
+    scan_interval: float = 15.0
+    scan_chunk_size: int = 1000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -50,6 +55,8 @@ class Settings:
             page_size=int(env.get("C360_PAGE_SIZE", "5000")),
             sweep_after_seconds=float(env.get("C360_SWEEP_AFTER_SECONDS", "60")),
             sweep_interval=float(env.get("C360_SWEEP_INTERVAL", "30")),
+            scan_interval=float(env.get("C360_SCAN_INTERVAL", "15")),
+            scan_chunk_size=int(env.get("C360_SCAN_CHUNK_SIZE", "1000")),
             api_keys=tuple(k.strip() for k in keys.split(",") if k.strip()),
         )
 
@@ -65,7 +72,22 @@ def demo_source_url(source: str, database_url: str) -> str:
         return url.set(database=f"{url.database}_src_{source}").render_as_string(
             hide_password=False
         )
+    if source == "dfs" and database_url and _local_mysql_listening():
+        from sqlalchemy.engine import make_url
+
+        name = f"{make_url(database_url).database}_src_dfs"
+        return f"mysql+pymysql://root@127.0.0.1:3306/{name}"
     return ""
+
+
+@functools.cache
+def _local_mysql_listening() -> bool:
+    """The demo includes dfs only where a MySQL/MariaDB answers on this machine."""
+    try:
+        with socket.create_connection(("127.0.0.1", 3306), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def embedded_env_file() -> Path:

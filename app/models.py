@@ -11,6 +11,7 @@ from app.pipeline.models import (
     ingest_record,
     quarantine,
     source_checkpoint,
+    source_chunk_digest,
     source_row_version,
 )
 from app.risk.models import fraud_case, risk_profile
@@ -32,6 +33,7 @@ __all__ = [
     "risk_profile",
     "security_alert",
     "source_checkpoint",
+    "source_chunk_digest",
     "source_customer",
     "source_row_version",
     "transaction_360",

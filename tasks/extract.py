@@ -87,6 +87,34 @@ def extract_source(source_system: str) -> int:
         return staged
 
 
+@shared_task
+def scan_source(source_system: str) -> int:
+    """Digest scan of a source's tables that change without a marker (slower schedule)."""
+    settings = Settings.from_env()
+    url = settings.source_urls.get(source_system)
+    if not url:
+        return 0
+    connector = _connector(source_system, url)
+    with exclusive_extraction(f"{source_system}:scan") as mine:
+        if not mine:
+            return 0
+        started = time.monotonic()
+        staged = sum(
+            service.scan_for_changes(
+                connector, scan, chunk_size=settings.scan_chunk_size, on_staged=_queue
+            )
+            for scan in connector.scans
+        )
+        log_event(
+            log,
+            "source scanned",
+            source=source_system,
+            changed=staged,
+            seconds=round(time.monotonic() - started, 3),
+        )
+        return staged
+
+
 _connectors: dict[tuple[str, str], Connector] = {}
 
 

@@ -15,3 +15,20 @@ class AccountSchema(Schema):
     closed_at = fields.DateTime(allow_none=True)
     opened_at = fields.DateTime(allow_none=True)
     source_updated_at = fields.DateTime(allow_none=True)
+
+
+class LoanSchema(Schema):
+    source_system = fields.String()
+    source_loan_id = fields.String()
+    loan_number = fields.String(allow_none=True)
+    source_account_id = fields.String(allow_none=True)
+    principal_amount = fields.Decimal(as_string=True)
+    outstanding_balance = fields.Decimal(as_string=True, allow_none=True)
+    interest_rate = fields.Decimal(as_string=True, allow_none=True)
+    term_months = fields.Integer(allow_none=True)
+    currency = fields.String()
+    status = fields.String()
+    disbursed_at = fields.DateTime(allow_none=True)
+    maturity_date = fields.DateTime(allow_none=True)
+    source_created_at = fields.DateTime(allow_none=True)
+    source_updated_at = fields.DateTime(allow_none=True)

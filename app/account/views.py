@@ -1,8 +1,8 @@
 from uuid import UUID
 
 from app import db
-from app.account.schemas import AccountSchema
-from app.account.service import list_accounts
+from app.account.schemas import AccountSchema, LoanSchema
+from app.account.service import list_accounts, list_loans
 from app.auth import SecuredBlueprint
 from app.customer.service import resolve_customer
 
@@ -17,3 +17,13 @@ def get_accounts(global_id: UUID) -> list[dict]:
     """Every account of the customer, across source systems"""
     with db.connect() as conn:
         return list_accounts(conn, resolve_customer(conn, global_id))
+
+
+@blp.route("/customer/<uuid:global_id>/loans")
+@blp.response(200, LoanSchema(many=True))
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(308, response="PERMANENT_REDIRECT")
+def get_loans(global_id: UUID) -> list[dict]:
+    """Every loan of the customer, from core banking and the digital lending platform"""
+    with db.connect() as conn:
+        return list_loans(conn, resolve_customer(conn, global_id))

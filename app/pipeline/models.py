@@ -124,3 +124,16 @@ quarantine = Table(
         postgresql_where=text("resolved_at IS NULL"),
     ),
 )
+
+
+# The last digest seen of each key-range chunk of a scanned table (sources without a change
+# marker): only chunks whose digest moved are read again, row by row.
+source_chunk_digest = Table(
+    "source_chunk_digest",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("scan", String(32), primary_key=True),
+    Column("chunk", BigInteger, primary_key=True),
+    Column("digest", Text, nullable=False),
+    Column("scanned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

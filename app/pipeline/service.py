@@ -23,9 +23,10 @@ from app.pipeline.models import (
     ingest_batch,
     ingest_record,
     source_checkpoint,
+    source_chunk_digest,
     source_row_version,
 )
-from connectors.base import Connector, Cursor, SourceRow, Stream
+from connectors.base import Connector, Cursor, ScanStream, SourceRow, Stream
 
 log = logging.getLogger("c360.pipeline")
 
@@ -135,26 +136,37 @@ def stage_page(
             for seq, row in enumerate(fresh)
         ],
     )
-    versions = {row.key: row.marker for row in fresh}  # the last read version of each row wins
-    stmt = pg_insert(source_row_version).values(
-        [
-            {
-                "source_system": source,
-                "stream": stream.name,
-                "source_key": key,
-                "marker": marker,
-                "batch_id": batch_id,
-            }
-            for key, marker in versions.items()
-        ]
-    )
+    # the last read version of each row wins
+    _record_versions(conn, source, stream.name, {r.key: r.marker for r in fresh}, batch_id)
+    if stream.scan:
+        # the scan watching this table must not take these rows for changes
+        _record_versions(conn, source, stream.scan, {r.key: r.digest for r in fresh}, batch_id)
+    return StagedBatch(batch_id, source, stream.name, len(fresh))
+
+
+def _record_versions(
+    conn: Connection, source: str, stream: str, markers: dict[str, str | None], batch_id: int
+) -> None:
+    rows = [
+        {
+            "source_system": source,
+            "stream": stream,
+            "source_key": key,
+            "marker": marker,
+            "batch_id": batch_id,
+        }
+        for key, marker in markers.items()
+        if marker is not None
+    ]
+    if not rows:
+        return
+    stmt = pg_insert(source_row_version).values(rows)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["source_system", "stream", "source_key"],
             set_={"marker": stmt.excluded.marker, "batch_id": stmt.excluded.batch_id},
         )
     )
-    return StagedBatch(batch_id, source, stream.name, len(fresh))
 
 
 def _pages(
@@ -367,3 +379,51 @@ def stage_replay(
         ],
     )
     return batch_id
+
+
+def scan_for_changes(
+    connector: Connector,
+    scan: ScanStream,
+    *,
+    chunk_size: int,
+    on_staged: Callable[[StagedBatch], None],
+) -> int:
+    """Find rows changed without a change marker: compare chunk digests computed in the
+    source with the last ones seen, read only the chunks that moved, and stage the rows whose
+    own digest moved (the version table remembers each row's digest). Each chunk's rows and
+    its new digest are stored in one transaction, so a crash re-reads it. Returns rows staged."""
+    source = connector.source_system
+    digests = connector.chunk_digests(scan, chunk_size)
+    with db.connect() as conn:
+        seen = dict(
+            conn.execute(
+                select(source_chunk_digest.c.chunk, source_chunk_digest.c.digest).where(
+                    source_chunk_digest.c.source_system == source,
+                    source_chunk_digest.c.scan == scan.name,
+                )
+            ).all()
+        )
+    stream = Stream(name=scan.name, entity=scan.entity, lookback=False)
+    staged = 0
+    for chunk in sorted(c for c, digest in digests.items() if seen.get(c) != digest):
+        rows = connector.fetch_chunk(scan, chunk, chunk_size)
+        with db.transaction() as conn:
+            # a change found by a scan has no write time to measure latency from
+            batch = (
+                stage_page(conn, connector, stream, rows, advance_to=None, measure_latency=False)
+                if rows
+                else None
+            )
+            stmt = pg_insert(source_chunk_digest).values(
+                source_system=source, scan=scan.name, chunk=chunk, digest=digests[chunk]
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["source_system", "scan", "chunk"],
+                    set_={"digest": stmt.excluded.digest, "scanned_at": func.now()},
+                )
+            )
+        if batch is not None:
+            staged += batch.records
+            on_staged(batch)
+    return staged

@@ -479,6 +479,22 @@ def upgrade() -> None:
     )
     op.create_index("ix_transaction_360_reference", "transaction_360", ["reference"], unique=False)
     op.create_table(
+        "source_chunk_digest",
+        sa.Column("source_system", sa.String(length=16), nullable=False),
+        sa.Column("scan", sa.String(length=32), nullable=False),
+        sa.Column("chunk", sa.BigInteger(), nullable=False),
+        sa.Column("digest", sa.Text(), nullable=False),
+        sa.Column(
+            "scanned_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint(
+            "source_system", "scan", "chunk", name=op.f("pk_source_chunk_digest")
+        ),
+    )
+    op.create_table(
         "source_customer",
         sa.Column("source_system", sa.String(length=16), nullable=False),
         sa.Column("source_customer_id", sa.String(length=64), nullable=False),
@@ -552,6 +568,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("source_chunk_digest")
     op.drop_index(
         "ix_source_customer_phone",
         table_name="source_customer",

@@ -191,6 +191,7 @@ def test_openapi_lists_every_path_and_the_bearer_scheme(client):
     assert set(spec["paths"]) == {
         "/customer/{global_id}",
         "/customer/{global_id}/accounts",
+        "/customer/{global_id}/loans",
         "/customer/{global_id}/transactions",
         "/customer/{global_id}/risk",
         "/customer/{global_id}/identity",
