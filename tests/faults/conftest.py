@@ -43,7 +43,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
     report = yield
-    handle = item.funcargs.get("pipeline") if report.failed else None  # type: ignore[attr-defined]
+    handle = getattr(item, "funcargs", {}).get("pipeline") if report.failed else None
     if isinstance(handle, Pipeline):
         for name in ("worker", "beat"):
             report.sections.append((f"{name} log (tail)", handle.log(name)))

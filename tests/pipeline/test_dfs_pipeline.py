@@ -7,6 +7,7 @@ import os
 import time
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from app import create_app, db
 from app.config import Settings
@@ -21,7 +22,8 @@ BOUND_S = SCAN_INTERVAL + 8
 
 @pytest.fixture
 def dfs_url(database_url):
-    url = f"mysql+pymysql://root@127.0.0.1:3306/{db.sibling_url(database_url, '_src_dfs').rsplit('/', 1)[1]}"
+    name = make_url(db.sibling_url(database_url, "_src_dfs")).database
+    url = f"mysql+pymysql://root@127.0.0.1:3306/{name}"
     reachable, why = mysql_reachable(url)
     if not reachable:
         pytest.fail(f"these tests need MySQL/MariaDB: {why}")

@@ -98,7 +98,11 @@ def test_one_person_across_core_channel_and_fraud_is_one_profile(pipeline):
                   UNION ALL SELECT global_customer_id FROM fraud_case) AS ids
             WHERE global_customer_id IS NOT NULL
             """
-        ) and pipeline.scalar("SELECT count(*) FROM risk_profile WHERE risk_level = 'HIGH'")
+        ) and pipeline.scalar(
+            "SELECT (SELECT count(*) FROM risk_profile WHERE risk_level = 'HIGH') = 1"
+            " AND (SELECT count(global_customer_id) FROM channel_login) = 1"
+            " AND (SELECT count(global_customer_id) FROM transaction_360) = 1"
+        )
 
     pipeline.wait_until(unified, timeout=60, what="one Global Customer ID for all three")
     gid = pipeline.scalar("SELECT global_customer_id FROM customer_360")
