@@ -29,6 +29,7 @@ _PLACEHOLDER_EMAIL_LOCALS = {
     "no-reply",
 }
 PLACEHOLDER, INVALID = "placeholder", "invalid"
+_KENYAN_MOBILE = re.compile(r"^\+254[17]\d{8}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 
 
@@ -90,9 +91,11 @@ def classify_phone(value: str | None) -> tuple[str | None, str | None]:
         parsed = phonenumbers.parse(raw, "KE")
     except phonenumbers.NumberParseException:
         return None, INVALID
-    if not phonenumbers.is_valid_number(parsed):
-        return None, INVALID
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    # Kenya keeps opening new mobile blocks (01XX); the library's block list lags behind them
+    kenyan_mobile = _KENYAN_MOBILE.match(e164) is not None
+    if not (phonenumbers.is_valid_number(parsed) or kenyan_mobile):
+        return None, INVALID
     if len(set(e164[-6:])) == 1:  # 0700000000, 0711111111: typed to fill the field
         return None, PLACEHOLDER
     return e164, None

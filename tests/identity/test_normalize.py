@@ -45,6 +45,8 @@ def test_phone_forms_give_one_e164(raw):
 
 def test_phone_new_01xx_range():
     assert normalize.phone("0110345678") == "+254110345678"
+    # a block the phonenumbers metadata does not list yet is still a Kenyan mobile
+    assert normalize.phone("0176 394 806") == "+254176394806"
 
 
 @pytest.mark.parametrize("raw", [None, "", "0700000000", "12", "not a phone", "+2547"])
