@@ -9,14 +9,14 @@ from kombu import Queue
 
 from app.config import Settings
 
-QUEUES = ("extract", "match", "upsert", "risk")
+QUEUES = ("extract", "match", "upsert", "risk", "maintenance")
 # sources whose rows change without a change marker: their tables are also digest-scanned
 SCANNED_SOURCES = ("dfs",)
 
 # Longest a task may run before the worker kills it; well below the broker's visibility timeout
 # so a message is never redelivered while its first delivery is still being worked on.
 VISIBILITY_TIMEOUT_S = 3600
-TIME_LIMITS_S = {"extract": 900, "match": 300, "upsert": 300, "risk": 300}
+TIME_LIMITS_S = {"extract": 900, "match": 300, "upsert": 300, "risk": 300, "maintenance": 120}
 
 
 def beat_schedule_path() -> str:
@@ -48,7 +48,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     schedule["sweep-stalled-batches"] = {
         "task": "tasks.extract.sweep_stalled_batches",
         "schedule": settings.sweep_interval,
-        "options": {"queue": "extract", "expires": settings.sweep_interval},
+        # its own queue: a backlog of polls during a backfill must not starve it
+        "options": {"queue": "maintenance", "expires": settings.sweep_interval},
     }
     return {
         "broker_url": settings.redis_url,
@@ -61,6 +62,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_queues": [Queue(name) for name in QUEUES],
         "task_default_queue": "extract",
         "task_routes": {
+            "tasks.extract.sweep_stalled_batches": {"queue": "maintenance"},
             "tasks.extract.*": {"queue": "extract"},
             "tasks.pipeline.match_batch": {"queue": "match"},
             "tasks.pipeline.upsert_batch": {"queue": "upsert"},

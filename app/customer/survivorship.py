@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from app.customer.models import GOLDEN_FIELDS, customer_360, source_customer
 
@@ -100,7 +100,11 @@ def refresh_golden_records(conn: Connection, global_ids: list[UUID]) -> None:
     columns = [k[2:] for k in values[0] if k != "b_gid"]
     conn.execute(
         update(customer_360)
-        .where(customer_360.c.global_customer_id == bindparam("b_gid"))
+        .where(
+            customer_360.c.global_customer_id == bindparam("b_gid"),
+            # unchanged golden fields leave the row (and its updated_at) alone
+            or_(*(customer_360.c[c].is_distinct_from(bindparam(f"b_{c}")) for c in columns)),
+        )
         .values({c: bindparam(f"b_{c}") for c in columns} | {"updated_at": func.now()}),
         values,
     )

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import Connection, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import Connection, case, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.customer.models import customer_360, merge_history, source_customer
@@ -349,12 +349,23 @@ def _store(
         ]
         stmt = pg_insert(source_customer).values(rows)
         changing = [
-            c for c in rows[0] if c not in ("source_system", "source_customer_id", "linked_at")
+            c
+            for c in rows[0]
+            if c not in ("source_system", "source_customer_id", "linked_at", "match_rule")
         ]
+        sc = source_customer
+        moved = sc.c.global_customer_id.is_distinct_from(stmt.excluded.global_customer_id)
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["source_system", "source_customer_id"],
-                set_={**{c: stmt.excluded[c] for c in changing}, "updated_at": text("now()")},
+                set_={
+                    **{c: stmt.excluded[c] for c in changing},
+                    # how a record was linked changes only when its link does
+                    "match_rule": case((moved, stmt.excluded.match_rule), else_=sc.c.match_rule),
+                    "updated_at": text("now()"),
+                },
+                # a record read again unchanged (a replay, a look-back) touches nothing
+                where=or_(*(sc.c[c].is_distinct_from(stmt.excluded[c]) for c in changing)),
             )
         )
     others = {k: gid for k, gid in resolution.moved.items() if k not in incoming}

@@ -114,9 +114,10 @@ quarantine = Table(
     Column("raw", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("resolved_at", DateTime(timezone=True)),
+    # one open entry per bad source row (and level), however often the row is read again
     Index(
         "uq_quarantine_open",
-        "batch_id",
+        "source_system",
         "entity",
         "source_key",
         "level",

@@ -118,12 +118,19 @@ def _quarantine_row(
 def _quarantine(conn: Connection, batch: Batch, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
+    unique: dict[tuple, dict[str, Any]] = {}
+    for row in rows:  # ON CONFLICT cannot touch one entry twice in a statement
+        unique[(row["source_system"], row["entity"], row["source_key"], row["level"])] = row
+    stmt = pg_insert(quarantine).values(list(unique.values()))
     conn.execute(
-        pg_insert(quarantine)
-        .values(rows)
-        .on_conflict_do_nothing(
-            index_elements=["batch_id", "entity", "source_key", "level"],
+        stmt.on_conflict_do_update(
+            index_elements=["source_system", "entity", "source_key", "level"],
             index_where=quarantine.c.resolved_at.is_(None),
+            set_={
+                "batch_id": stmt.excluded.batch_id,
+                "reason": stmt.excluded.reason,
+                "raw": stmt.excluded.raw,
+            },
         )
     )
     log_event(

@@ -335,7 +335,7 @@ def upgrade() -> None:
     op.create_index(
         "uq_quarantine_open",
         "quarantine",
-        ["batch_id", "entity", "source_key", "level"],
+        ["source_system", "entity", "source_key", "level"],
         unique=True,
         postgresql_where=sa.text("resolved_at IS NULL"),
     )

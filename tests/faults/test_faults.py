@@ -252,6 +252,17 @@ def in_flight(pipeline: Pipeline) -> dict[str, Any] | None:
     return {"batches": states, "transactions staged": f"{staged}/{TRANSACTIONS}"}
 
 
+def held_batch_steps(redis_url: str) -> list[str]:
+    """The batch steps the worker holds unacknowledged (kombu's `unacked` hash of
+    [message, exchange, routing key]): a SIGKILL loses them for the visibility timeout."""
+    held = []
+    for entry in redis_client(redis_url).hvals("unacked"):
+        message, _, queue = json.loads(entry)
+        if queue in ("match", "upsert", "risk"):
+            held.append(f"{message['headers']['task']}{message['headers']['argsrepr']}")
+    return held
+
+
 def kill_worker(pipeline: Pipeline) -> None:
     """SIGKILL the worker's whole process group (the pool children die with it)."""
     worker = pipeline.children.pop("worker")
@@ -315,14 +326,21 @@ def c360(*args: str, timeout: float = 300.0) -> subprocess.CompletedProcess[str]
 
 
 def test_worker_killed_mid_backfill(pipeline: Pipeline) -> None:
+    redis_url = Settings.from_env().redis_url
     load_core(pipeline.source_urls["core"])
     started = time.monotonic()
     start_pipeline(pipeline)
-    snapshot = pipeline.wait_until(lambda: in_flight(pipeline), 120, "batches in flight")
+
+    def holding() -> dict[str, Any] | None:
+        state = in_flight(pipeline)
+        held = held_batch_steps(redis_url) if state else []
+        return {**state, "held by the worker": held} if state and held else None
+
+    snapshot = pipeline.wait_until(holding, 120, "a batch step running mid-load")
     kill_worker(pipeline)
     print(f"SIGKILLed the worker after {time.monotonic() - started:.1f}s; in flight: {snapshot}")
-    # Its unacked messages come back only after the broker's visibility timeout (an hour):
-    # the sweeper must find the stalled batches and queue them again.
+    # The messages it held come back only after the broker's visibility timeout (an hour):
+    # the sweeper must find their stalled batches and queue them again.
     start_pipeline(pipeline, "worker")
     took = wait_for_core(pipeline)
     print(
