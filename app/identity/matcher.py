@@ -347,11 +347,12 @@ def _store(
             _link_row(record, batch_nodes[key], resolution.links[key], result)
             for key, record in incoming.items()
         ]
-        stmt = pg_insert(source_customer).values(rows)
+        # executed per row set (executemany pages): one VALUES list of a 5,000-record batch
+        # would pass PostgreSQL's 65,535-parameter limit
+        # the wall clock, not the transaction's start: link ages order survivorship ties
+        stmt = pg_insert(source_customer).values(linked_at=func.clock_timestamp())
         changing = [
-            c
-            for c in rows[0]
-            if c not in ("source_system", "source_customer_id", "linked_at", "match_rule")
+            c for c in rows[0] if c not in ("source_system", "source_customer_id", "match_rule")
         ]
         sc = source_customer
         moved = sc.c.global_customer_id.is_distinct_from(stmt.excluded.global_customer_id)
@@ -366,7 +367,8 @@ def _store(
                 },
                 # a record read again unchanged (a replay, a look-back) touches nothing
                 where=or_(*(sc.c[c].is_distinct_from(stmt.excluded[c]) for c in changing)),
-            )
+            ),
+            rows,
         )
     others = {k: gid for k, gid in resolution.moved.items() if k not in incoming}
     if others:
@@ -517,7 +519,7 @@ def _record_variants(conn, batch_nodes: dict[Key, Node]) -> None:
         for variant in deletion_variants(node.national_id)
     ]
     if rows:
-        conn.execute(pg_insert(national_id_variant).values(rows).on_conflict_do_nothing())
+        conn.execute(pg_insert(national_id_variant).on_conflict_do_nothing(), rows)
 
 
 def _link_row(record: CustomerRecord, node: Node, gid: UUID, result) -> dict:
@@ -540,5 +542,4 @@ def _link_row(record: CustomerRecord, node: Node, gid: UUID, result) -> dict:
         "source_created_at": record.created_at,
         "source_updated_at": record.updated_at,
         "match_rule": result.joined_by.get(node.key, "new"),
-        "linked_at": func.clock_timestamp(),
     }

@@ -133,7 +133,13 @@ def test_socket_broker_urls_become_unix_urls():
 
 
 def test_queue_depths_cover_every_queue(settings):
-    assert set(queue_depths(settings.redis_url)) == {"extract", "match", "upsert", "risk", "maintenance"}
+    assert set(queue_depths(settings.redis_url)) == {
+        "extract",
+        "match",
+        "upsert",
+        "risk",
+        "maintenance",
+    }
 
 
 def test_pipeline_status_per_source(conn, settings, pipeline_rows, now):
