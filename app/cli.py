@@ -240,7 +240,7 @@ def status(as_json: bool) -> None:
 def _format_status(report: dict) -> str:
     header = (
         f"{'source':<9} {'lag s':>7} {'rec/min':>8} {'p50 s':>7} {'max s':>7} "
-        f"{'processed':>10} {'pending':>8} {'quarant.':>8}  state"
+        f"{'processed':>10} {'pending':>8} {'quarant.':>8} {'held':>6}  state"
     )
     lines = [header]
     for name, source in report["sources"].items():
@@ -248,7 +248,8 @@ def _format_status(report: dict) -> str:
             f"{name:<9} {_num(source['lag_seconds']):>7} {_num(source['records_per_minute']):>8} "
             f"{_num(source['latency_p50_seconds']):>7} {_num(source['latency_max_seconds']):>7} "
             f"{source['records_processed']:>10} {source['batches_unfinished']:>8} "
-            f"{source['quarantined_records']:>8}  {'BEHIND' if source['behind'] else 'ok'}"
+            f"{source['quarantined_records']:>8} {source['held_records']:>6}  "
+            f"{'BEHIND' if source['behind'] else 'ok'}"
         )
     lines.append("\ncheckpoints")
     for name, source in report["sources"].items():

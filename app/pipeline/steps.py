@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app import db
 from app.config import Settings
+from app.customer.models import source_customer
 from app.customer.survivorship import refresh_golden_records
 from app.identity.matcher import link_customers
 from app.logs import log_event, mask_text
@@ -101,6 +102,42 @@ def _records(conn: Connection, batch: Batch) -> tuple[list[Record], list[dict[st
     return good, quarantined
 
 
+def _without_reused_business_keys(
+    conn: Connection, batch: Batch, people: list[CustomerRecord]
+) -> tuple[list[CustomerRecord], list[dict[str, Any]]]:
+    """A business key (core's CustomerNumber, what fraud cases point at) names one person. A
+    second record claiming a key another record holds is quarantined, not linked: the cases
+    would otherwise reach whichever of the two matched last."""
+    keyed = [p for p in people if p.business_key]
+    if not keyed:
+        return people, []
+    owners = dict(
+        conn.execute(
+            select(source_customer.c.business_key, source_customer.c.source_customer_id).where(
+                source_customer.c.source_system == batch.source_system,
+                source_customer.c.business_key.in_({p.business_key for p in keyed}),
+            )
+        ).all()
+    )
+    for person in sorted(keyed, key=lambda p: p.source_customer_id):
+        owners.setdefault(person.business_key, person.source_customer_id)
+    reused = [p for p in keyed if owners[p.business_key] != p.source_customer_id]
+    if not reused:
+        return people, []
+    raws = {row.source_key: row.raw for row in batch_records(conn, batch.batch_id)}
+    rejected = [
+        _quarantine_row(
+            batch,
+            "customer",
+            p.source_customer_id,
+            raws.get(p.source_customer_id, {}),
+            f"business key {p.business_key!r} already belongs to record {owners[p.business_key]}",
+        )
+        for p in reused
+    ]
+    return [p for p in people if p not in reused], rejected
+
+
 def _quarantine_row(
     batch: Batch, entity: str, key: str, raw: Any, reason: object, level: str = "record"
 ) -> dict[str, Any]:
@@ -158,8 +195,10 @@ def match_step(batch_id: int) -> str:
         if batch is None or batch.status != STAGED:
             return batch.status if batch else "missing"
         records, bad = _records(conn, batch)
-        _quarantine(conn, batch, bad)
         people = [r for r in records if isinstance(r, CustomerRecord)]
+        people, reused = _without_reused_business_keys(conn, batch, people)
+        bad += reused
+        _quarantine(conn, batch, bad)
         resolution = link_customers(conn, people, batch_id)
         repointed = repoint_owners(conn, list(resolution.moved), resolution.business_keys)
         affected = sorted(set(resolution.affected) | set(repointed), key=str)

@@ -96,3 +96,32 @@ def test_replay_after_a_fix_takes_the_records_back(conn, monkeypatch):
         step(outcome["batches"][0])
     assert conn.execute(text("SELECT currency FROM fraud_case")).scalar() == "XYZ"
     assert quarantine.list_quarantine(conn) == []
+
+
+def core_customer(key, number, national_id):
+    raw = {
+        "Id": key,
+        "CustomerNumber": number,
+        "FirstName": "Achieng",
+        "MiddleName": None,
+        "LastName": "Otieno",
+        "Email": None,
+        "IdentificationNumber": national_id,
+        "DateOfBirth": None,
+        "PrimaryPhone": None,
+        "Status": "Active",
+        "CreatedAt": "2026-11-20T08:00:00+00:00",
+        "UpdatedAt": "2026-11-20T08:00:00+00:00",
+    }
+    return ("customer", key, raw)
+
+
+def test_a_business_key_reused_by_a_second_row_is_quarantined(conn):
+    first = "7d3e1f4a-0000-4000-8000-000000000001"
+    second = "7d3e1f4a-0000-4000-8000-000000000002"
+    run_batch(conn, "core", [core_customer(first, "CUST0042", "12345678")])
+    run_batch(conn, "core", [core_customer(second, "CUST0042", "87654321")])
+    linked = conn.execute(text("SELECT source_customer_id FROM source_customer")).scalars()
+    assert list(linked) == [first]
+    reason = conn.execute(text("SELECT reason FROM quarantine")).scalar()
+    assert reason == f"business key 'CUST0042' already belongs to record {first}"
