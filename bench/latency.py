@@ -67,6 +67,7 @@ def main() -> None:
     sources = {name: db.sibling_url(url, f"_src_{name}") for name in ("core", "channel")}
     sources["fraud"] = f"sqlite:///{workdir / 'fraud.db'}"
     os.environ.update({f"C360_SOURCE_{k.upper()}_URL": v for k, v in sources.items()})
+    os.environ["C360_SOURCE_DFS_URL"] = ""  # the three sources of the seed's demo scenario
     os.environ.update(C360_DATABASE_URL=url, C360_API_KEYS=KEY, C360_HOME=str(workdir))
     db.recreate_database(url)
     upgrade(url)

@@ -30,6 +30,7 @@ def source_urls(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     urls["fraud"] = f"sqlite:///{tmp_path_factory.mktemp('fraud') / 'risk_management.db'}"
     for name, url in urls.items():
         os.environ[f"C360_SOURCE_{name.upper()}_URL"] = url
+    os.environ["C360_SOURCE_DFS_URL"] = ""  # not polled unless a test brings a dfs source
     yield urls
     drop_sources(urls)
 

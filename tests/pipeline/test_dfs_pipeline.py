@@ -32,7 +32,7 @@ def dfs_url(database_url):
     os.environ["C360_SOURCE_DFS_URL"] = url
     os.environ["C360_SCAN_INTERVAL"] = str(SCAN_INTERVAL)
     yield url
-    os.environ.pop("C360_SOURCE_DFS_URL")
+    os.environ["C360_SOURCE_DFS_URL"] = ""
     os.environ.pop("C360_SCAN_INTERVAL")
     drop_sources({"dfs": url})
 
