@@ -22,6 +22,7 @@ from app.customer.models import customer_360, merge_history, source_customer
 from app.identity import locks, normalize
 from app.identity.clustering import (
     SHARED_LIMIT,
+    Clustering,
     Key,
     Node,
     cluster,
@@ -92,7 +93,7 @@ def link_customers(
     return resolution
 
 
-def _is_newer(record: CustomerRecord, stored: Node | None) -> bool:
+def _is_newer(record: CustomerRecord, stored: _StoredNode | None) -> bool:
     # An older version of a record (a look-back re-read after a newer one) changes nothing.
     return (
         stored is None
@@ -252,7 +253,7 @@ def _shared(conn: Connection, component: dict[Key, Node]) -> set[tuple[str, str]
 
 def _assign(
     conn: Connection,
-    result,
+    result: Clustering,
     component: dict[Key, Node],
     batch_nodes: dict[Key, Node],
     stored: dict[Key, _StoredNode],
@@ -310,7 +311,7 @@ def _assign(
 def _store(
     conn: Connection,
     resolution: Resolution,
-    result,
+    result: Clustering,
     incoming: dict[Key, CustomerRecord],
     batch_nodes: dict[Key, Node],
     component: dict[Key, Node],
@@ -387,13 +388,15 @@ def _store(
                 "gids": list(others.values()),
             },
         )
-    _record_merges(conn, resolution, result, component, incoming)
-    _record_decisions(conn, resolution, result, incoming, component, batch_id)
+    _record_merges(conn, resolution, result, incoming)
+    _record_decisions(conn, resolution, result, batch_id)
     _record_suspects(conn, resolution, result, component)
     _record_variants(conn, batch_nodes)
 
 
-def _record_merges(conn, resolution, result, component, incoming) -> None:
+def _record_merges(
+    conn: Connection, resolution: Resolution, result: Clustering, incoming: dict
+) -> None:
     if not resolution.merged:
         return
     trigger = next(iter(incoming), (None, None))
@@ -434,7 +437,9 @@ def _record_merges(conn, resolution, result, component, incoming) -> None:
     resolution.decisions["merged"] += len(resolution.merged)
 
 
-def _record_decisions(conn, resolution, result, incoming, component, batch_id) -> None:
+def _record_decisions(
+    conn: Connection, resolution: Resolution, result: Clustering, batch_id: int | None
+) -> None:
     rows = []
     previous = resolution.previous
     cluster_of = {k: i for i, keys in enumerate(result.clusters) for k in keys}
@@ -485,7 +490,9 @@ def _record_decisions(conn, resolution, result, incoming, component, batch_id) -
         conn.execute(insert(match_decision), rows)
 
 
-def _record_suspects(conn, resolution, result, component) -> None:
+def _record_suspects(
+    conn: Connection, resolution: Resolution, result: Clustering, component: dict[Key, Node]
+) -> None:
     if not result.suspected:
         return
     ids_by_nid = {
