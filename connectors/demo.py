@@ -67,14 +67,9 @@ def create_sources(urls: dict[str, str], sample: bool, seed: int = 7) -> dict[st
     data = SampleData.generate(seed) if sample else None
     status = {}
     for source, url in urls.items():
-        if source not in DEMO_SOURCES:
-            status[source] = "skipped: no demo schema for this source"
+        if skipped := _skip_reason(source, url):
+            status[source] = skipped
             continue
-        if source == "dfs":
-            reachable, message = mysql_reachable(url)
-            if not reachable:
-                status[source] = f"skipped: {message}"
-                continue
         notes, engine = _prepare(source, url)
         try:
             if data is not None:
@@ -85,19 +80,25 @@ def create_sources(urls: dict[str, str], sample: bool, seed: int = 7) -> dict[st
     return status
 
 
+def _skip_reason(source: str, url: str) -> str | None:
+    """Why a demo source is left alone, or None: no demo schema, or dfs without its server."""
+    if source not in DEMO_SOURCES:
+        return "skipped: no demo schema for this source"
+    if source == "dfs":
+        reachable, message = mysql_reachable(url)
+        if not reachable:
+            return f"skipped: {message}"
+    return None
+
+
 def drop_sources(urls: dict[str, str]) -> dict[str, str]:
     """Destroy the demo sources (tests only): drop the PostgreSQL and MySQL databases, delete
     SQLite files."""
     status = {}
     for source, url in urls.items():
-        if source not in DEMO_SOURCES:
-            status[source] = "skipped: no demo schema for this source"
+        if skipped := _skip_reason(source, url):
+            status[source] = skipped
             continue
-        if source == "dfs":
-            reachable, message = mysql_reachable(url)
-            if not reachable:
-                status[source] = f"skipped: {message}"
-                continue
         parsed = make_url(url)
         if parsed.get_backend_name() == "mysql":
             with _mysql_admin(parsed) as conn:
