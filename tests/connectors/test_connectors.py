@@ -15,17 +15,7 @@ from connectors.base import Connector, Cursor, SourceRow, Stream
 from connectors.demo import create_sources
 from connectors.fraud import fraud_time
 from connectors.simulator import Simulator
-
-
-def read_all(
-    connector: Connector, stream: Stream, after: Cursor | None, limit: int
-) -> list[SourceRow]:
-    rows: list[SourceRow] = []
-    while page := connector.fetch(stream, after, limit):
-        assert len(page) <= limit
-        rows += page
-        after = page[-1].cursor
-    return rows
+from tests.connectors.helpers import read_all
 
 
 def position(connector: Connector, stream: Stream, row: SourceRow) -> tuple[Any, ...]:

@@ -16,6 +16,7 @@ from connectors.base import Cursor, SourceRow, Stream
 from connectors.demo import create_sources, drop_sources, mysql_reachable
 from connectors.dfs import DfsConnector, utc_sessions
 from connectors.simulator import Simulator
+from tests.connectors.helpers import read_all
 
 MYSQL_SERVER = os.environ.get("C360_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306")
 CHUNK = 50
@@ -51,17 +52,6 @@ def execute(url: str, sql: str, params: Any = None) -> list[Any]:
             return result.all() if result.returns_rows else []
     finally:
         engine.dispose()
-
-
-def read_all(
-    dfs: DfsConnector, stream: Stream, after: Cursor | None, limit: int
-) -> list[SourceRow]:
-    rows: list[SourceRow] = []
-    while page := dfs.fetch(stream, after, limit):
-        assert len(page) <= limit
-        rows += page
-        after = page[-1].cursor
-    return rows
 
 
 def end_of(dfs: DfsConnector, stream: Stream) -> Cursor | None:

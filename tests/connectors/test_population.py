@@ -3,7 +3,6 @@ loadable into real demo sources without breaking their UNIQUE constraints."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -12,11 +11,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from app.identity import normalize
 from app.identity.accuracy import pairwise_scores
-from connectors.demo import PLACEHOLDER_PHONE, create_sources, drop_sources
+from connectors.demo import PLACEHOLDER_PHONE
 from connectors.population import (
     NICKNAMES,
     PLACEHOLDER_EMAILS,
@@ -26,8 +24,7 @@ from connectors.population import (
     generate_population,
     write_population,
 )
-
-PG_SERVER = os.environ.get("C360_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+from tests.connectors.helpers import throwaway_sources
 
 PHONE_FORMS = {
     "e164": r"\+254\d{9}",
@@ -230,23 +227,8 @@ def test_truth_scores_itself_perfectly(population: Population) -> None:
 
 @pytest.fixture
 def empty_sources(tmp_path: Path) -> Iterator[dict[str, str]]:
-    engine = create_engine(f"{PG_SERVER}/postgres")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except OperationalError as error:
-        pytest.skip(f"no PostgreSQL at {PG_SERVER}: {error}")
-    finally:
-        engine.dispose()
-    urls = {
-        "core": f"{PG_SERVER}/c360_pop_test_{os.getpid()}_core",
-        "channel": f"{PG_SERVER}/c360_pop_test_{os.getpid()}_channel",
-        "fraud": f"sqlite:///{tmp_path / 'risk_management.db'}",
-    }
-    drop_sources(urls)
-    create_sources(urls, sample=False)
-    yield urls
-    drop_sources(urls)
+    with throwaway_sources("c360_pop_test", tmp_path / "risk_management.db", sample=False) as urls:
+        yield urls
 
 
 def test_write_population(empty_sources: dict[str, str]) -> None:
