@@ -94,6 +94,7 @@ def _customer(f: Fields) -> CustomerRecord:
         created_at=f.timestamp("CreatedAt"),
         updated_at=f.timestamp_req("UpdatedAt"),
         business_key=f.key("CustomerNumber"),
+        secondary_phone=f.text("SecondaryPhone"),
     )
 
 

@@ -24,6 +24,7 @@ class CustomerRecord:
     created_at: datetime | None
     updated_at: datetime
     business_key: str | None = None  # what other systems call this person (core CustomerNumber)
+    secondary_phone: str | None = None  # a second number on file (core "SecondaryPhone")
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,8 @@ source_customer = Table(
     Column("id_document_type", String(16)),  # national_id | passport
     Column("phone", String(20)),
     Column("phone_raw", Text),
+    Column("secondary_phone", String(20)),
+    Column("secondary_phone_raw", Text),
     Column("email", String(254)),
     Column("email_raw", Text),
     Column("full_name", Text),
@@ -84,6 +86,11 @@ source_customer = Table(
         postgresql_where=text("national_id IS NOT NULL"),
     ),
     Index("ix_source_customer_phone", "phone", postgresql_where=text("phone IS NOT NULL")),
+    Index(
+        "ix_source_customer_secondary_phone",
+        "secondary_phone",
+        postgresql_where=text("secondary_phone IS NOT NULL"),
+    ),
     Index("ix_source_customer_email", "email", postgresql_where=text("email IS NOT NULL")),
     Index(
         "ix_source_customer_business_key",

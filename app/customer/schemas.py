@@ -33,6 +33,9 @@ class SourceRecordSchema(Schema):
     full_name = fields.String(allow_none=True)
     national_id = fields.String(allow_none=True, metadata={"description": "Normalized"})
     phone = fields.String(allow_none=True, metadata={"description": "Normalized (E.164)"})
+    secondary_phone = fields.String(
+        allow_none=True, metadata={"description": "A second number on file, normalized (E.164)"}
+    )
     email = fields.String(allow_none=True, metadata={"description": "Normalized"})
     is_active = fields.Boolean()
     match_rule = fields.String(metadata={"description": "How the record was linked"})

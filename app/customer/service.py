@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, func, literal, select
+from sqlalchemy import Connection, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from app.account.service import list_accounts
@@ -145,7 +145,14 @@ def get_profile(conn: Connection, global_id: UUID) -> dict[str, Any]:
 def find_customers(conn: Connection, criteria: Mapping[str, str]) -> list[dict[str, Any]]:
     """Active customers linked to a source record with these already-normalized column values
     (`national_id`, `phone`, `email`, or `source_system` + `source_customer_id`)."""
-    conditions = [source_customer.c[name] == value for name, value in criteria.items()]
+    sc = source_customer
+    conditions = [
+        # a phone finds its holder whether it is their primary or their secondary number
+        or_(sc.c.phone == value, sc.c.secondary_phone == value)
+        if name == "phone"
+        else sc.c[name] == value
+        for name, value in criteria.items()
+    ]
     linked = select(source_customer.c.global_customer_id).where(*conditions).distinct()
     survivors = {survivor_id(conn, gid) for gid in conn.execute(linked).scalars()} - {None}
     query = (

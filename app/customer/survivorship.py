@@ -70,6 +70,7 @@ def refresh_golden_records(conn: Connection, global_ids: list[UUID]) -> None:
             sc.c.full_name,
             sc.c.national_id,
             sc.c.phone,
+            sc.c.secondary_phone,
             sc.c.email_raw,
             sc.c.email,
             sc.c.date_of_birth,
@@ -84,7 +85,7 @@ def refresh_golden_records(conn: Connection, global_ids: list[UUID]) -> None:
                 source_created_at=row.source_created_at,
                 full_name=row.full_name,
                 national_id=row.national_id,
-                phone=row.phone,
+                phone=row.phone or row.secondary_phone,  # a second number beats none
                 # display the email as typed, but only when it identifies someone
                 email=row.email_raw.strip() if row.email and row.email_raw else None,
                 date_of_birth=row.date_of_birth,

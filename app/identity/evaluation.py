@@ -41,7 +41,7 @@ def _predicted(url: str) -> tuple[dict, dict, dict]:
             text(
                 "SELECT source_system, source_customer_id, global_customer_id,"
                 " CASE WHEN id_document_type = 'national_id' THEN national_id END,"
-                " national_id, phone, email FROM source_customer"
+                " national_id, phone, secondary_phone, email FROM source_customer"
             )
         ).all()
     engine.dispose()
@@ -49,14 +49,16 @@ def _predicted(url: str) -> tuple[dict, dict, dict]:
     return (
         dict(zip(keys, (r[2] for r in rows), strict=True)),
         dict(zip(keys, (r[3] for r in rows), strict=True)),
-        {k: _evidence(r[4], r[5], r[6]) for k, r in zip(keys, rows, strict=True)},
+        {k: _evidence(r[4], (r[5], r[6]), r[7]) for k, r in zip(keys, rows, strict=True)},
     )
 
 
-def _evidence(document: str | None, phone: str | None, email: str | None) -> set[str]:
+def _evidence(document: str | None, phones: tuple[str | None, ...], email: str | None) -> set[str]:
     """What could tie a record to another: its identifiers, and its ID's one-deletion variants
     (a typo'd ID shares one with the right one)."""
-    values = {f"phone:{phone}", f"email:{email}"} - {"phone:None", "email:None"}
+    values = {f"phone:{phone}" for phone in phones if phone} | (
+        {f"email:{email}"} if email else set()
+    )
     if document:
         values |= {f"id~{variant}" for variant in deletion_variants(document)}
     return values

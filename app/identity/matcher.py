@@ -15,7 +15,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import Connection, case, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import (
+    Connection,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.customer.models import customer_360, merge_history, source_customer
@@ -30,8 +41,6 @@ from app.identity.clustering import (
 )
 from app.identity.models import match_decision, national_id_variant, suspected_duplicate
 from connectors.records import CustomerRecord
-
-_SOFT = ("phone", "email")
 
 
 @dataclass
@@ -64,6 +73,7 @@ def node_of(record: CustomerRecord) -> Node:
         national_id=document[0] if kind == "national_id" else None,
         passport=document[0] if kind == "passport" else None,
         phone=normalize.phone(record.phone),
+        secondary_phone=normalize.phone(record.secondary_phone),
         email=normalize.email(record.email),
         full_name=record.full_name,
         date_of_birth=record.date_of_birth,
@@ -116,6 +126,7 @@ def _rows_to_nodes(rows) -> dict[Key, _StoredNode]:
             national_id=r.national_id if r.id_document_type == "national_id" else None,
             passport=r.national_id if r.id_document_type == "passport" else None,
             phone=r.phone,
+            secondary_phone=r.secondary_phone,
             email=r.email,
             full_name=r.full_name,
             date_of_birth=r.date_of_birth,
@@ -134,6 +145,7 @@ _NODE_COLUMNS = (
     source_customer.c.national_id,
     source_customer.c.id_document_type,
     source_customer.c.phone,
+    source_customer.c.secondary_phone,
     source_customer.c.email,
     source_customer.c.full_name,
     source_customer.c.date_of_birth,
@@ -154,8 +166,7 @@ def _stored(conn: Connection, keys: list[Key]) -> dict[Key, _StoredNode]:
 
 def _identifiers(node: Node) -> set[tuple[str, str]]:
     values = {("national_id", node.national_id), ("passport", node.passport)}
-    values |= {(k, getattr(node, k)) for k in _SOFT}
-    return {(k, v) for k, v in values if v}
+    return {(k, v) for k, v in values if v} | set(node.soft_identifiers())
 
 
 def _component(
@@ -202,9 +213,11 @@ def _holders(conn: Connection, identifiers: set[tuple[str, str]]):
         conditions.append(
             (sc.c.national_id.in_(by_kind["passport"])) & (sc.c.id_document_type == "passport")
         )
-    for kind in _SOFT:
-        if by_kind[kind]:
-            conditions.append(sc.c[kind].in_(by_kind[kind]))
+    if by_kind["phone"]:
+        conditions.append(sc.c.phone.in_(by_kind["phone"]))
+        conditions.append(sc.c.secondary_phone.in_(by_kind["phone"]))
+    if by_kind["email"]:
+        conditions.append(sc.c.email.in_(by_kind["email"]))
     if not conditions:
         return []
     return conn.execute(select(*_NODE_COLUMNS).where(or_(*conditions))).all()
@@ -223,18 +236,27 @@ def _typo_neighbours(conn: Connection, national_ids: set[str]) -> set[tuple[str,
 
 
 def _shared_values(conn: Connection, identifiers: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Phones and emails held by more than SHARED_LIMIT distinct national IDs."""
+    """Phones and emails held by more than SHARED_LIMIT distinct national IDs (a phone counts
+    whether it is a record's primary or secondary number)."""
+    sc = source_customer
+    columns = {"phone": (sc.c.phone, sc.c.secondary_phone), "email": (sc.c.email,)}
     shared = set()
-    for kind in _SOFT:
+    for kind, kind_columns in columns.items():
         values = [v for k, v in identifiers if k == kind]
         if not values:
             continue
-        column = source_customer.c[kind]
+        held = union_all(
+            *(
+                select(column.label("value"), sc.c.national_id).where(
+                    column.in_(values), sc.c.id_document_type == "national_id"
+                )
+                for column in kind_columns
+            )
+        ).subquery()
         rows = conn.execute(
-            select(column)
-            .where(column.in_(values), source_customer.c.id_document_type == "national_id")
-            .group_by(column)
-            .having(func.count(source_customer.c.national_id.distinct()) > SHARED_LIMIT)
+            select(held.c.value)
+            .group_by(held.c.value)
+            .having(func.count(held.c.national_id.distinct()) > SHARED_LIMIT)
         ).scalars()
         shared |= {(kind, value) for value in rows}
     return shared
@@ -541,6 +563,8 @@ def _link_row(record: CustomerRecord, node: Node, gid: UUID, result) -> dict:
         "id_document_type": "passport" if node.passport else ("national_id" if document else None),
         "phone": node.phone,
         "phone_raw": record.phone,
+        "secondary_phone": node.secondary_phone,
+        "secondary_phone_raw": record.secondary_phone,
         "email": node.email,
         "email_raw": record.email,
         "full_name": record.full_name,

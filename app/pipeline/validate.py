@@ -66,6 +66,7 @@ def unreadable_identifiers(record: CustomerRecord) -> tuple[CustomerRecord, list
     for name, classify in (
         ("national_id", normalize.classify_national_id),
         ("phone", normalize.classify_phone),
+        ("secondary_phone", normalize.classify_phone),
         ("email", normalize.classify_email),
     ):
         raw = getattr(record, name)

@@ -117,3 +117,11 @@ def test_placeholder_message_says_why(client, auth_headers):
     assert body["errors"]["query"]["phone"] == [
         "Not a usable phone number (empty, a placeholder or invalid)."
     ]
+
+
+def test_a_secondary_phone_finds_its_holder(client, auth_headers, customer, link_source):
+    link_source(customer, "dfs", "d-9", secondary_phone="+254110999002", match_rule="phone")
+
+    found = _lookup(client, auth_headers, phone="0110 999 002").get_json()
+
+    assert [c["global_customer_id"] for c in found] == [str(customer)]

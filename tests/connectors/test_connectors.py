@@ -183,7 +183,9 @@ def test_simulator_writes_appear_in_fetch(source_urls: dict[str, str]) -> None:
 
     sim = Simulator(source_urls, seed=3)
     try:
-        customer = sim.new_customer(PrimaryPhone="0712 999 001", FirstName="Amina")
+        customer = sim.new_customer(
+            PrimaryPhone="0712 999 001", SecondaryPhone="0110 999 002", FirstName="Amina"
+        )
         login = sim.login(customer, device_id="android-7f3a")
         credit = sim.post_transaction(customer["account_id"], "1000", "Credit", "USSD")
         debit = sim.post_transaction(customer["account_id"], 250.5, "debit", "teller.wanjiru")
@@ -201,7 +203,11 @@ def test_simulator_writes_appear_in_fetch(source_urls: dict[str, str]) -> None:
     try:
         [row] = new_rows("core", "customers")
         record = core.transform("customer", row.raw)
-        assert (record.business_key, record.phone) == (customer["customer_number"], "0712 999 001")
+        assert (record.business_key, record.phone, record.secondary_phone) == (
+            customer["customer_number"],
+            "0712 999 001",
+            "0110 999 002",
+        )
         [row] = new_rows("core", "accounts")
         assert str(core.transform("account", row.raw).balance) == "749.50"
         posted = [core.transform("transaction", r.raw) for r in new_rows("core", "transactions")]

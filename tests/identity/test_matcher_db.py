@@ -6,8 +6,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select, text
@@ -77,6 +79,40 @@ def test_links_are_stored_and_reused(conn):
     assert tuple(stored) == ("+254712345678", "254712345678", "phone")
     decisions = conn.execute(select(match_decision.c.decision).order_by("decision_id")).scalars()
     assert list(decisions) == ["new", "matched"]
+
+
+@pytest.mark.parametrize("login_first", [False, True])
+def test_a_login_on_the_secondary_phone_links_in_either_order(conn, login_first):
+    core = replace(record("core", "c1", "12345678", "0700000000"), secondary_phone="0733 000 002")
+    login = record("channel", "u1", phone="254733000002", name="Alice W.")
+    for batch in ([login], [core]) if login_first else ([core], [login]):
+        link_customers(conn, batch)
+    assert gid_of(conn, "channel", "u1") == gid_of(conn, "core", "c1")
+    stored = conn.execute(
+        select(
+            source_customer.c.phone,
+            source_customer.c.secondary_phone,
+            source_customer.c.secondary_phone_raw,
+        ).where(source_customer.c.source_system == "core")
+    ).one()
+    assert tuple(stored) == (None, "+254733000002", "0733 000 002")  # placeholder: no phone
+
+
+def test_a_phone_counts_as_shared_in_either_column(conn):
+    ids = ["12345678", "23456781", "34567812", "45678123", "56781234", "67812345"]
+    people = [
+        replace(record("core", f"p{n}", nid), secondary_phone="0733000003")
+        if n % 2
+        else record("core", f"p{n}", nid, "0733000003")
+        for n, nid in enumerate(ids)
+    ]
+    link_customers(conn, people)
+    link_customers(conn, [record("channel", "u1", phone="254733000003")])
+    assert gid_of(conn, "channel", "u1") not in {gid_of(conn, "core", f"p{n}") for n in range(6)}
+    reason = conn.execute(
+        select(match_decision.c.reason).where(match_decision.c.source_customer_id == "u1")
+    ).scalar()
+    assert "shared" in reason
 
 
 def test_rerunning_a_batch_changes_nothing(conn):

@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -67,6 +68,13 @@ def test_an_unreadable_phone_costs_only_the_phone():
     kept, problems = unreadable_identifiers(customer(phone="call me"))
     assert kept.phone is None and kept.national_id == "12345678"
     assert problems == ["unreadable phone 'call me': field dropped"]
+
+
+def test_an_unreadable_secondary_phone_costs_only_that_phone():
+    record = dataclasses.replace(customer(), secondary_phone="ask at branch")
+    kept, problems = unreadable_identifiers(record)
+    assert kept.secondary_phone is None and kept.phone == record.phone
+    assert problems == ["unreadable secondary phone 'ask at branch': field dropped"]
 
 
 def test_placeholders_are_not_problems():
