@@ -7,16 +7,17 @@ result whatever the arrival order or the number of workers.
 Rules, applied in this order:
 1. The same national ID (or the same passport) is the same person.
 2. National IDs one edit apart (a typo at the branch) are the same person only when the dates
-   of birth agree and the names do not contradict, or the names agree (two or more tokens, each
-   within one typo) and the dates of birth do not contradict, and neither ID has another
-   confirmed ID one edit away; otherwise the pair is reported as a suspected duplicate for review.
-3. Then phones, then emails (sorted, so the result is deterministic): the holders of one value
-   become one person, unless their names or dates of birth contradict each other, or the value
-   is shared (held by more than SHARED_LIMIT national IDs). A value held by several documented
-   people (a family's phone) links no one of them to another; a record without a document
-   joins the one of them whose name fits its own (tolerating typos) if exactly one does
-   ('Esther Koech' among the Koechs), or stays apart ('Koech' alone fits them all).
-   Refused links are reported with their reason.
+   of birth agree and the names (given names included) do not contradict, or the names agree
+   (two or more tokens, each within one typo) and the dates of birth are one typo apart, and
+   neither ID has another confirmed ID one edit away; otherwise the pair is reported as a
+   suspected duplicate for review.
+3. Then phones (a record's primary and secondary number alike), then emails (sorted, so the
+   result is deterministic): the holders of one value become one person, unless their names or
+   dates of birth contradict each other, or the value is shared (held by more than SHARED_LIMIT
+   national IDs). A value held by several documented people (a family's phone) links no one of
+   them to another; a record without a document joins the one of them whose name fits its own
+   (tolerating typos and known nicknames) if exactly one does ('Esther Koech' among the Koechs),
+   or stays apart ('Koech' alone fits them all). Refused links are reported with their reason.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from datetime import date
 from uuid import UUID
 
 from rapidfuzz.distance import OSA, JaroWinkler
+
+from app.identity.nicknames import known_alias
 
 SHARED_LIMIT = 5  # a phone or email of more national IDs than this is a shared line
 NAME_TOKEN_SIMILARITY = 0.88  # Jaro-Winkler per name token: tolerates one typo, not a new name
@@ -50,11 +53,12 @@ class Node:
     full_name: str | None = None
     date_of_birth: date | None = None
     global_customer_id: UUID | None = None  # its current link, if any
+    secondary_phone: str | None = None  # a second number on file: as good as the first to match
 
     def soft_identifiers(self) -> list[tuple[str, str]]:
-        return [
-            (kind, value) for kind, value in (("phone", self.phone), ("email", self.email)) if value
-        ]
+        """(kind, value) of the phones and email, each once."""
+        values = (("phone", self.phone), ("phone", self.secondary_phone), ("email", self.email))
+        return list(dict.fromkeys((kind, value) for kind, value in values if value))
 
 
 @dataclass(frozen=True)
@@ -133,9 +137,9 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
     for kind in ("phone", "email"):
         holders = defaultdict(list)
         for node in ordered:
-            value = getattr(node, kind)
-            if value:
-                holders[value].append(node.key)
+            for held_kind, value in node.soft_identifiers():
+                if held_kind == kind:
+                    holders[value].append(node.key)
         for value in sorted(holders):
             keys = holders[value]
             if (kind, value) in shared:
@@ -150,21 +154,30 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
             documented = [r for r in roots if groups.national_ids[r] or groups.passports[r]]
             with_id = [r for r in roots if groups.national_ids[r]]
             with_passport = [r for r in roots if groups.passports[r]]
-            if len(with_id) > 1 or len(with_passport) > 1:
+            # A holder without a document whose name or birth date contradicts every documented
+            # holder is evidently somebody else on the line (a relative with no ID on file).
+            evident = [
+                r
+                for r in roots
+                if r not in documented
+                and documented
+                and all(contradicts(members(r), members(d)) for d in documented)
+            ]
+            if len(with_id) > 1 or len(with_passport) > 1 or evident:
                 # Several people hold it (a family line): a record without a document joins
                 # the one of them its name clearly belongs to, or nobody.
+                people = documented + evident
+                refusal = f"{kind} is held by {len(people)} different people: ambiguous, not used"
                 for root in documented:
-                    for key in groups.members[groups.find(root)]:
-                        result.refusals[key].append(
-                            f"{kind} is held by {len(documented)} people with different national"
-                            " IDs or passports: ambiguous, not used"
-                        )
+                    for key in groups.members[root]:
+                        result.refusals[key].append(refusal)
                 for root in [r for r in roots if r not in documented]:
                     named = [
                         d
-                        for d in documented
-                        if any(
-                            name_tokens(x.full_name) and names_compatible(x.full_name, y.full_name)
+                        for d in dict.fromkeys(groups.find(p) for p in people)
+                        if d != groups.find(root)
+                        and any(
+                            name_fits(x.full_name, y.full_name)
                             for x in members(root)
                             for y in members(d)
                         )
@@ -174,10 +187,7 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
                         link(root, named[0], f"{kind}_and_name")
                         continue
                     for key in groups.members[groups.find(root)]:
-                        result.refusals[key].append(
-                            f"{kind} is held by {len(documented)} people with different national"
-                            " IDs or passports: ambiguous, not used"
-                        )
+                        result.refusals[key].append(refusal)
                 continue
             anchor = documented[0] if documented else roots[0]
             for root in roots:
@@ -254,20 +264,26 @@ def name_tokens(name: str | None) -> list[str]:
     return [t for t in _NAME_SPLIT.split((name or "").casefold()) if len(t) > 1]
 
 
-def _similarity(a: str, b: str, loose: bool) -> float:
-    if loose and min(len(a), len(b)) >= 3 and (a.startswith(b[:3]) or b.startswith(a[:3])):
+def _similarity(a: str, b: str, nicknames: bool) -> float:
+    if nicknames and min(len(a), len(b)) >= 3 and (a.startswith(b[:3]) or b.startswith(a[:3])):
         return 1.0  # 'Joe' for 'Joseph', 'Pure' for 'Purity'
+    if nicknames and known_alias(a, b):
+        return 1.0  # 'Bryo' for 'Brian', 'Shiru' for 'Wanjiru'
     return JaroWinkler.similarity(a, b)
 
 
-def _tokens_match(short: list[str], long: list[str], loose: bool = False) -> bool:
+def _tokens_match(
+    short: list[str],
+    long: list[str],
+    threshold: float = NAME_TOKEN_SIMILARITY,
+    nicknames: bool = False,
+) -> bool:
     """Each token of `short` pairs with its own close token of `long` (one-to-one, so
     'Baraka Barasa' does not pass for 'Mercy Barasa' by matching both to 'Barasa')."""
-    threshold = NICKNAME_SIMILARITY if loose else NAME_TOKEN_SIMILARITY
     free = list(long)
     for token in short:
-        best = max(free, key=lambda other: _similarity(token, other, loose), default=None)
-        if best is None or _similarity(token, best, loose) < threshold:
+        best = max(free, key=lambda other: _similarity(token, other, nicknames), default=None)
+        if best is None or _similarity(token, best, nicknames) < threshold:
             return False
         free.remove(best)
     return True
@@ -282,9 +298,20 @@ def names_agree(a: str | None, b: str | None) -> bool:
 def names_compatible(a: str | None, b: str | None, loose: bool = False) -> bool:
     """Nothing contradicts: every token of the shorter name (possibly none) has a close match.
     'Lauren Gibb' and 'Gibb' are compatible; 'Wanjiru Kamau' and 'Njeri Kamau' are not.
-    `loose` also accepts nicknames ('Njesh Ndungu' for 'Njeri Moraa Ndungu')."""
+    `loose` also accepts nicknames and looser spellings ('Njesh Ndungu' for 'Njeri Moraa
+    Ndungu'): what it takes for two names to *contradict*."""
     ta, tb = sorted((name_tokens(a), name_tokens(b)), key=len)
-    return not ta or _tokens_match(ta, tb, loose)
+    if loose:
+        return not ta or _tokens_match(ta, tb, NICKNAME_SIMILARITY, nicknames=True)
+    return not ta or _tokens_match(ta, tb)
+
+
+def name_fits(a: str | None, b: str | None) -> bool:
+    """`a` names someone called `b`: every token of `a` (at least one) is a close match or a
+    known nickname of its own token of `b` ('Dave Kariuki' fits 'David Kariuki', 'Juma' does
+    not fit 'Faith Auma Kiprop'). What picks one member of a family sharing a phone."""
+    ta, tb = name_tokens(a), name_tokens(b)
+    return bool(ta) and len(ta) <= len(tb) and _tokens_match(ta, tb, nicknames=True)
 
 
 def contradicts(left: list[Node], right: list[Node]) -> bool:
@@ -319,9 +346,32 @@ def resembles(a: Node, b: Node) -> bool:
 def confirms(a: Node, b: Node) -> bool:
     """Does the rest of two records confirm that IDs one edit apart are one person?
 
-    Either the dates of birth are equal and the names do not contradict, or the names agree
-    strongly and the dates of birth do not contradict."""
-    if a.date_of_birth is not None and a.date_of_birth == b.date_of_birth:
-        return names_compatible(a.full_name, b.full_name)
-    birth_differs = None not in (a.date_of_birth, b.date_of_birth)
-    return names_agree(a.full_name, b.full_name) and not birth_differs
+    - the dates of birth are equal and the names do not contradict, the given names included
+      (twins share a birthday, a surname and often consecutive IDs); or
+    - the names agree strongly and the dates of birth are one typo apart.
+    A name alone confirms nothing: two 'James Owino's with IDs one edit apart exist, and a
+    family phone they share proves no more."""
+    if a.date_of_birth is None or b.date_of_birth is None:
+        return False
+    if a.date_of_birth == b.date_of_birth:
+        return names_compatible(a.full_name, b.full_name) and given_names_fit(
+            a.full_name, b.full_name
+        )
+    return (
+        names_agree(a.full_name, b.full_name)
+        and OSA.distance(a.date_of_birth.isoformat(), b.date_of_birth.isoformat()) == 1
+    )
+
+
+def given_names_fit(a: str | None, b: str | None) -> bool:
+    """Two full names (two tokens or more each) start with the same given name, or are the same
+    two names written surname first, so 'Wafula Mohamed' is not 'Akinyi Nafula Mohamed'. A name
+    of one token ('Gibb') or none contradicts nothing here."""
+    ta, tb = name_tokens(a), name_tokens(b)
+    if len(ta) < 2 or len(tb) < 2:
+        return True
+
+    def close(x: str, y: str) -> bool:
+        return JaroWinkler.similarity(x, y) >= NAME_TOKEN_SIMILARITY
+
+    return close(ta[0], tb[0]) or (close(ta[0], tb[-1]) and close(ta[-1], tb[0]))

@@ -85,15 +85,47 @@ def test_passport_never_meets_a_national_id_but_two_passports_conflict():
     assert groups(result) == [["p1"], ["p2"]]
 
 
-def test_typo_in_national_id_joins_when_name_confirms():
+def test_typo_in_national_id_joins_when_birth_date_and_name_confirm():
     result = cluster(
         [
             node("core", "12345678", name="Achieng Otieno", dob=date(1990, 1, 2)),
-            node("branch", "12345679", name="ACHIENG OTIENO", dob=None),
+            node("branch", "12345679", name="ACHIENG OTIENO", dob=date(1990, 1, 2)),
         ]
     )
     assert groups(result) == [["branch", "core"]]
     assert result.joined_by[("src", "branch")] == "national_id_typo"
+
+
+def test_a_name_alone_does_not_confirm_a_typo():
+    # two men called James Owino whose IDs happen to be one digit apart, one birth date unknown
+    result = cluster(
+        [
+            node("a", "08588830", "+254781655653", name="James Owino"),
+            node("b", "08788830", "+254119453803", name="James Owino", dob=date(1997, 12, 31)),
+        ]
+    )
+    assert groups(result) == [["a"], ["b"]]
+    # a phone they share (a family line) proves no more
+    family = cluster(
+        [
+            node("a", "08588830", "+254781655653", name="James Owino"),
+            node("b", "08788830", "+254781655653", name="James Owino", dob=date(1997, 12, 31)),
+        ]
+    )
+    assert groups(family) == [["a"], ["b"]]
+    assert [s.reason for s in result.suspected] == [
+        "national IDs one edit apart; name and date of birth do not confirm"
+    ]
+
+
+def test_typo_in_national_id_and_in_birth_date_joins_when_the_names_agree():
+    result = cluster(
+        [
+            node("a", "03559862", name="Ethan Hand", dob=date(1941, 6, 22)),
+            node("b", "03559682", name="Ethan Hand", dob=date(1941, 6, 23)),
+        ]
+    )
+    assert groups(result) == [["a", "b"]]
 
 
 def test_typo_without_confirmation_is_a_suspected_duplicate():
@@ -110,14 +142,31 @@ def test_typo_without_confirmation_is_a_suspected_duplicate():
     ]
 
 
+def test_twins_named_alike_in_the_middle_stay_apart():
+    # Wafula resembles Nafula, the other twin's middle name: the given names still differ
+    result = cluster(
+        [
+            node("t1", "07972812", name="Akinyi Nafula Mohamed", dob=date(1995, 5, 26)),
+            node("t2", "07972813", name="Wafula Mohamed", dob=date(1995, 5, 26)),
+        ]
+    )
+    assert groups(result) == [["t1"], ["t2"]]
+    assert len(result.suspected) == 1
+
+
 def test_name_and_birth_rules():
     assert names_agree("Achieng Otieno", "achieng  otieno")
     assert names_agree("Achieng Otieno", "Achieng Atieno Otieno")
     assert not names_agree("Wanjiru Kamau", "Njeri Kamau")
     assert not names_agree("Kamau", "Kamau")  # one token confirms nothing
     a = node("a", "1", name="Achieng Otieno", dob=date(1990, 1, 2))
-    assert not confirms(a, node("b", "2", name="Achieng Otieno", dob=date(1991, 1, 2)))
+    assert not confirms(a, node("b", "2", name="Achieng Otieno", dob=date(1991, 2, 2)))
+    assert confirms(a, node("b", "2", name="Achieng Otieno", dob=date(1991, 1, 2)))  # one typo
     assert confirms(a, node("b", "2", dob=date(1990, 1, 2)))
+    assert not confirms(a, node("b", "2", name="Achieng Otieno"))  # no birth date: no
+    assert confirms(a, node("b", "2", name="Otieno Achieng", dob=date(1990, 1, 2)))
+    assert confirms(a, node("b", "2", name="Otieno", dob=date(1990, 1, 2)))
+    assert not confirms(a, node("b", "2", name="Akinyi Otieno", dob=date(1990, 1, 2)))
 
 
 def test_one_edit_pairs():
@@ -150,9 +199,9 @@ def test_grouping_does_not_depend_on_input_order():
 def test_an_id_with_several_near_neighbours_is_not_guessed():
     result = cluster(
         [
-            node("a", "30345678", name="Alice Wanjiru"),
-            node("b", "31345678", name="Alice Wanjiru"),
-            node("c", "32345678", name="Alice Wanjiru"),
+            node("a", "30345678", name="Alice Wanjiru", dob=date(1990, 1, 2)),
+            node("b", "31345678", name="Alice Wanjiru", dob=date(1990, 1, 2)),
+            node("c", "32345678", name="Alice Wanjiru", dob=date(1990, 1, 2)),
         ]
     )
     assert groups(result) == [["a"], ["b"], ["c"]]
@@ -169,3 +218,70 @@ def test_a_name_picks_one_person_of_a_family_phone_or_nobody():
     assert named.joined_by[("src", "login")] == "phone_and_name"
     surname_only = cluster([*family, node("login", phone="+254711000001", name="Koech")])
     assert groups(surname_only) == [["login"], ["mother"], ["son"]]
+
+
+def test_a_secondary_phone_links_like_the_primary():
+    core = Node(
+        key=("core", "c1"),
+        national_id="12345678",
+        phone="+254711000001",
+        secondary_phone="+254733000002",
+        full_name="Achieng Otieno",
+    )
+    login = node("login", phone="+254733000002", name="Achieng O.")
+    other = node("other", phone="+254733000003")
+    result = cluster([core, login, other])
+    assert sorted(sorted(k[1] for k in c) for c in result.clusters) == [
+        ["c1", "login"],
+        ["other"],
+    ]
+    assert core.soft_identifiers() == [("phone", "+254711000001"), ("phone", "+254733000002")]
+
+
+def test_a_nickname_picks_one_person_of_a_family_phone():
+    family = [
+        node("father", "12345678", "+254711000001", name="David Atieno Kariuki"),
+        node("daughter", "87654321", "+254711000001", name="Mercy Kariuki"),
+    ]
+    result = cluster([*family, node("login", phone="+254711000001", name="Dave Kariuki")])
+    assert groups(result) == [["daughter"], ["father", "login"]]
+    # a loose resemblance is not enough to pick one: 'Juma' is not 'Faith Auma Kiprop'
+    kiprops = [
+        node("faith", "12345678", "+254711000001", name="Faith Auma Kiprop"),
+        node("brother", "87654321", "+254711000001", name="Kiprono Kiprop"),
+    ]
+    result = cluster([*kiprops, node("login", phone="+254711000001", name="Juma")])
+    assert groups(result) == [["brother"], ["faith"], ["login"]]
+
+
+def test_a_known_nickname_does_not_contradict_a_name():
+    person = node("core", "12345678", "+254711000001", name="Brian Chepkemoi Njeru")
+    assert groups(cluster([person, node("login", phone="+254711000001", name="Bryo")])) == [
+        ["core", "login"]
+    ]
+    assert groups(cluster([person, node("login", phone="+254711000001", name="Hassan")])) == [
+        ["core"],
+        ["login"],
+    ]
+
+
+def test_a_relative_without_an_id_makes_the_phone_ambiguous():
+    # Sharon's record has the line; so has her twin Alice's, whose ID was never typed in: a
+    # login without a name on that line could be either of them
+    result = cluster(
+        [
+            node("sharon", "39713319", "+254780032260", name="Sharon Moraa Odhiambo"),
+            node("alice", None, "+254780032260", name="Alice Odhiambo"),
+            node("login", phone="+254780032260"),
+        ]
+    )
+    assert groups(result) == [["alice"], ["login"], ["sharon"]]
+    assert "ambiguous" in result.refusals[("src", "login")][0]
+    named = cluster(
+        [
+            node("sharon", "39713319", "+254780032260", name="Sharon Moraa Odhiambo"),
+            node("alice", None, "+254780032260", name="Alice Odhiambo"),
+            node("login", phone="+254780032260", name="Alice O."),
+        ]
+    )
+    assert groups(named) == [["alice", "login"], ["sharon"]]
