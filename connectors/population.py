@@ -32,6 +32,9 @@ TYPO_DUPLICATE_SHARE = 0.03  # a second core customer, one digit of the ID misty
 # Plain gaps in core records of ordinary people.
 MISSING_ID, MISSING_PHONE, MISSING_BIRTH_DATE = 0.02, 0.02, 0.03
 WITHOUT_EMAIL = 0.2
+# Dual SIM: a second line of their own. The branch records it as "SecondaryPhone" for some;
+# some bank on it (their channel MSISDN).
+SECOND_LINE_SHARE, SECOND_LINE_ON_FILE, BANKS_ON_SECOND_LINE = 0.25, 0.5, 0.3
 
 NICKNAMES = {
     "John": "Johnny", "Peter": "Pete", "James": "Jim", "David": "Dave", "Joseph": "Joe",
@@ -64,6 +67,8 @@ class Person:
     email: str | None  # canonical: trimmed, lower case
     passport: str | None = None  # a foreigner's document in place of the national ID
     nationality: str = "Kenyan"
+    second_phone: str | None = None  # E.164, their own (dual SIM)
+    channel_phone: str | None = None  # the line they enrolled for mobile banking, if they did
 
 
 @dataclass
@@ -131,6 +136,7 @@ class _Generator:
                 "format_duplicate",
                 "typo_duplicate",
                 "nickname",
+                "second_line",
             )
         }
         self.placeholder_ids = iter(PLACEHOLDER_IDS)
@@ -153,6 +159,8 @@ class _Generator:
             for p in self.people
             if p.person_id in in_core
         }
+        for pid in in_channel & in_core:
+            self._enrol(self.people[pid - 1], first_copies[pid])
         customers = list(first_copies.values())
         customers += self._duplicates(first_copies, placeholders)
         self.rng.shuffle(customers)  # a duplicate was opened later, at another branch
@@ -161,6 +169,9 @@ class _Generator:
             customer["CustomerNumber"] = f"CUST{n:07d}"
             accounts.append(self._account(n, customer["Id"]))
         users = [self._user(p) for p in self.people if p.person_id in in_channel]
+        self.cases["second_line"] = sorted(
+            p.person_id for p in self.people if p.channel_phone and p.channel_phone != p.phone
+        )
         truth = {("core", str(c["Id"])): c.pop("_person") for c in customers}
         truth |= {("channel", str(u["user_id"])): u.pop("_person") for u in users}
         return Population(self.people, customers, accounts, users, truth, self.cases)
@@ -203,6 +214,7 @@ class _Generator:
             date_of_birth=born or date(1950, 1, 1) + timedelta(days=self.rng.randrange(20000)),
             phone=phone or self._new_phone(),
             email=None if self.rng.random() < WITHOUT_EMAIL else self._new_email(first, last),
+            second_phone=self._new_phone() if self.rng.random() < SECOND_LINE_SHARE else None,
         )
         self.people.append(person)
         return person
@@ -272,7 +284,7 @@ class _Generator:
     def _membership(self, grouped: set[int]) -> tuple[set[int], set[int]]:
         """Who is in core and who in channel; everyone in at least one. Families and twins are
         all in core, where they meet; channel keys a user by MSISDN, so only the first person
-        of a shared phone can have a channel login."""
+        to enrol a shared phone can have a channel login (another may enrol their own line)."""
         in_core, in_channel = set(), set()
         channel_phones: set[str] = set()
         for person in self.people:
@@ -280,9 +292,13 @@ class _Generator:
             draw = self.rng.random()
             core = person.person_id in grouped or draw < CORE_SHARE
             channel = draw >= 1 - CHANNEL_SHARE
-            if channel and person.phone not in channel_phones:
-                channel_phones.add(person.phone)
+            line = person.phone
+            if person.second_phone and self.rng.random() < BANKS_ON_SECOND_LINE:
+                line = person.second_phone
+            if channel and line not in channel_phones:
+                channel_phones.add(line)
                 in_channel.add(person.person_id)
+                self.people[person.person_id - 1] = replace(person, channel_phone=line)
             else:
                 core = True
             if core:
@@ -299,6 +315,9 @@ class _Generator:
         else:
             document = _typed_id(self.rng, person.national_id or "")
         phone = None if self.rng.random() < MISSING_PHONE else _typed_phone(self.rng, person.phone)
+        second = None
+        if person.second_phone and self.rng.random() < SECOND_LINE_ON_FILE:
+            second = _typed_phone(self.rng, person.second_phone)
         email = _typed_email(self.rng, person.email) if person.email else None
         if placeholder:
             # One to three mandatory fields filled with a placeholder.
@@ -325,11 +344,21 @@ class _Generator:
             "Gender": self.rng.choice(("Male", "Female", "M", "F", None)),
             "Nationality": person.nationality,
             "PrimaryPhone": phone,
-            "SecondaryPhone": None,
+            "SecondaryPhone": second,
             "Status": self.rng.choice(("Active",) * 8 + ("ACTIVE", "Dormant")),
             "KYCStatus": self.rng.choice(("Verified", "Verified", "Pending")),
             "AMLRiskRating": self.rng.choice(("Low", "Low", "Low", "Medium", "High")),
         }
+
+    def _enrol(self, person: Person, customer: dict[str, Any]) -> None:
+        """Mobile-banking enrolment puts the line on the customer's record when the bank does
+        not have it yet (the primary field missing, a placeholder, or another number): the
+        channel user is only reachable through the customer's "SecondaryPhone" then."""
+        on_file = {customer["SecondaryPhone"] and person.second_phone}
+        if customer["PrimaryPhone"] not in (None, PLACEHOLDER_PHONE):
+            on_file.add(person.phone)
+        if person.channel_phone not in on_file:
+            customer["SecondaryPhone"] = _typed_phone(self.rng, person.channel_phone or "")
 
     def _duplicates(
         self, first_copies: dict[int, dict[str, Any]], placeholders: set[int]
@@ -415,7 +444,7 @@ class _Generator:
         return {
             "_person": person.person_id,
             "user_id": self._uuid(),
-            "account_id": to_msisdn(person.phone),
+            "account_id": to_msisdn(person.channel_phone or person.phone),
             "account_name": self._account_name(person),
             "account_type": "PERSONAL",
             "currency": "KES",

@@ -95,13 +95,18 @@ def test_rows_describe_their_person(population: Population) -> None:
         assert born is None or born.date() == person.date_of_birth
         if customer["PrimaryPhone"] not in (None, PLACEHOLDER_PHONE):
             assert normalize.phone(customer["PrimaryPhone"]) == person.phone
+        if customer["SecondaryPhone"]:
+            assert normalize.phone(customer["SecondaryPhone"]) in (
+                person.second_phone,
+                person.channel_phone,
+            )
         document = normalize.national_id(customer["IdentificationNumber"])
         if document and person.person_id not in typos:
             assert document[0] in (person.national_id, person.passport)
     for user in population.channel_users:
         person = person_of(population, "channel", user)
-        assert normalize.phone(user["account_id"]) == person.phone
-        assert user["account_id"] == person.phone.removeprefix("+")
+        assert person.channel_phone in (person.phone, person.second_phone)
+        assert user["account_id"] == (person.channel_phone or "").removeprefix("+")
     # Distinct people never share a national ID or an email, typed in any form.
     by_id: dict[str, set[int]] = defaultdict(set)
     by_email: dict[str, set[int]] = defaultdict(set)
@@ -141,6 +146,27 @@ def test_duplicate_customers(population: Population) -> None:
         first, second = copies[pid]
         assert first["CustomerNumber"] != second["CustomerNumber"]
         assert first["Email"] is None or first["Email"] != second["Email"]
+
+
+def test_mobile_banking_lines_are_on_the_core_record(population: Population) -> None:
+    """Enrolment needs the bank to know the line: a customer's channel MSISDN is their core
+    PrimaryPhone or, when that is missing, a placeholder or another line, SecondaryPhone."""
+    primary, secondary = defaultdict(set), defaultdict(set)
+    for customer in population.core_customers:
+        person_id = person_of(population, "core", customer).person_id
+        primary[person_id].add(normalize.phone(customer["PrimaryPhone"]))
+        secondary[person_id].add(normalize.phone(customer["SecondaryPhone"]))
+    through_secondary = 0
+    for user in population.channel_users:
+        person_id = person_of(population, "channel", user).person_id
+        if person_id not in primary:
+            continue  # in channel only
+        line = normalize.phone(user["account_id"])
+        assert line in primary[person_id] | secondary[person_id]
+        through_secondary += line not in primary[person_id]
+    second_lines = population.cases["second_line"]
+    assert through_secondary > 20 and len(second_lines) > 20
+    assert all(population.people[pid - 1].second_phone for pid in second_lines)
 
 
 def test_families_and_twins_share_a_phone_not_an_id(population: Population) -> None:
