@@ -260,8 +260,13 @@ def deletion_variants(value: str) -> set[str]:
 _NAME_SPLIT = re.compile(r"[^a-z]+")
 
 
+# Honorifics typed before a name say nothing about who it is.
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "rev", "eng", "hon", "sir"})
+
+
 def name_tokens(name: str | None) -> list[str]:
-    return [t for t in _NAME_SPLIT.split((name or "").casefold()) if len(t) > 1]
+    tokens = _NAME_SPLIT.split((name or "").casefold())
+    return [t for t in tokens if len(t) > 1 and t not in _TITLES]
 
 
 def _similarity(a: str, b: str, nicknames: bool) -> float:
@@ -316,7 +321,8 @@ def name_fits(a: str | None, b: str | None) -> bool:
 
 def contradicts(left: list[Node], right: list[Node]) -> bool:
     """Two groups that cannot be one person: dates of birth that differ, or names that do not
-    fit each other even as nicknames ('Hassan' is not 'David Otieno')."""
+    fit each other even as nicknames ('Hassan' is not 'David Otieno'), given names included
+    ('Juma Koech' is not his twin 'Kevin Auma Koech')."""
     for a in left:
         for b in right:
             if (
@@ -327,7 +333,10 @@ def contradicts(left: list[Node], right: list[Node]) -> bool:
             if (
                 name_tokens(a.full_name)
                 and name_tokens(b.full_name)
-                and not names_compatible(a.full_name, b.full_name, loose=True)
+                and not (
+                    names_compatible(a.full_name, b.full_name, loose=True)
+                    and given_names_fit(a.full_name, b.full_name, loose=True)
+                )
             ):
                 return True
     return False
@@ -363,15 +372,16 @@ def confirms(a: Node, b: Node) -> bool:
     )
 
 
-def given_names_fit(a: str | None, b: str | None) -> bool:
+def given_names_fit(a: str | None, b: str | None, loose: bool = False) -> bool:
     """Two full names (two tokens or more each) start with the same given name, or are the same
     two names written surname first, so 'Wafula Mohamed' is not 'Akinyi Nafula Mohamed'. A name
-    of one token ('Gibb') or none contradicts nothing here."""
+    of one token ('Gibb') or none contradicts nothing here. `loose` accepts nicknames."""
     ta, tb = name_tokens(a), name_tokens(b)
     if len(ta) < 2 or len(tb) < 2:
         return True
+    threshold = NICKNAME_SIMILARITY if loose else NAME_TOKEN_SIMILARITY
 
     def close(x: str, y: str) -> bool:
-        return JaroWinkler.similarity(x, y) >= NAME_TOKEN_SIMILARITY
+        return _similarity(x, y, nicknames=loose) >= threshold
 
     return close(ta[0], tb[0]) or (close(ta[0], tb[-1]) and close(ta[-1], tb[0]))

@@ -285,3 +285,20 @@ def test_a_relative_without_an_id_makes_the_phone_ambiguous():
         ]
     )
     assert groups(named) == [["alice", "login"], ["sharon"]]
+
+
+def test_a_twin_without_an_id_does_not_pass_for_the_other():
+    # Juma Koech's record lacks his ID; 'Juma' resembles 'Auma', his twin Kevin's middle name
+    result = cluster(
+        [
+            node("kevin", "05738853", "+254721809488", name="Kevin Auma Koech"),
+            node("juma", None, "+254721809488", name="Juma Koech", dob=date(1966, 1, 30)),
+        ]
+    )
+    assert groups(result) == [["juma"], ["kevin"]]
+
+
+def test_titles_are_not_names():
+    person = node("core", "12345678", "+254711000001", name="Achieng Otieno")
+    login = node("login", phone="+254711000001", name="Mrs. Achieng Otieno")
+    assert groups(cluster([person, login])) == [["core", "login"]]
