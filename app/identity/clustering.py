@@ -154,19 +154,21 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
             documented = [r for r in roots if groups.national_ids[r] or groups.passports[r]]
             with_id = [r for r in roots if groups.national_ids[r]]
             with_passport = [r for r in roots if groups.passports[r]]
-            # A holder without a document whose name or birth date contradicts every documented
-            # holder is evidently somebody else on the line (a relative with no ID on file).
-            evident = [
-                r
-                for r in roots
-                if r not in documented
-                and documented
-                and all(contradicts(members(r), members(d)) for d in documented)
-            ]
-            if len(with_id) > 1 or len(with_passport) > 1 or evident:
+            # The people on the line: the documented holders, then every holder without a
+            # document whose name or birth date contradicts all of them so far (a relative
+            # with no ID on file); with no documented holder the first who says who they are.
+            people = list(documented)
+            for root in roots:
+                if root in documented or not any(
+                    name_tokens(m.full_name) or m.date_of_birth for m in members(root)
+                ):
+                    continue
+                if all(contradicts(members(root), members(p)) for p in people):
+                    people.append(root)
+            evident = len(people) - max(len(documented), 1)
+            if len(with_id) > 1 or len(with_passport) > 1 or evident > 0:
                 # Several people hold it (a family line): a record without a document joins
                 # the one of them its name clearly belongs to, or nobody.
-                people = documented + evident
                 refusal = f"{kind} is held by {len(people)} different people: ambiguous, not used"
                 for root in documented:
                     for key in groups.members[root]:
@@ -189,7 +191,7 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
                     for key in groups.members[groups.find(root)]:
                         result.refusals[key].append(refusal)
                 continue
-            anchor = documented[0] if documented else roots[0]
+            anchor = people[0] if people else roots[0]
             for root in roots:
                 if root == anchor:
                     continue
@@ -375,13 +377,13 @@ def confirms(a: Node, b: Node) -> bool:
 def given_names_fit(a: str | None, b: str | None, loose: bool = False) -> bool:
     """Two full names (two tokens or more each) start with the same given name, or are the same
     two names written surname first, so 'Wafula Mohamed' is not 'Akinyi Nafula Mohamed'. A name
-    of one token ('Gibb') or none contradicts nothing here. `loose` accepts nicknames."""
+    of one token ('Gibb') or none contradicts nothing here. `loose` accepts nicknames ('Dave'
+    for 'David'), never a merely similar name ('Mary' is not 'Mercy')."""
     ta, tb = name_tokens(a), name_tokens(b)
     if len(ta) < 2 or len(tb) < 2:
         return True
-    threshold = NICKNAME_SIMILARITY if loose else NAME_TOKEN_SIMILARITY
 
     def close(x: str, y: str) -> bool:
-        return _similarity(x, y, nicknames=loose) >= threshold
+        return _similarity(x, y, nicknames=loose) >= NAME_TOKEN_SIMILARITY
 
     return close(ta[0], tb[0]) or (close(ta[0], tb[-1]) and close(ta[-1], tb[0]))

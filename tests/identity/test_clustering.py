@@ -302,3 +302,19 @@ def test_titles_are_not_names():
     person = node("core", "12345678", "+254711000001", name="Achieng Otieno")
     login = node("login", phone="+254711000001", name="Mrs. Achieng Otieno")
     assert groups(cluster([person, login])) == [["core", "login"]]
+
+
+def test_two_people_without_ids_on_a_line_leave_a_nameless_login_apart():
+    # twins Peter and Kiprono: neither ID is on file, both records carry the line
+    records = [
+        node("peter", None, "+254114351715", name="Peter Auma Cheruiyot", dob=date(1978, 4, 6)),
+        node("kiprono", None, "+254114351715", name="Kiprono Cheruiyot", dob=date(1978, 4, 6)),
+        node("login", phone="+254114351715"),
+    ]
+    assert groups(cluster(records)) == [["kiprono"], ["login"], ["peter"]]
+
+
+def test_given_names_that_merely_look_alike_contradict():
+    mercy = node("mercy", "37798719", "+254739218273", name="Mercy Ochieng")
+    mary = node("mary", None, "+254739218273", name="Mary Chepkemoi Ochieng")
+    assert groups(cluster([mercy, mary])) == [["mary"], ["mercy"]]
