@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from app import db
 from app.customer.models import customer_360, merge_history, source_customer
+from app.customer.survivorship import refresh_golden_records
 from app.identity.clustering import SHARED_LIMIT
 from app.identity.matcher import link_customers
 from app.identity.models import match_decision, suspected_duplicate
@@ -96,6 +97,14 @@ def test_a_login_on_the_secondary_phone_links_in_either_order(conn, login_first)
         ).where(source_customer.c.source_system == "core")
     ).one()
     assert tuple(stored) == (None, "+254733000002", "0733 000 002")  # placeholder: no phone
+
+
+def test_a_secondary_phone_is_the_golden_phone_when_no_primary_is_known(conn):
+    core = replace(record("core", "c1", "12345678", "0700000000"), secondary_phone="0733000002")
+    resolution = link_customers(conn, [core])
+    refresh_golden_records(conn, resolution.affected)
+    golden = conn.execute(select(customer_360.c.phone, customer_360.c.phone_source)).one()
+    assert tuple(golden) == ("+254733000002", "core")
 
 
 def test_a_phone_counts_as_shared_in_either_column(conn):
