@@ -14,7 +14,8 @@ Rules, applied in this order:
 3. Then phones (a record's primary and secondary number alike), then emails (sorted, so the
    result is deterministic): the holders of one value become one person, unless their names or
    dates of birth contradict each other, or the value is shared (held by more than SHARED_LIMIT
-   national IDs). A value held by several documented people (a family's phone) links no one of
+   national IDs). A value held by several people (a family's phone: several documented people,
+   or a holder without a document whose name or birth date contradicts theirs) links no one of
    them to another; a record without a document joins the one of them whose name fits its own
    (tolerating typos and known nicknames) if exactly one does ('Esther Koech' among the Koechs),
    or stays apart ('Koech' alone fits them all). Refused links are reported with their reason.
