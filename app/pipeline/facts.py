@@ -24,13 +24,7 @@ from app.identity import locks
 from app.risk.models import fraud_case
 from app.transaction.models import transaction_360
 from connectors.records import (
-    AccountRecord,
-    AlertRecord,
-    FraudCaseRecord,
-    LoanRecord,
-    LoginRecord,
     Record,
-    TransactionRecord,
 )
 
 _DIALECT = postgresql.dialect()
@@ -92,15 +86,6 @@ FACTS: dict[str, FactSpec] = {
         "source_updated_at",
         by_business_key=True,
     ),
-}
-
-RECORD_TYPES = {
-    AccountRecord: "account",
-    TransactionRecord: "transaction",
-    LoanRecord: "loan",
-    LoginRecord: "login",
-    AlertRecord: "alert",
-    FraudCaseRecord: "fraud_case",
 }
 
 

@@ -27,13 +27,13 @@ from app.customer.survivorship import refresh_golden_records
 from app.identity.matcher import link_customers
 from app.logs import log_event, mask_text
 from app.pipeline import validate
-from app.pipeline.facts import FACTS, RECORD_TYPES, FactSpec, repoint_owners, upsert_facts
+from app.pipeline.facts import FACTS, FactSpec, repoint_owners, upsert_facts
 from app.pipeline.models import ingest_batch, quarantine
 from app.pipeline.service import DONE, MATCHED, STAGED, UPSERTED, batch_records
 from app.risk.scoring import update_risk_profiles
 from connectors import get_connector
 from connectors.base import Connector
-from connectors.records import CustomerRecord, Record, RecordError
+from connectors.records import ENTITY_OF, CustomerRecord, Record, RecordError
 
 log = logging.getLogger("c360.pipeline")
 
@@ -230,8 +230,8 @@ def upsert_step(batch_id: int) -> str:
         records, _ = _records(conn, batch)
         by_entity: dict[str, list[Record]] = defaultdict(list)
         for record in records:
-            entity = RECORD_TYPES.get(type(record))
-            if entity:
+            entity = ENTITY_OF[type(record)]
+            if entity in FACTS:  # customers were placed by the match step
                 by_entity[entity].append(record)
         affected = set(batch.affected_customers)
         rejected: list[dict[str, Any]] = []
