@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -17,7 +17,7 @@ from uuid import UUID
 from sqlalchemy import text
 
 from connectors.base import Connector, Cursor, SourceRow, Stream
-from connectors.records import RecordError
+from connectors.records import Record, RecordError
 
 MIN_UUID = "00000000-0000-0000-0000-000000000000"
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -179,6 +179,19 @@ class Fields:
         if not _CURRENCY.fullmatch(code):
             raise self._fail(name, f"is not a 3-letter currency code: {self.raw[name]!r}")
         return code
+
+
+def build_record(
+    source_system: str,
+    builders: Mapping[str, Callable[[Fields], Record]],
+    entity: str,
+    raw: Mapping[str, Any],
+) -> Record:
+    """One raw row as its entity's canonical record, by the source's builder for the entity."""
+    build = builders.get(entity)
+    if build is None:
+        raise RecordError(f"{source_system} has no {entity!r} entity")
+    return build(Fields(entity, raw))
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors._common import Fields, StreamQuery, TimestampConnector
+from connectors._common import Fields, StreamQuery, TimestampConnector, build_record
 from connectors.base import Stream
-from connectors.records import AlertRecord, CustomerRecord, LoginRecord, Record, RecordError
+from connectors.records import AlertRecord, CustomerRecord, LoginRecord, Record
 
 
 class ChannelConnector(TimestampConnector):
@@ -50,10 +50,7 @@ class ChannelConnector(TimestampConnector):
     }
 
     def transform(self, entity: str, raw: dict[str, Any]) -> Record:
-        build = _TRANSFORMS.get(entity)
-        if build is None:
-            raise RecordError(f"channel has no {entity!r} entity")
-        return build(Fields(entity, raw))
+        return build_record(self.source_system, _TRANSFORMS, entity, raw)
 
 
 def _customer(f: Fields) -> CustomerRecord:

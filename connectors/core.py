@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors._common import Fields, StreamQuery, TimestampConnector
+from connectors._common import Fields, StreamQuery, TimestampConnector, build_record
 from connectors.base import Stream
 from connectors.records import (
     AccountRecord,
@@ -73,10 +73,7 @@ class CoreConnector(TimestampConnector):
     }
 
     def transform(self, entity: str, raw: dict[str, Any]) -> Record:
-        build = _TRANSFORMS.get(entity)
-        if build is None:
-            raise RecordError(f"core has no {entity!r} entity")
-        return build(Fields(entity, raw))
+        return build_record(self.source_system, _TRANSFORMS, entity, raw)
 
 
 def _customer(f: Fields) -> CustomerRecord:

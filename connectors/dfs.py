@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, text
 
-from connectors._common import Fields, json_row
+from connectors._common import Fields, build_record, json_row
 from connectors.base import Connector, Cursor, ScanStream, SourceRow, Stream
 from connectors.records import (
     AccountRecord,
@@ -248,10 +248,7 @@ class DfsConnector(Connector):
         return result
 
     def transform(self, entity: str, raw: dict[str, Any]) -> Record:
-        build = _TRANSFORMS.get(entity)
-        if build is None:
-            raise RecordError(f"dfs has no {entity!r} entity")
-        return build(Fields(entity, raw))
+        return build_record(self.source_system, _TRANSFORMS, entity, raw)
 
     def _scan_table(self, scan: ScanStream, chunk_size: int) -> _Table:
         if chunk_size < 1:
