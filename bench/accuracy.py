@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from datetime import UTC, datetime
-from pathlib import Path
+
+from report import save  # bench/report.py: scripts run from bench/
 
 from app.config import Settings
 from app.identity.evaluation import evaluate_febrl, evaluate_population
@@ -33,10 +33,7 @@ def main() -> None:
     scores, details = evaluate_febrl(base)
     runs.append({"data": "febrl4", **dataclasses.asdict(scores), **details})
     print(json.dumps(runs[-1]))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    report = {"measured_at": datetime.now(UTC).isoformat(), "runs": runs}
-    (out / "accuracy.json").write_text(json.dumps(report, indent=2))
+    save("accuracy", {"runs": runs})
 
 
 if __name__ == "__main__":

@@ -23,9 +23,9 @@ import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from report import save  # bench/report.py: scripts run from bench/
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import StaticPool
 
@@ -163,9 +163,7 @@ def main() -> None:
         if not args.keep:
             drop_sources({"dfs": url})
     print(json.dumps(summary, indent=2, default=str))
-    out = Path(__file__).parent / "results" / "dfs_scan.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    save("dfs_scan", summary)
 
 
 def detect(

@@ -18,8 +18,9 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+
+from report import save  # bench/report.py: scripts run from bench/
 
 from app.identity.accuracy import pairwise_scores
 from app.identity.clustering import SHARED_LIMIT, cluster
@@ -89,10 +90,7 @@ def main() -> None:
         report = run(generate_population(args.population, seed))
         runs.append({"people": args.population, "seed": seed, **report})
         print(json.dumps(runs[-1]))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    report = {"measured_at": datetime.now(UTC).isoformat(), "runs": runs}
-    (out / "identity_scale.json").write_text(json.dumps(report, indent=2))
+    save("identity_scale", {"runs": runs})
 
 
 if __name__ == "__main__":

@@ -21,9 +21,9 @@ import statistics
 import tempfile
 import time
 import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 
+from report import save  # bench/report.py: scripts run from bench/
 from sqlalchemy import create_engine, text
 
 from app import db, processes
@@ -136,15 +136,12 @@ def main() -> None:
     engine.dispose()
     everything = [v for values in latencies.values() for v in values]
     report = {
-        "measured_at": datetime.now(UTC).isoformat(),
         "poll_interval_s": settings.poll_interval,
         "writes": len(everything),
         "overall": summary(everything),
         "per_source": {k: summary(v) for k, v in latencies.items()},
     }
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "latency.json").write_text(json.dumps(report, indent=2))
+    save("latency", report)
     print(json.dumps(report, indent=2))
 
 
