@@ -92,6 +92,7 @@ def _customer(f: Fields) -> CustomerRecord:
         updated_at=f.timestamp_req("UpdatedAt"),
         business_key=f.key("CustomerNumber"),
         secondary_phone=f.text("SecondaryPhone"),
+        gender=f.text("Gender"),
     )
 
 

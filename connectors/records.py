@@ -25,6 +25,7 @@ class CustomerRecord:
     updated_at: datetime
     business_key: str | None = None  # what other systems call this person (core CustomerNumber)
     secondary_phone: str | None = None  # a second number on file (core "SecondaryPhone")
+    gender: str | None = None  # as the source wrote it (core "Gender": 'Male', 'F', ...)
 
 
 @dataclass(frozen=True)

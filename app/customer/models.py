@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import UUID
 
 from app.db import metadata
 
-GOLDEN_FIELDS = ("full_name", "national_id", "phone", "email", "date_of_birth")
+GOLDEN_FIELDS = ("full_name", "national_id", "phone", "email", "date_of_birth", "gender")
 
 customer_360 = Table(
     "customer_360",
@@ -38,6 +38,8 @@ customer_360 = Table(
     Column("email_source", String(16)),
     Column("date_of_birth", Date),
     Column("date_of_birth_source", String(16)),
+    Column("gender", String(8)),  # 'male' | 'female'
+    Column("gender_source", String(16)),
     Column("created_date", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -73,6 +75,8 @@ source_customer = Table(
     Column("email_raw", Text),
     Column("full_name", Text),
     Column("date_of_birth", Date),
+    Column("gender", String(8)),  # 'male' | 'female' | NULL (absent or not a known value)
+    Column("gender_raw", Text),
     Column("is_active", Boolean, nullable=False, server_default="true"),
     Column("source_created_at", DateTime(timezone=True)),
     Column("source_updated_at", DateTime(timezone=True)),

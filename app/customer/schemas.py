@@ -37,6 +37,9 @@ class SourceRecordSchema(Schema):
         allow_none=True, metadata={"description": "A second number on file, normalized (E.164)"}
     )
     email = fields.String(allow_none=True, metadata={"description": "Normalized"})
+    gender = fields.String(
+        allow_none=True, metadata={"description": "male, female, or null when not known"}
+    )
     is_active = fields.Boolean()
     match_rule = fields.String(metadata={"description": "How the record was linked"})
     linked_at = fields.DateTime()
@@ -65,6 +68,7 @@ class ProfileSchema(Schema):
     phone = fields.Nested(GoldenTextSchema)
     email = fields.Nested(GoldenTextSchema)
     date_of_birth = fields.Nested(GoldenDateSchema)
+    gender = fields.Nested(GoldenTextSchema)
     created_date = fields.DateTime(allow_none=True)
     source_records = fields.List(fields.Nested(SourceRecordSchema))
     accounts = fields.List(fields.Nested(AccountSchema))

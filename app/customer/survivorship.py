@@ -31,6 +31,7 @@ class LinkedRecord:
     phone: str | None
     email: str | None  # the original as typed (trimmed) is what a profile displays
     date_of_birth: date | None
+    gender: str | None
 
     def completeness(self) -> int:
         return sum(getattr(self, f) is not None for f in GOLDEN_FIELDS)
@@ -74,6 +75,7 @@ def refresh_golden_records(conn: Connection, global_ids: list[UUID]) -> None:
             sc.c.email_raw,
             sc.c.email,
             sc.c.date_of_birth,
+            sc.c.gender,
         ).where(sc.c.global_customer_id.in_(global_ids))
     ).all()
     by_customer: dict[UUID, list[LinkedRecord]] = defaultdict(list)
@@ -89,6 +91,7 @@ def refresh_golden_records(conn: Connection, global_ids: list[UUID]) -> None:
                 # display the email as typed, but only when it identifies someone
                 email=row.email_raw.strip() if row.email and row.email_raw else None,
                 date_of_birth=row.date_of_birth,
+                gender=row.gender,
             )
         )
     if not by_customer:

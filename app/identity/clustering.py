@@ -6,24 +6,29 @@ result whatever the arrival order or the number of workers.
 
 Rules, applied in this order:
 1. The same national ID (or the same passport) is the same person.
-2. National IDs one edit apart (a typo at the branch) are the same person only when the dates
-   of birth agree and the names (given names included) do not contradict, or the names agree
-   (two or more tokens, each within one typo) and the dates of birth are one typo apart, and
-   neither ID has another confirmed ID one edit away; otherwise the pair is reported as a
-   suspected duplicate for review.
+2. National IDs one edit apart are the same person only when nothing tells the two apart: the
+   dates of birth are known and equal, the names are the same names (given name included, each
+   token exactly, after case and accents; one record may lack a middle name), no gender
+   differs, and neither ID has another such neighbour. IDs are issued in sequence, so twins and
+   siblings registered together hold IDs one apart and share a surname and often a birthday;
+   their given names can be one letter apart (Otieno / Atieno, Wanjiru / Wanjiku). So a name or
+   a birth date one typo off is a different person, never a typo, when the IDs differ too.
+   Every weaker resemblance is reported as a suspected duplicate with the evidence.
 3. Then phones (a record's primary and secondary number alike), then emails (sorted, so the
-   result is deterministic): the holders of one value become one person, unless their names or
-   dates of birth contradict each other, or the value is shared (held by more than SHARED_LIMIT
-   national IDs). A value held by several people (a family's phone: several documented people,
-   or a holder without a document whose name or birth date contradicts theirs) links no one of
-   them to another; a record without a document joins the one of them whose name fits its own
-   (tolerating typos and known nicknames) if exactly one does ('Esther Koech' among the Koechs),
-   or stays apart ('Koech' alone fits them all). Refused links are reported with their reason.
+   result is deterministic): the holders of one value become one person, unless their names,
+   dates of birth or genders contradict each other, or the value is shared (held by more than
+   SHARED_LIMIT national IDs). A value held by several people (a family's phone: several
+   documented people, or a holder without a document whose name, birth date or gender
+   contradicts theirs) links no one of them to another; a record without a document joins the
+   one of them whose name fits its own (tolerating typos and known nicknames) if exactly one
+   does ('Esther Koech' among the Koechs), or stays apart ('Koech' alone fits them all).
+   Refused links are reported with their reason.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -55,6 +60,7 @@ class Node:
     date_of_birth: date | None = None
     global_customer_id: UUID | None = None  # its current link, if any
     secondary_phone: str | None = None  # a second number on file: as good as the first to match
+    gender: str | None = None  # 'male' | 'female'; None when unknown (never compared)
 
     def soft_identifiers(self) -> list[tuple[str, str]]:
         """(kind, value) of the phones and email, each once."""
@@ -67,6 +73,8 @@ class SuspectedDuplicate:
     national_id_a: str
     national_id_b: str
     reason: str
+    # per check of the typo rule (TYPO_CHECKS): 'equal', 'differs' or 'unknown'
+    checks: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -220,22 +228,78 @@ def _link_typos(ordered: list[Node], link, result: Clustering) -> None:
         if node.national_id:
             by_id[node.national_id].append(node)
     pairs = one_edit_pairs(sorted(by_id))
-    confirmed = [
-        (a, b) for a, b in pairs if any(confirms(x, y) for x in by_id[a] for y in by_id[b])
-    ]
+    checks = {(a, b): typo_checks(by_id[a], by_id[b]) for a, b in pairs}
+    confirmed = [pair for pair in pairs if typo_confirmed(checks[pair])]
     # an ID that several confirmed neighbours could be a typo of is not guessed
     neighbours = Counter(value for pair in confirmed for value in pair)
     for a, b in pairs:
+        pair_checks = checks[(a, b)]
         if (a, b) in confirmed and neighbours[a] == 1 and neighbours[b] == 1:
             link(by_id[a][0].key, by_id[b][0].key, "national_id_typo")
             continue
         if (a, b) in confirmed:
             reason = "national IDs one edit apart, among several such confirmed IDs: not guessed"
         elif any(resembles(x, y) for x in by_id[a] for y in by_id[b]):
-            reason = "national IDs one edit apart; name and date of birth do not confirm"
+            reason = typo_refusal(pair_checks)
         else:
             continue  # two unrelated people whose numbers happen to be close
-        result.suspected.append(SuspectedDuplicate(a, b, reason))
+        result.suspected.append(SuspectedDuplicate(a, b, reason, pair_checks))
+
+
+# What must agree before IDs one edit apart are taken for a typo; see `typo_checks`.
+TYPO_CHECKS = ("date_of_birth", "names", "gender")
+
+
+def _compare(a: object, b: object) -> str:
+    if a is None or b is None:
+        return "unknown"
+    return "equal" if a == b else "differs"
+
+
+def _names_check(a: Node, b: Node) -> str:
+    """'equal' when both records give a given name and a surname and they are the same names,
+    token for token (the shorter may lack a middle name; surname first is the same name);
+    a name one letter off differs."""
+    ta, tb = name_tokens(a.full_name), name_tokens(b.full_name)
+    if len(ta) < 2 or len(tb) < 2:
+        return "unknown"
+    short, long = sorted((ta, tb), key=len)
+    same_given = ta[0] == tb[0] or (ta[0] == tb[-1] and ta[-1] == tb[0])
+    return "equal" if same_given and not Counter(short) - Counter(long) else "differs"
+
+
+def typo_checks(left: list[Node], right: list[Node]) -> dict[str, str]:
+    """Each check over every pair of records holding the two IDs: 'differs' if any pair
+    differs, else 'equal' if any pair agrees, else 'unknown'."""
+    compare = {
+        "date_of_birth": lambda x, y: _compare(x.date_of_birth, y.date_of_birth),
+        "names": _names_check,
+        "gender": lambda x, y: _compare(x.gender, y.gender),
+    }
+    checks = {}
+    for name in TYPO_CHECKS:
+        outcomes = {compare[name](x, y) for x in left for y in right}
+        checks[name] = next(o for o in ("differs", "equal", "unknown") if o in outcomes)
+    return checks
+
+
+def typo_confirmed(checks: dict[str, str]) -> bool:
+    """Nothing tells the two apart: birth dates and names known and equal, no gender differs."""
+    return (
+        checks["date_of_birth"] == "equal"
+        and checks["names"] == "equal"
+        and checks["gender"] != "differs"
+    )
+
+
+def typo_refusal(checks: dict[str, str]) -> str:
+    label = {"date_of_birth": "date of birth", "names": "names", "gender": "gender"}
+    differ = [label[c] for c in TYPO_CHECKS if checks[c] == "differs"]
+    if differ:
+        return f"national IDs one edit apart; {', '.join(differ)} differ: two people until reviewed"
+    # an unknown gender tells nobody apart; unknown birth dates or names confirm nothing
+    unknown = [label[c] for c in ("date_of_birth", "names") if checks[c] == "unknown"]
+    return f"national IDs one edit apart; {', '.join(unknown)} unknown: not enough to confirm"
 
 
 def one_edit_pairs(values: list[str]) -> list[tuple[str, str]]:
@@ -268,50 +332,39 @@ _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "rev", "eng", "hon
 
 
 def name_tokens(name: str | None) -> list[str]:
-    tokens = _NAME_SPLIT.split((name or "").casefold())
+    """Lower-case tokens without accents, titles or initials."""
+    plain = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    tokens = _NAME_SPLIT.split(plain.casefold())
     return [t for t in tokens if len(t) > 1 and t not in _TITLES]
 
 
-def _similarity(a: str, b: str, nicknames: bool) -> float:
-    if nicknames and min(len(a), len(b)) >= 3 and (a.startswith(b[:3]) or b.startswith(a[:3])):
+def _similarity(a: str, b: str) -> float:
+    """How well one name token stands for another, nicknames counting as the name."""
+    if min(len(a), len(b)) >= 3 and (a.startswith(b[:3]) or b.startswith(a[:3])):
         return 1.0  # 'Joe' for 'Joseph', 'Pure' for 'Purity'
-    if nicknames and known_alias(a, b):
+    if known_alias(a, b):
         return 1.0  # 'Bryo' for 'Brian', 'Shiru' for 'Wanjiru'
     return JaroWinkler.similarity(a, b)
 
 
-def _tokens_match(
-    short: list[str],
-    long: list[str],
-    threshold: float = NAME_TOKEN_SIMILARITY,
-    nicknames: bool = False,
-) -> bool:
+def _tokens_match(short: list[str], long: list[str], threshold: float) -> bool:
     """Each token of `short` pairs with its own close token of `long` (one-to-one, so
     'Baraka Barasa' does not pass for 'Mercy Barasa' by matching both to 'Barasa')."""
     free = list(long)
     for token in short:
-        best = max(free, key=lambda other: _similarity(token, other, nicknames), default=None)
-        if best is None or _similarity(token, best, nicknames) < threshold:
+        best = max(free, key=lambda other: _similarity(token, other), default=None)
+        if best is None or _similarity(token, best) < threshold:
             return False
         free.remove(best)
     return True
 
 
-def names_agree(a: str | None, b: str | None) -> bool:
-    """Strong agreement: at least two tokens, each closely matching a token of the other name."""
+def names_compatible(a: str | None, b: str | None) -> bool:
+    """Nothing contradicts: every token of the shorter name (possibly none) has a close match,
+    nicknames and looser spellings included ('Njesh Ndungu' for 'Njeri Moraa Ndungu', 'Gibb'
+    for 'Lauren Gibb'); 'Wanjiru Kamau' and 'Njeri Kamau' are not compatible."""
     ta, tb = sorted((name_tokens(a), name_tokens(b)), key=len)
-    return len(ta) >= 2 and _tokens_match(ta, tb)
-
-
-def names_compatible(a: str | None, b: str | None, loose: bool = False) -> bool:
-    """Nothing contradicts: every token of the shorter name (possibly none) has a close match.
-    'Lauren Gibb' and 'Gibb' are compatible; 'Wanjiru Kamau' and 'Njeri Kamau' are not.
-    `loose` also accepts nicknames and looser spellings ('Njesh Ndungu' for 'Njeri Moraa
-    Ndungu'): what it takes for two names to *contradict*."""
-    ta, tb = sorted((name_tokens(a), name_tokens(b)), key=len)
-    if loose:
-        return not ta or _tokens_match(ta, tb, NICKNAME_SIMILARITY, nicknames=True)
-    return not ta or _tokens_match(ta, tb)
+    return not ta or _tokens_match(ta, tb, NICKNAME_SIMILARITY)
 
 
 def name_fits(a: str | None, b: str | None) -> bool:
@@ -319,15 +372,17 @@ def name_fits(a: str | None, b: str | None) -> bool:
     known nickname of its own token of `b` ('Dave Kariuki' fits 'David Kariuki', 'Juma' does
     not fit 'Faith Auma Kiprop'). What picks one member of a family sharing a phone."""
     ta, tb = name_tokens(a), name_tokens(b)
-    return bool(ta) and len(ta) <= len(tb) and _tokens_match(ta, tb, nicknames=True)
+    return bool(ta) and len(ta) <= len(tb) and _tokens_match(ta, tb, NAME_TOKEN_SIMILARITY)
 
 
 def contradicts(left: list[Node], right: list[Node]) -> bool:
-    """Two groups that cannot be one person: dates of birth that differ, or names that do not
-    fit each other even as nicknames ('Hassan' is not 'David Otieno'), given names included
-    ('Juma Koech' is not his twin 'Kevin Auma Koech')."""
+    """Two groups that cannot be one person: dates of birth or genders that differ, or names
+    that do not fit each other even as nicknames ('Hassan' is not 'David Otieno'), given names
+    included ('Juma Koech' is not his twin 'Kevin Auma Koech')."""
     for a in left:
         for b in right:
+            if None not in (a.gender, b.gender) and a.gender != b.gender:
+                return True
             if (
                 None not in (a.date_of_birth, b.date_of_birth)
                 and a.date_of_birth != b.date_of_birth
@@ -337,8 +392,8 @@ def contradicts(left: list[Node], right: list[Node]) -> bool:
                 name_tokens(a.full_name)
                 and name_tokens(b.full_name)
                 and not (
-                    names_compatible(a.full_name, b.full_name, loose=True)
-                    and given_names_fit(a.full_name, b.full_name, loose=True)
+                    names_compatible(a.full_name, b.full_name)
+                    and given_names_fit(a.full_name, b.full_name)
                 )
             ):
                 return True
@@ -355,36 +410,16 @@ def resembles(a: Node, b: Node) -> bool:
     return bool(set(name_tokens(a.full_name)) & set(name_tokens(b.full_name)))
 
 
-def confirms(a: Node, b: Node) -> bool:
-    """Does the rest of two records confirm that IDs one edit apart are one person?
-
-    - the dates of birth are equal and the names do not contradict, the given names included
-      (twins share a birthday, a surname and often consecutive IDs); or
-    - the names agree strongly and the dates of birth are one typo apart.
-    A name alone confirms nothing: two 'James Owino's with IDs one edit apart exist, and a
-    family phone they share proves no more."""
-    if a.date_of_birth is None or b.date_of_birth is None:
-        return False
-    if a.date_of_birth == b.date_of_birth:
-        return names_compatible(a.full_name, b.full_name) and given_names_fit(
-            a.full_name, b.full_name
-        )
-    return (
-        names_agree(a.full_name, b.full_name)
-        and OSA.distance(a.date_of_birth.isoformat(), b.date_of_birth.isoformat()) == 1
-    )
-
-
-def given_names_fit(a: str | None, b: str | None, loose: bool = False) -> bool:
+def given_names_fit(a: str | None, b: str | None) -> bool:
     """Two full names (two tokens or more each) start with the same given name, or are the same
     two names written surname first, so 'Wafula Mohamed' is not 'Akinyi Nafula Mohamed'. A name
-    of one token ('Gibb') or none contradicts nothing here. `loose` accepts nicknames ('Dave'
-    for 'David'), never a merely similar name ('Mary' is not 'Mercy')."""
+    of one token ('Gibb') or none contradicts nothing here. Nicknames fit ('Dave' for 'David'),
+    a merely similar name does not ('Mary' is not 'Mercy')."""
     ta, tb = name_tokens(a), name_tokens(b)
     if len(ta) < 2 or len(tb) < 2:
         return True
 
     def close(x: str, y: str) -> bool:
-        return _similarity(x, y, nicknames=loose) >= NAME_TOKEN_SIMILARITY
+        return _similarity(x, y) >= NAME_TOKEN_SIMILARITY
 
     return close(ta[0], tb[0]) or (close(ta[0], tb[-1]) and close(ta[-1], tb[0]))

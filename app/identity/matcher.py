@@ -77,6 +77,7 @@ def node_of(record: CustomerRecord) -> Node:
         email=normalize.email(record.email),
         full_name=record.full_name,
         date_of_birth=record.date_of_birth,
+        gender=normalize.gender(record.gender),
     )
 
 
@@ -130,6 +131,7 @@ def _rows_to_nodes(rows) -> dict[Key, _StoredNode]:
             email=r.email,
             full_name=r.full_name,
             date_of_birth=r.date_of_birth,
+            gender=r.gender,
             global_customer_id=r.global_customer_id,
             source_updated_at=r.source_updated_at,
             business_key=r.business_key,
@@ -149,6 +151,7 @@ _NODE_COLUMNS = (
     source_customer.c.email,
     source_customer.c.full_name,
     source_customer.c.date_of_birth,
+    source_customer.c.gender,
     source_customer.c.global_customer_id,
     source_customer.c.source_updated_at,
     source_customer.c.business_key,
@@ -520,6 +523,10 @@ def _record_suspects(
     ids_by_nid = {
         node.national_id: resolution.now(key) for key, node in component.items() if node.national_id
     }
+    holders: dict[str, list[Node]] = defaultdict(list)
+    for node in component.values():
+        if node.national_id:
+            holders[node.national_id].append(node)
     stmt = pg_insert(suspected_duplicate).values(
         [
             {
@@ -528,6 +535,11 @@ def _record_suspects(
                 "global_customer_id_a": ids_by_nid.get(s.national_id_a),
                 "global_customer_id_b": ids_by_nid.get(s.national_id_b),
                 "reason": s.reason,
+                "evidence": {
+                    "checks": s.checks,
+                    "records_a": [_evidence(n) for n in holders[s.national_id_a]],
+                    "records_b": [_evidence(n) for n in holders[s.national_id_b]],
+                },
             }
             for s in result.suspected
         ]
@@ -535,9 +547,24 @@ def _record_suspects(
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["national_id_a", "national_id_b"],
-            set_={"reason": stmt.excluded.reason, "detected_at": func.now()},
+            set_={
+                "reason": stmt.excluded.reason,
+                "evidence": stmt.excluded.evidence,
+                "detected_at": func.now(),
+            },
         )
     )
+
+
+def _evidence(node: Node) -> dict[str, str | None]:
+    """What a reviewer compares: one record holding the ID, side by side with the other's."""
+    return {
+        "source_system": node.key[0],
+        "source_customer_id": node.key[1],
+        "full_name": node.full_name,
+        "date_of_birth": node.date_of_birth.isoformat() if node.date_of_birth else None,
+        "gender": node.gender,
+    }
 
 
 def _record_variants(conn, batch_nodes: dict[Key, Node]) -> None:
@@ -569,6 +596,8 @@ def _link_row(record: CustomerRecord, node: Node, gid: UUID, result) -> dict:
         "email_raw": record.email,
         "full_name": record.full_name,
         "date_of_birth": record.date_of_birth,
+        "gender": node.gender,
+        "gender_raw": record.gender,
         "is_active": record.is_active,
         "source_created_at": record.created_at,
         "source_updated_at": record.updated_at,

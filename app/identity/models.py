@@ -1,7 +1,18 @@
 """Identity decisions: why a source record was linked where it was, or kept apart."""
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, Table, Text, func
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from app.db import metadata
 
@@ -32,7 +43,8 @@ national_id_variant = Table(
     Column("national_id", String(32), primary_key=True),
 )
 
-# National IDs one edit apart that name and date of birth did not confirm: for a person to review.
+# National IDs one edit apart that the typo rule did not confirm: for a person to review, with the
+# evidence (each side's records, and the outcome of each check of the rule).
 suspected_duplicate = Table(
     "suspected_duplicate",
     metadata,
@@ -41,6 +53,7 @@ suspected_duplicate = Table(
     Column("global_customer_id_a", UUID(as_uuid=True)),
     Column("global_customer_id_b", UUID(as_uuid=True)),
     Column("reason", Text, nullable=False),
+    Column("evidence", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("status", String(16), nullable=False, server_default="open"),
     Column("detected_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_suspected_duplicate_a", "global_customer_id_a"),

@@ -1,4 +1,4 @@
-"""Normalization of the identifiers used to match people: national ID, phone, email.
+"""Normalization of what is used to match people: national ID, phone, email, gender.
 
 Each function returns the canonical form, or None when the value identifies nobody (empty,
 a placeholder typed to fill a mandatory field, or invalid). None never matches anything.
@@ -117,3 +117,26 @@ def classify_email(value: str | None) -> tuple[str | None, str | None]:
     if local in _PLACEHOLDER_EMAIL_LOCALS or domain.split(".")[0] in ("na", "none", "example"):
         return None, PLACEHOLDER
     return cleaned, None
+
+
+# What core's free-text "Gender" holds, in English and Swahili (mwanamume / mwanamke).
+_GENDERS = {
+    "m": "male",
+    "male": "male",
+    "man": "male",
+    "mwanamume": "male",
+    "mwanaume": "male",
+    "f": "female",
+    "female": "female",
+    "woman": "female",
+    "mwanamke": "female",
+}
+
+
+def gender(value: str | None) -> str | None:
+    """'male' or 'female'; None for anything else (absent, 'Other', 'Unknown', a code we have
+    not seen), which is kept as typed but never compared: only a known difference tells two
+    people apart."""
+    if value is None:
+        return None
+    return _GENDERS.get(re.sub(r"[^a-z]", "", value.casefold()))

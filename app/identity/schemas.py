@@ -14,6 +14,12 @@ class SuspectedDuplicateSchema(Schema):
     global_customer_id_a = fields.UUID(allow_none=True)
     global_customer_id_b = fields.UUID(allow_none=True)
     reason = fields.String()
+    evidence = fields.Dict(
+        metadata={
+            "description": "checks: date_of_birth, names, gender, each equal, differs or "
+            "unknown; records_a / records_b: the records holding each ID"
+        }
+    )
     status = fields.String()
     detected_at = fields.DateTime()
 

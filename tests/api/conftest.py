@@ -193,6 +193,8 @@ def customer(
         email_source="channel",
         date_of_birth=date(1990, 4, 1),
         date_of_birth_source="core",
+        gender="female",
+        gender_source="core",
         created_date=NOW - timedelta(days=400),
     )
     link_source(
@@ -203,6 +205,8 @@ def customer(
         national_id_raw="ID 12 345 678",
         phone="+254712345678",
         full_name="Amina Wanjiku",
+        gender="female",
+        gender_raw="F",
         match_rule="new",
     )
     link_source(

@@ -17,6 +17,7 @@ def test_profile_has_golden_fields_with_their_source(client, auth_headers, custo
     assert body["phone"] == {"value": "+254712345678", "source": "channel"}
     assert body["email"] == {"value": "amina@wekeza.co.ke", "source": "channel"}
     assert body["date_of_birth"] == {"value": "1990-04-01", "source": "core"}
+    assert body["gender"] == {"value": "female", "source": "core"}
     assert body["created_date"] is not None
 
 
@@ -30,6 +31,8 @@ def test_profile_lists_linked_source_records_normalized(client, auth_headers, cu
     core = records[1]
     assert core["national_id"] == "12345678"  # normalized, never the raw "ID 12 345 678"
     assert "national_id_raw" not in core
+    assert core["gender"] == "female"  # normalized, never the raw "F"
+    assert "gender_raw" not in core
     assert core["match_rule"] == "new"
     assert core["is_active"] is True
     assert records[0]["match_rule"] == "phone"

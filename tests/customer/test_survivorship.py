@@ -1,10 +1,11 @@
 from datetime import UTC, date, datetime
 
+from app.customer.models import GOLDEN_FIELDS
 from app.customer.survivorship import LinkedRecord, golden_record
 
 
 def linked(source, updated, **fields):
-    base = dict(full_name=None, national_id=None, phone=None, email=None, date_of_birth=None)
+    base = dict.fromkeys(GOLDEN_FIELDS)
     return LinkedRecord(
         source_system=source,
         source_updated_at=datetime(2026, 1, updated, tzinfo=UTC),
@@ -33,3 +34,10 @@ def test_missing_everywhere_is_none():
     golden = golden_record([linked("core", 1, date_of_birth=date(1990, 5, 1))])
     assert golden["email"] is None and golden["email_source"] is None
     assert golden["date_of_birth"] == date(1990, 5, 1)
+
+
+def test_gender_joins_the_golden_record_with_its_source():
+    golden = golden_record(
+        [linked("channel", 20, full_name="Atieno"), linked("core", 1, gender="female")]
+    )
+    assert (golden["gender"], golden["gender_source"]) == ("female", "core")

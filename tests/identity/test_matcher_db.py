@@ -28,7 +28,15 @@ NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
 def record(
-    source, key, national_id=None, phone=None, email=None, name="Alice Wanjiru", at=NOW, dob=None
+    source,
+    key,
+    national_id=None,
+    phone=None,
+    email=None,
+    name="Alice Wanjiru",
+    at=NOW,
+    dob=None,
+    gender=None,
 ):
     return CustomerRecord(
         source_system=source,
@@ -42,6 +50,7 @@ def record(
         created_at=at,
         updated_at=at,
         business_key=None,
+        gender=gender,
     )
 
 
@@ -199,6 +208,48 @@ def test_typo_id_joins_only_when_confirmed_else_suspected(conn):
         gid_of(conn, "core", "t1"),
         gid_of(conn, "core", "t2"),
     }
+
+
+def test_twins_are_suspects_with_their_evidence_and_gender_is_stored(conn):
+    born = date(2001, 3, 4)
+    link_customers(
+        conn,
+        [
+            record("core", "him", "23456788", name="Otieno Ouma", dob=born, gender="M"),
+            record("core", "her", "23456789", name="Atieno Ouma", dob=born, gender="Female"),
+        ],
+    )
+    assert gid_of(conn, "core", "him") != gid_of(conn, "core", "her")
+    suspect = conn.execute(select(suspected_duplicate)).one()
+    assert suspect.evidence["checks"] == {
+        "date_of_birth": "equal",
+        "names": "differs",
+        "gender": "differs",
+    }
+    assert [r["full_name"] for r in suspect.evidence["records_a"]] == ["Otieno Ouma"]
+    assert suspect.evidence["records_b"] == [
+        {
+            "source_system": "core",
+            "source_customer_id": "her",
+            "full_name": "Atieno Ouma",
+            "date_of_birth": "2001-03-04",
+            "gender": "female",
+        }
+    ]
+    stored = conn.execute(
+        select(source_customer.c.gender, source_customer.c.gender_raw).order_by(
+            source_customer.c.source_customer_id
+        )
+    ).all()
+    assert [tuple(r) for r in stored] == [("female", "Female"), ("male", "M")]
+    her = gid_of(conn, "core", "her")
+    refresh_golden_records(conn, [her])
+    golden = conn.execute(
+        select(customer_360.c.gender, customer_360.c.gender_source).where(
+            customer_360.c.global_customer_id == her
+        )
+    ).one()
+    assert tuple(golden) == ("female", "core")
 
 
 def test_a_phone_of_many_people_matches_nobody(conn):

@@ -61,3 +61,24 @@ def test_email_trimmed_and_case_folded():
 @pytest.mark.parametrize("raw", ["noemail@wekeza.co.ke", "na@na.com", "NA@NA.COM", "x", "a@b"])
 def test_email_placeholders_and_invalid_identify_nobody(raw):
     assert normalize.email(raw) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Male", "male"),
+        ("M", "male"),
+        (" male ", "male"),
+        ("MWANAMUME", "male"),
+        ("Female", "female"),
+        ("f", "female"),
+        ("F.", "female"),
+        ("Mwanamke", "female"),
+        ("Other", None),
+        ("Unknown", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_gender_male_female_or_unknown(raw, expected):
+    assert normalize.gender(raw) == expected
