@@ -300,8 +300,11 @@ def accuracy(people: int, seed: int, febrl: bool) -> None:
         scores, details = run()
         click.echo(
             f"{name}: precision {scores.precision:.4f}  recall {scores.recall:.4f}  "
-            f"F1 {scores.f1:.4f}  false merges {scores.false_merges} "
-            f"(across national IDs {scores.false_merges_across_national_ids})  "
+            f"F1 {scores.f1:.4f}  false merges {scores.false_merges}  "
+            f"different people merged across national IDs "
+            f"{scores.false_merges_across_national_ids} (must be 0)  "
+            f"typo duplicates merged {details['typo_pairs_merged']}/{details['typo_pairs']}  "
+            f"suspected duplicates {details['suspected_duplicates']}  "
             f"pairs {scores.correct_pairs}/{scores.true_pairs} true, "
             f"{scores.predicted_pairs} predicted  {json.dumps(details)}"
         )

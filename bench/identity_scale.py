@@ -5,8 +5,9 @@
 The rows of a synthetic population go through the real connectors' transforms and normalization
 and the pure grouping function (`app.identity.clustering.cluster`) that the pipeline applies per
 connected component; `bench/accuracy.py` shows at 20,000 people that the pipeline's result is the
-same. Prints pairwise precision, recall and false merges per seed, and the missed pairs by hard
-case, in bench/results/identity_scale.json.
+same. Prints pairwise precision, recall, false merges (those across two national IDs must be 0), the
+typo duplicates merged, the suspected duplicates left for review, and the missed pairs by hard
+case per seed, in bench/results/identity_scale.json.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from report import save  # bench/report.py: scripts run from bench/
 
-from app.identity.accuracy import pairwise_scores
+from app.identity.accuracy import pairwise_scores, typo_pairs
 from app.identity.clustering import SHARED_LIMIT, cluster
 from app.identity.matcher import node_of
 from connectors.channel import ChannelConnector
@@ -62,6 +63,7 @@ def run(population: Population) -> dict[str, Any]:
     predicted = {key: n for n, keys in enumerate(result.clusters) for key in keys}
     national_ids = {node.key: node.national_id for node in nodes}
     scores = pairwise_scores(population.truth, predicted, national_ids)
+    typos = typo_pairs(population.truth, predicted, national_ids)
     case_of = {pid: case for case, pids in population.cases.items() for pid in pids}
     by_person: dict[int, list] = defaultdict(list)
     for key, person in population.truth.items():
@@ -74,6 +76,9 @@ def run(population: Population) -> dict[str, Any]:
                     missed[case_of.get(person, "ordinary")] += 1
     return {
         **dataclasses.asdict(scores),
+        "typo_pairs": typos.true,
+        "typo_pairs_merged": typos.merged,
+        "suspected_duplicates": len(result.suspected),
         "records": len(nodes),
         "cluster_seconds": round(seconds, 1),
         "missed_pairs_by_case": dict(missed.most_common()),

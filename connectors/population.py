@@ -24,7 +24,11 @@ from connectors.demo import FIRST_NAMES, LAST_NAMES, MIDDLE_NAMES, PLACEHOLDER_P
 CORE_SHARE = 0.85
 CHANNEL_SHARE = 0.60
 FAMILY_SHARE = 0.05  # families of 2-4 sharing one phone, each with their own national ID
-TWIN_SHARE = 0.02  # twins: same birth date, surname and phone, consecutive national IDs
+# National IDs are issued in sequence: twins and siblings registered together hold consecutive
+# numbers, one edit apart, like a typo.
+TWIN_SHARE = 0.03  # twins: same birth date, surname and phone; half boy-girl (Otieno / Atieno)
+SIBLING_SHARE = 0.02  # siblings registered together: surname, phone; born a year or a day apart
+MISSING_GENDER = 0.1
 PLACEHOLDER_SHARE = 0.03  # core typed '00000000', '0700000000' or 'noemail@...' for them
 FOREIGNER_SHARE = 0.02  # a passport number instead of a national ID
 FORMAT_DUPLICATE_SHARE = 0.05  # a second core customer, the ID typed in another format
@@ -42,6 +46,23 @@ NICKNAMES = {
     "Esther": "Essy", "Wanjiru": "Shiru", "Njeri": "Njesh", "Mercy": "Mercie", "Grace": "Gracie",
     "Hassan": "Hass", "Halima": "Hali", "Purity": "Pure",
 }  # fmt: skip
+# The names of FIRST_NAMES that are women's; the others are men's.
+FEMALE_FIRST_NAMES = frozenset(
+    {
+        "Alice", "Mary", "Grace", "Faith", "Mercy", "Esther", "Wanjiru", "Akinyi", "Njeri",
+        "Chebet", "Achieng", "Nyambura", "Amina", "Zawadi", "Imani", "Halima", "Sharon", "Purity",
+        "Caroline",
+    }
+)  # fmt: skip
+MALE_MIDDLE_NAMES = ("Kamau", "Mwangi", "Kiprotich", "Wekesa", "Mutua", "Kipchumba", "Mwenda")
+# Luo names tell the time of birth, for a boy with O-, for a girl with A-: twins born at night
+# are Otieno and Atieno.
+BOY_GIRL_TWIN_NAMES = (
+    ("Otieno", "Atieno"), ("Ochieng", "Achieng"), ("Odhiambo", "Adhiambo"), ("Omondi", "Amondi"),
+    ("Onyango", "Anyango"), ("Owino", "Awino"), ("Okoth", "Akoth"), ("Opiyo", "Apiyo"),
+    ("Odongo", "Adongo"), ("Oduor", "Aduor"), ("Ouma", "Auma"), ("Okinyi", "Akinyi"),
+)  # fmt: skip
+SISTER_NAMES = (("Wanjiru", "Wanjiku"), ("Njeri", "Nyeri"))  # one letter apart
 NATIONALITIES = ("Ugandan", "Tanzanian", "Rwandan", "South Sudanese", "British", "Indian")
 EMAIL_DOMAINS = ("gmail.com", "yahoo.com", "outlook.com", "wekeza.co.ke")
 # "IdentificationNumber" and "Email" are UNIQUE in core, so each placeholder string is typed once;
@@ -62,6 +83,7 @@ class Person:
     middle_name: str | None
     last_name: str
     national_id: str | None  # canonical, 8 digits; None for a foreigner
+    gender: str  # 'female' | 'male'
     date_of_birth: date
     phone: str  # E.164; shared within a family and by twins
     email: str | None  # canonical: trimmed, lower case
@@ -78,8 +100,9 @@ class Population:
     core_accounts: list[dict[str, Any]]  # one "Accounts" row per customer, same exception
     channel_users: list[dict[str, Any]]  # users columns except created_at/updated_at
     truth: dict[tuple[str, str], int]  # (source_system, source_customer_id) -> person_id
-    # Person ids per hard case: family, twin, placeholder, foreigner, format_duplicate,
-    # typo_duplicate, nickname (channel account_name is a nickname).
+    # Person ids per hard case: family, twin and sibling (in registration pairs), placeholder,
+    # foreigner, format_duplicate, typo_duplicate, nickname (channel account_name is a
+    # nickname), second_line.
     cases: dict[str, list[int]]
 
 
@@ -125,12 +148,13 @@ class _Generator:
         self.phones: set[str] = set()
         self.emails: set[str] = set()  # canonical, including second addresses
         self.passports: set[str] = set()
-        self.twins: set[int] = set()
+        self.registered_together: set[int] = set()  # twins and siblings
         self.cases: dict[str, list[int]] = {
             kind: []
             for kind in (
                 "family",
                 "twin",
+                "sibling",
                 "placeholder",
                 "foreigner",
                 "format_duplicate",
@@ -188,8 +212,11 @@ class _Generator:
         for _ in range(round(TWIN_SHARE * count / 2)):
             if count - len(self.people) >= 2:
                 self._twins()
-        self.twins = set(self.cases["twin"])
-        grouped.update(self.cases["family"], self.twins)
+        for _ in range(round(SIBLING_SHARE * count / 2)):
+            if count - len(self.people) >= 2:
+                self._siblings()
+        self.registered_together = set(self.cases["twin"] + self.cases["sibling"])
+        grouped.update(self.cases["family"], self.registered_together)
         while len(self.people) < count:
             self._person()
         return grouped
@@ -201,16 +228,22 @@ class _Generator:
         national_id: str | None = None,
         born: date | None = None,
         phone: str | None = None,
+        gender: str | None = None,
     ) -> Person:
-        """A new person; what is not given is drawn fresh (IDs, phones, emails never repeat)."""
-        first = first or self.rng.choice(FIRST_NAMES)
+        """A new person; what is not given is drawn fresh (IDs, phones, emails never repeat).
+        A given first name without a gender is one of FIRST_NAMES, whose gender is known."""
+        if first is None:
+            first = self._first_name(gender or self.rng.choice(("female", "male")))
+        gender = gender or ("female" if first in FEMALE_FIRST_NAMES else "male")
         last = last or self.rng.choice(LAST_NAMES)
+        middle_names = MIDDLE_NAMES if gender == "female" else MALE_MIDDLE_NAMES
         person = Person(
             person_id=len(self.people) + 1,
             first_name=first,
-            middle_name=self.rng.choice(MIDDLE_NAMES) if self.rng.random() < 0.4 else None,
+            middle_name=self.rng.choice(middle_names) if self.rng.random() < 0.4 else None,
             last_name=last,
             national_id=national_id or self._new_national_id(),
+            gender=gender,
             date_of_birth=born or date(1950, 1, 1) + timedelta(days=self.rng.randrange(20000)),
             phone=phone or self._new_phone(),
             email=None if self.rng.random() < WITHOUT_EMAIL else self._new_email(first, last),
@@ -230,18 +263,55 @@ class _Generator:
             members.append(self._person(first, last, phone=head.phone))
         self.cases["family"] += [m.person_id for m in members]
 
-    def _twins(self) -> None:
+    def _first_name(self, gender: str, other_than: str | None = None) -> str:
+        return self.rng.choice(
+            [
+                n
+                for n in FIRST_NAMES
+                if (n in FEMALE_FIRST_NAMES) == (gender == "female") and n != other_than
+            ]
+        )
+
+    def _pair(self, case: str, names: list[tuple[str, str]], days_apart: int) -> None:
+        """Two people registered together: consecutive national IDs, one surname, one phone;
+        `names` are (first name, gender), `days_apart` between their births."""
         number = self._new_national_id(consecutive=True)
-        first = self._person(national_id=number)
-        second_name = self.rng.choice([n for n in FIRST_NAMES if n != first.first_name])
+        surname = self.rng.choice([n for n in LAST_NAMES if n not in dict(names)])
+        (first_name, first_gender), (second_name, second_gender) = names
+        first = self._person(first_name, surname, number, gender=first_gender)
         second = self._person(
             second_name,
-            first.last_name,
+            surname,
             national_id=f"{int(number) + 1:08d}",
-            born=first.date_of_birth,
+            born=first.date_of_birth + timedelta(days=days_apart),
             phone=first.phone,
+            gender=second_gender,
         )
-        self.cases["twin"] += [first.person_id, second.person_id]
+        self.cases[case] += [first.person_id, second.person_id]
+
+    def _twins(self) -> None:
+        """Half boy-girl, named for the same hour (Otieno / Atieno); half of one gender, with
+        given names of their own."""
+        if self.rng.random() < 0.5:
+            boy, girl = self.rng.choice(BOY_GIRL_TWIN_NAMES)
+            names = [(boy, "male"), (girl, "female")]
+            self.rng.shuffle(names)
+        else:
+            gender = self.rng.choice(("female", "male"))
+            first = self._first_name(gender)
+            names = [(first, gender), (self._first_name(gender, other_than=first), gender)]
+        self._pair("twin", names, days_apart=0)
+
+    def _siblings(self) -> None:
+        """Half sisters named one letter apart (Wanjiru / Wanjiku); a year apart, or a day as a
+        branch typed it."""
+        if self.rng.random() < 0.5:
+            names = [(name, "female") for name in self.rng.choice(SISTER_NAMES)]
+        else:
+            genders = [self.rng.choice(("female", "male")) for _ in range(2)]
+            first = self._first_name(genders[0])
+            names = [(first, genders[0]), (self._first_name(genders[1], first), genders[1])]
+        self._pair("sibling", names, days_apart=self.rng.choice((1, 365, 366, 730)))
 
     def _foreign(self, person: Person) -> Person:
         self.cases["foreigner"].append(person.person_id)
@@ -328,9 +398,9 @@ class _Generator:
                     phone = PLACEHOLDER_PHONE
                 else:
                     email = next(self.placeholder_emails, None)
-        # Twins keep their birth date: it is what makes them look like one person.
-        twin = person.person_id in self.twins
-        keeps_birth_date = twin or self.rng.random() >= MISSING_BIRTH_DATE
+        # Twins and siblings keep their birth date: it is what makes them look like one person.
+        together = person.person_id in self.registered_together
+        keeps_birth_date = together or self.rng.random() >= MISSING_BIRTH_DATE
         return {
             "_person": person.person_id,
             "Id": self._uuid(),
@@ -341,7 +411,7 @@ class _Generator:
             "Email": email,
             "IdentificationNumber": document,
             "DateOfBirth": _midnight(person.date_of_birth) if keeps_birth_date else None,
-            "Gender": self.rng.choice(("Male", "Female", "M", "F", None)),
+            "Gender": self._typed_gender(person.gender),
             "Nationality": person.nationality,
             "PrimaryPhone": phone,
             "SecondaryPhone": second,
@@ -401,6 +471,7 @@ class _Generator:
                     "Id": self._uuid(),
                     "IdentificationNumber": document,
                     "DateOfBirth": _midnight(person.date_of_birth),
+                    "Gender": self._typed_gender(person.gender),
                     "PrimaryPhone": _typed_phone(self.rng, person.phone)
                     if self.rng.random() < 0.9
                     else None,
@@ -411,6 +482,12 @@ class _Generator:
                 }
             )
         return copies
+
+    def _typed_gender(self, gender: str) -> str | None:
+        if self.rng.random() < MISSING_GENDER:
+            return None
+        word = gender.capitalize()
+        return self.rng.choice((word, word, word[0], word.upper()))
 
     def _mistyped(self, number: str) -> str:
         """`number` with one digit wrong, never another person's number."""

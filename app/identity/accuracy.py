@@ -8,7 +8,7 @@ cluster sizes (sum of C(n, 2) over a contingency table), never from enumerating 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -61,6 +61,33 @@ def pairwise_scores(
         false_merges_across_national_ids=(
             _conflicting_pairs(keys, truth, predicted, national_ids) if national_ids else 0
         ),
+    )
+
+
+@dataclass(frozen=True)
+class TypoPairs:
+    """True pairs whose two records carry two different national IDs (one person registered
+    twice, an ID mistyped), and how many of them were merged."""
+
+    true: int
+    merged: int
+
+
+def typo_pairs(
+    truth: Mapping[K, int], predicted: Mapping[K, Hashable], national_ids: Mapping[K, str | None]
+) -> TypoPairs:
+    """Counted from cluster sizes like `pairwise_scores`: the pairs of one person's records
+    with two different IDs, overall and inside one predicted cluster."""
+    keys = [key for key in truth if key in predicted and national_ids.get(key) is not None]
+
+    def across_ids(group: Callable[[K], Hashable]) -> int:
+        records = Counter(group(key) for key in keys)
+        same_id = Counter((group(key), national_ids[key]) for key in keys)
+        return _pairs(records.values()) - _pairs(same_id.values())
+
+    return TypoPairs(
+        true=across_ids(lambda key: truth[key]),
+        merged=across_ids(lambda key: (truth[key], predicted[key])),
     )
 
 

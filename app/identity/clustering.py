@@ -194,6 +194,18 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
                         )
                         and not contradicts(members(root), members(d))
                     ]
+                    if len(named) > 1:
+                        # twins named one letter apart both fit 'Atieno O.': the one whose
+                        # name it writes exactly is meant
+                        named = [
+                            d
+                            for d in named
+                            if any(
+                                name_written(x.full_name, y.full_name)
+                                for x in members(root)
+                                for y in members(d)
+                            )
+                        ]
                     if len(named) == 1:
                         link(root, named[0], f"{kind}_and_name")
                         continue
@@ -373,6 +385,12 @@ def name_fits(a: str | None, b: str | None) -> bool:
     not fit 'Faith Auma Kiprop'). What picks one member of a family sharing a phone."""
     ta, tb = name_tokens(a), name_tokens(b)
     return bool(ta) and len(ta) <= len(tb) and _tokens_match(ta, tb, NAME_TOKEN_SIMILARITY)
+
+
+def name_written(a: str | None, b: str | None) -> bool:
+    """Every token of `a` (at least one) is a token of `b`, letter for letter."""
+    ta = name_tokens(a)
+    return bool(ta) and not Counter(ta) - Counter(name_tokens(b))
 
 
 def contradicts(left: list[Node], right: list[Node]) -> bool:

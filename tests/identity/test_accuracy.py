@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.identity.accuracy import load_febrl4, pairwise_scores
+from app.identity.accuracy import TypoPairs, load_febrl4, pairwise_scores, typo_pairs
 
 
 def test_hand_made_clustering() -> None:
@@ -106,6 +106,23 @@ def test_counts_equal_enumerated_pairs(records: dict[int, tuple[int, int, str | 
         and truth[a] != truth[b]
         for a, b in same_cluster
     )
+    pairs = [(a, b) for a, b in combinations(records, 2) if truth[a] == truth[b]]
+    across = [
+        (a, b)
+        for a, b in pairs
+        if None not in (national_ids[a], national_ids[b]) and national_ids[a] != national_ids[b]
+    ]
+    typos = typo_pairs(truth, predicted, national_ids)
+    assert typos.true == len(across)
+    assert typos.merged == sum(predicted[a] == predicted[b] for a, b in across)
+
+
+def test_typo_pairs_counts_one_persons_records_with_two_ids() -> None:
+    truth = {"a": 1, "b": 1, "c": 1, "d": 2, "e": 2}
+    national_ids = {"a": "12345678", "b": "12345679", "c": "12345678", "d": "1", "e": "1"}
+    predicted = {"a": "x", "b": "x", "c": "y", "d": "z", "e": "z"}
+    # (a, b) and (b, c) carry two IDs; only (a, b) was merged
+    assert typo_pairs(truth, predicted, national_ids) == TypoPairs(true=2, merged=1)
 
 
 def test_scores_100k_records_fast() -> None:

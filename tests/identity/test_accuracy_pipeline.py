@@ -20,5 +20,9 @@ def test_small_population_meets_the_targets(database_url):
     assert details["records"] > 400
     assert scores.true_pairs > 100
     assert scores.precision >= 0.999
-    assert scores.false_merges_across_national_ids == 0
+    assert scores.false_merges_across_national_ids == 0  # no twin or sibling merged
+    assert details["cases"]["twin"] + details["cases"]["sibling"] >= 0.03 * 400
+    assert details["typo_pairs"] >= 10
+    assert details["typo_pairs_merged"] == details["typo_pairs"]
+    assert details["suspected_duplicates"] >= details["cases"]["twin"] // 2
     assert scores.recall >= 0.98

@@ -410,3 +410,22 @@ def test_given_names_that_merely_look_alike_contradict():
     mercy = node("mercy", "37798719", "+254739218273", name="Mercy Ochieng")
     mary = node("mary", None, "+254739218273", name="Mary Chepkemoi Ochieng")
     assert groups(cluster([mercy, mary])) == [["mary"], ["mercy"]]
+
+
+def test_a_login_on_the_twins_line_joins_the_twin_whose_name_it_writes():
+    born, line = date(2001, 3, 4), "+254711000001"
+    twins = [
+        node("him", "22345678", line, name="Otieno Ouma", dob=born, gender="male"),
+        node("her", "22345679", line, name="Atieno Ouma", dob=born, gender="female"),
+    ]
+    # 'Atieno O.' fits both loosely (one letter apart); it writes only her name
+    assert groups(cluster([*twins, node("login", phone=line, name="Atieno O.")])) == [
+        ["her", "login"],
+        ["him"],
+    ]
+    # the surname alone is written in both names: nobody is guessed
+    assert groups(cluster([*twins, node("login", phone=line, name="OUMA")])) == [
+        ["her"],
+        ["him"],
+        ["login"],
+    ]
