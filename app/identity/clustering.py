@@ -356,6 +356,10 @@ def _similarity(a: str, b: str) -> float:
         return 1.0  # 'Joe' for 'Joseph', 'Pure' for 'Purity'
     if known_alias(a, b):
         return 1.0  # 'Bryo' for 'Brian', 'Shiru' for 'Wanjiru'
+    if a[:1] != b[:1]:
+        # another first letter is another name: Luo names mark a girl with A- where her twin
+        # brother has O- (Atieno, Otieno); typists rarely miss the first letter
+        return 0.0
     return JaroWinkler.similarity(a, b)
 
 

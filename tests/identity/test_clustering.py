@@ -429,3 +429,16 @@ def test_a_login_on_the_twins_line_joins_the_twin_whose_name_it_writes():
         ["him"],
         ["login"],
     ]
+
+
+def test_a_twin_without_an_id_or_gender_named_with_another_first_letter_stays_apart():
+    # her core record lacks ID and gender; 'Anyango' is one letter from 'Onyango', but a
+    # different first letter is a different name (Luo names mark the girl with A-)
+    born, line = date(1954, 5, 4), "+254750116655"
+    result = cluster(
+        [
+            node("him", "23377531", line, name="Onyango Kamau", dob=born, gender="male"),
+            node("her", phone=line, name="Anyango Kamau", dob=born),
+        ]
+    )
+    assert groups(result) == [["her"], ["him"]]
