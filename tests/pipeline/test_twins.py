@@ -132,9 +132,9 @@ def test_a_gender_difference_blocks_phone_and_email_links(pipeline):
             PrimaryPhone="0722 100 200",
             Email="ouma.family@mail.com",
         )
-        # core records without an ID, on his phone and on his email: a woman's stays apart
+        # core records without an ID in his name, on his phone and on his email, but a woman's
         her_phone = simulator.new_customer(
-            FirstName="Atieno",
+            FirstName="Otieno",
             LastName="Ouma",
             IdentificationNumber=None,
             Gender="Female",
@@ -142,20 +142,20 @@ def test_a_gender_difference_blocks_phone_and_email_links(pipeline):
             Email=None,
         )
         her_email = simulator.new_customer(
-            FirstName="Atieno",
+            FirstName="Otieno",
             LastName="Ouma",
             IdentificationNumber=None,
             Gender="F",
             PrimaryPhone=None,
             Email="OUMA.FAMILY@mail.com ",
         )
-        # the same without a gender on file would link: the names fit within a letter
+        # a record without an ID and without a gender on file links by phone
         other = simulator.new_customer(
             **person("Odhiambo", "Were", "97891234", "1985-06-06", "Male"),
             PrimaryPhone="0733 300 400",
         )
         unknown = simulator.new_customer(
-            FirstName="Adhiambo",
+            FirstName="Odhiambo",
             LastName="Were",
             IdentificationNumber=None,
             Gender=None,
