@@ -39,17 +39,11 @@ class Settings:
         embedded = _read_embedded_env()
         database_url = env.get("C360_DATABASE_URL") or embedded.get("C360_DATABASE_URL", "")
         redis_url = env.get("C360_REDIS_URL") or embedded.get("C360_REDIS_URL", "")
-        sources = {}
-        for name in SOURCE_SYSTEMS:
-            key = f"C360_SOURCE_{name.upper()}_URL"
-            url = env[key] if key in env else demo_source_url(name, database_url)
-            if url:
-                sources[name] = url
         keys = env.get("C360_API_KEYS") or embedded.get("C360_API_KEYS", "")
         return cls(
             database_url=database_url,
             redis_url=redis_url,
-            source_urls=sources,
+            source_urls=configured_sources(env, database_url),
             poll_interval=float(env.get("C360_POLL_INTERVAL", "1")),
             lookback_seconds=float(env.get("C360_LOOKBACK_SECONDS", "10")),
             page_size=int(env.get("C360_PAGE_SIZE", "5000")),
@@ -59,6 +53,24 @@ class Settings:
             scan_chunk_size=int(env.get("C360_SCAN_CHUNK_SIZE", "1000")),
             api_keys=tuple(k.strip() for k in keys.split(",") if k.strip()),
         )
+
+
+def configured_sources(env: dict[str, str], database_url: str) -> dict[str, str]:
+    """{source: URL} of the sources to poll. A deployment names its sources: once any
+    `C360_SOURCE_*_URL` is set, only the sources given a URL are polled, so a source left out
+    never falls back to a demo database. With none set (the demo), every demo source is used
+    (an empty value still leaves a demo source out)."""
+    keys = {name: f"C360_SOURCE_{name.upper()}_URL" for name in SOURCE_SYSTEMS}
+    deployment = any(env.get(key) for key in keys.values())
+    sources = {}
+    for name, key in keys.items():
+        if key in env or deployment:
+            url = env.get(key, "")
+        else:
+            url = demo_source_url(name, database_url)
+        if url:
+            sources[name] = url
+    return sources
 
 
 def demo_source_url(source: str, database_url: str) -> str:

@@ -1,0 +1,28 @@
+"""Which sources are polled: a deployment's named ones, or every demo source."""
+
+from app.config import configured_sources
+
+DB = "postgresql+psycopg://postgres@127.0.0.1:5432/c360"
+
+
+def test_a_deployment_polls_only_the_sources_it_names():
+    env = {
+        "C360_SOURCE_CORE_URL": "postgresql+psycopg://bank/core",
+        "C360_SOURCE_CHANNEL_URL": "postgresql+psycopg://bank/salama",
+        "C360_SOURCE_FRAUD_URL": "sqlite:////data/risk_management.db",
+    }
+    # dfs is left unset: never a silent demo default in a deployment
+    assert configured_sources(env, DB) == {
+        "core": "postgresql+psycopg://bank/core",
+        "channel": "postgresql+psycopg://bank/salama",
+        "fraud": "sqlite:////data/risk_management.db",
+    }
+
+
+def test_the_demo_uses_every_demo_source_but_one_set_empty():
+    sources = configured_sources({}, DB)
+    assert sources["core"].endswith("/c360_src_core")
+    assert sources["channel"].endswith("/c360_src_channel")
+    assert sources["fraud"].startswith("sqlite:///")
+    without_fraud = configured_sources({"C360_SOURCE_FRAUD_URL": ""}, DB)
+    assert "fraud" not in without_fraud and "core" in without_fraud
