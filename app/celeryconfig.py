@@ -8,10 +8,9 @@ from typing import Any
 from kombu import Queue
 
 from app.config import Settings
+from connectors import reads_on_scan_schedule
 
 QUEUES = ("extract", "match", "upsert", "risk", "maintenance")
-# sources whose rows change without a change marker: their tables are also digest-scanned
-SCANNED_SOURCES = ("dfs",)
 
 # Longest a task may run before the worker kills it; well below the broker's visibility timeout
 # so a message is never redelivered while its first delivery is still being worked on.
@@ -38,7 +37,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         for source in settings.source_urls
     }
     for source in settings.source_urls:
-        if source in SCANNED_SOURCES:
+        if reads_on_scan_schedule(source):
             schedule[f"scan-{source}"] = {
                 "task": "tasks.extract.scan_source",
                 "schedule": settings.scan_interval,

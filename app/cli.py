@@ -248,9 +248,10 @@ def _format_status(report: dict) -> str:
             f"{name:<9} {_num(source['lag_seconds']):>7} {_num(source['records_per_minute']):>8} "
             f"{_num(source['latency_p50_seconds']):>7} {_num(source['latency_max_seconds']):>7} "
             f"{source['records_processed']:>10} {source['batches_unfinished']:>8} "
-            f"{source['quarantined_records']:>8} {source['held_records']:>6}  "
-            f"{'BEHIND' if source['behind'] else 'ok'}"
+            f"{source['quarantined_records']:>8} {source['held_records']:>6}  {source['state']}"
         )
+        for stream, error in source["failing_streams"].items():
+            lines.append(f"  {name}.{stream} failing: {error}")
     lines.append("\ncheckpoints")
     for name, source in report["sources"].items():
         for checkpoint in source["checkpoints"]:

@@ -31,6 +31,8 @@ class Settings:
     # sources without change markers (dfs): how often their tables are digest-scanned
     scan_interval: float = 15.0
     scan_chunk_size: int = 1000
+    # what each source's naive times mean (IANA zone), where not the connector's default
+    source_time_zones: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,6 +54,11 @@ class Settings:
             scan_interval=float(env.get("C360_SCAN_INTERVAL", "15")),
             scan_chunk_size=int(env.get("C360_SCAN_CHUNK_SIZE", "1000")),
             api_keys=tuple(k.strip() for k in keys.split(",") if k.strip()),
+            source_time_zones={
+                name: env[f"C360_SOURCE_{name.upper()}_TIMEZONE"]
+                for name in SOURCE_SYSTEMS
+                if env.get(f"C360_SOURCE_{name.upper()}_TIMEZONE")
+            },
         )
 
 

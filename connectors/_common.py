@@ -1,26 +1,55 @@
 """Helpers shared by the connectors: JSON-safe raw rows, timestamp cursors, checked field parsing
-and the fetch loop of streams whose marker is a timestamptz and key a uuid (core, channel)."""
+and the fetch loop of streams whose marker is a timestamp and key a uuid (core, channel)."""
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from importlib import resources
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
-from connectors.base import Connector, Cursor, SourceRow, Stream
+from connectors.base import Connector, Cursor, SourceRow, Stream, WatchStream
 from connectors.records import Record, RecordError
 
 MIN_UUID = "00000000-0000-0000-0000-000000000000"
 _CURRENCY = re.compile(r"[A-Z]{3}")
+# Raw field added to every row read: when it was read (aware UTC, ISO 8601). The version of a
+# row whose source keeps no trustworthy change time (alerts, fraud cases, dfs), and the latest
+# a naive source time can mean.
+OBSERVED_AT = "_observed_at"
+
+
+# The farthest apart two clocks of one moment can read: the largest offset from UTC.
+_ZONE_SPREAD = timedelta(hours=14)
+
+
+def observed_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def not_after_read(moment: datetime, observed: datetime) -> datetime:
+    """A naive source time read in its configured zone, never after the moment it was read:
+    within a zone's offset of it, another clock wrote it (a server default in another zone) and
+    the read time is the best bound. Far beyond, it is a wrong date, kept for validation."""
+    if observed < moment <= observed + _ZONE_SPREAD:
+        return observed
+    return moment
+
+
+def content_digest(raw: Mapping[str, Any]) -> str:
+    """A row's content, apart from when it was read: what a watch compares to find a change."""
+    content = {k: v for k, v in raw.items() if k != OBSERVED_AT}
+    return hashlib.md5(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def ddl(source: str) -> str:
@@ -68,11 +97,12 @@ def parse_marker(marker: str) -> datetime:
 class Fields:
     """Checked access to one raw row: each failure is a RecordError naming the entity and field."""
 
-    def __init__(self, entity: str, raw: Mapping[str, Any]) -> None:
+    def __init__(self, entity: str, raw: Mapping[str, Any], zone: tzinfo = UTC) -> None:
         if not isinstance(raw, Mapping):
             raise RecordError(f"{entity} row is a {type(raw).__name__}, not a mapping")
         self.entity = entity
         self.raw = raw
+        self.zone = zone  # what a naive source time means
 
     def _fail(self, name: str, problem: str) -> RecordError:
         return RecordError(f"{self.entity} {name} {problem}")
@@ -101,7 +131,9 @@ class Fields:
         return value
 
     def timestamp(self, name: str) -> datetime | None:
-        """An aware UTC time; a naive value (none is stored by core/channel) is read as UTC."""
+        """An aware UTC time. A naive value is read in the source's zone; if that puts it after
+        the moment the row was read, another clock wrote it (a server default in another zone)
+        and it is taken as that moment, never a time in the future."""
         value = self._value(name, False)
         if value is None:
             return None
@@ -112,7 +144,13 @@ class Fields:
                 raise self._fail(name, f"is not a timestamp: {value!r}") from None
         if not isinstance(value, datetime):
             raise self._fail(name, f"is not a timestamp: {value!r}")
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if value.tzinfo is not None:
+            return value.astimezone(UTC)
+        moment = value.replace(tzinfo=self.zone).astimezone(UTC)
+        observed = self.raw.get(OBSERVED_AT)
+        if name != OBSERVED_AT and isinstance(observed, str):
+            moment = not_after_read(moment, datetime.fromisoformat(observed))
+        return moment
 
     def timestamp_req(self, name: str) -> datetime:
         self._value(name, True)
@@ -186,12 +224,13 @@ def build_record(
     builders: Mapping[str, Callable[[Fields], Record]],
     entity: str,
     raw: Mapping[str, Any],
+    zone: tzinfo = UTC,
 ) -> Record:
     """One raw row as its entity's canonical record, by the source's builder for the entity."""
     build = builders.get(entity)
     if build is None:
         raise RecordError(f"{source_system} has no {entity!r} entity")
-    return build(Fields(entity, raw))
+    return build(Fields(entity, raw, zone))
 
 
 @dataclass(frozen=True)
@@ -200,14 +239,15 @@ class StreamQuery:
 
     columns: str
     source: str
-    marker: str  # SQL expression of the timestamptz marker
+    marker: str  # SQL expression of the timestamp marker
     key: str  # SQL expression of the uuid key
     marker_field: str  # the marker's name in the select list
     key_field: str
 
-    def sql(self, after: bool) -> str:
+    def sql(self, after: bool, naive: bool) -> str:
+        kind = "timestamp" if naive else "timestamptz"
         where = (
-            f"WHERE ({self.marker}, {self.key}) > (CAST(:m AS timestamptz), CAST(:k AS uuid)) "
+            f"WHERE ({self.marker}, {self.key}) > (CAST(:m AS {kind}), CAST(:k AS uuid)) "
             if after
             else ""
         )
@@ -216,11 +256,22 @@ class StreamQuery:
             f"ORDER BY {self.marker}, {self.key} LIMIT :n"
         )
 
+    def sql_keys(self) -> str:
+        """The rows with the given keys (a watch re-reads them)."""
+        return f"SELECT {self.columns} FROM {self.source} WHERE {self.key} IN :keys"
+
 
 class TimestampConnector(Connector):
-    """A PostgreSQL source whose streams are ordered by (timestamptz marker, uuid key)."""
+    """A PostgreSQL source whose streams are ordered by (timestamp marker, uuid key).
+
+    A source whose times are naive (`timestamp without time zone`) is given the zone they are
+    written in (`time_zone`); its cursors stay in the source's own naive time, so the source
+    compares them on its own index, and only the values read are converted to UTC."""
 
     queries: Mapping[str, StreamQuery]
+    naive_times = False  # the source stores `timestamp without time zone`
+    # a watch's query: the stream whose columns and source it re-reads by key
+    watched: Mapping[str, str] = {}
 
     def fetch(self, stream: Stream, after: Cursor | None, limit: int) -> list[SourceRow]:
         if limit < 1:
@@ -230,26 +281,63 @@ class TimestampConnector(Connector):
         if after is not None:
             params |= {"m": after.marker, "k": after.key}
         with self.engine.connect() as conn:
-            rows = conn.execute(text(query.sql(after is not None)), params).mappings().all()
+            sql = query.sql(after is not None, self.naive_times)
+            rows = conn.execute(text(sql), params).mappings().all()
+        observed = observed_now()
         result = []
         for row in rows:
             moment = row[query.marker_field]
+            raw = json_row(row) | {OBSERVED_AT: observed}
             result.append(
                 SourceRow(
-                    marker=format_marker(moment),
+                    marker=self._marker(moment),
                     key=str(row[query.key_field]),
-                    written_at=moment.astimezone(UTC),
-                    raw=json_row(row),
+                    written_at=self._written_at(moment, observed),
+                    raw=raw,
+                    digest=content_digest(raw) if stream.scan else None,
                 )
             )
         return result
 
+    def fetch_keys(self, watch: WatchStream, keys: list[str]) -> list[SourceRow]:
+        query = self.queries[self.watched[watch.name]]
+        statement = text(query.sql_keys()).bindparams(bindparam("keys", expanding=True))
+        with self.engine.connect() as conn:
+            rows = conn.execute(statement, {"keys": keys}).mappings().all()
+        observed = observed_now()
+        result = []
+        for row in rows:
+            raw = json_row(row) | {OBSERVED_AT: observed}
+            digest = content_digest(raw)
+            # a change found by a watch has no write time to measure latency from
+            result.append(SourceRow(digest, str(row[query.key_field]), None, raw, digest))
+        return result
+
+    def _marker(self, moment: datetime) -> str:
+        if self.naive_times:
+            if moment is None or moment.tzinfo is not None:
+                raise ValueError(f"marker time {moment!r} is not a naive source time")
+            return moment.isoformat(timespec="microseconds")
+        return format_marker(moment)
+
+    def _written_at(self, moment: datetime, observed: str) -> datetime:
+        if not self.naive_times:
+            return moment.astimezone(UTC)
+        local = moment.replace(tzinfo=self.zone).astimezone(UTC)
+        return not_after_read(local, datetime.fromisoformat(observed))
+
     def rewind(self, stream: Stream, cursor: Cursor, seconds: float) -> Cursor:
         # The minimum key makes every row at the rewound instant new again.
+        if self.naive_times:
+            moment = datetime.fromisoformat(cursor.marker) - timedelta(seconds=seconds)
+            return Cursor(moment.isoformat(timespec="microseconds"), MIN_UUID)
         moment = parse_marker(cursor.marker) - timedelta(seconds=seconds)
         return Cursor(format_marker(moment), MIN_UUID)
 
     def cursor_since(self, stream: Stream, since: datetime | None) -> Cursor | None:
         if since is None:
             return None
+        if self.naive_times:
+            local = since.astimezone(self.zone).replace(tzinfo=None)
+            return Cursor(local.isoformat(timespec="microseconds"), MIN_UUID)
         return Cursor(format_marker(since), MIN_UUID)

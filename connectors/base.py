@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
@@ -33,9 +33,12 @@ class Stream:
     # Rewind the cursor this far at the start of every poll, so a row whose transaction
     # committed late (after rows with a later marker were read) is still seen.
     lookback: bool = True
-    # For a table whose rows change without a change marker: the name of the scan stream that
-    # watches the same rows by content digest (see ScanStream).
+    # For a table whose rows change without a change marker: the name of the scan or watch
+    # stream that follows the same rows by content digest (see ScanStream, WatchStream).
     scan: str | None = None
+    # Read on the scan schedule (C360_SCAN_INTERVAL) instead of every poll: its marker has no
+    # index at the source, so every read is a full scan of the table.
+    slow: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,17 @@ class ScanStream:
     """
 
     name: str  # e.g. "accounts_scan"; rows staged from it are versioned by their digest
+    entity: str
+
+
+@dataclass(frozen=True)
+class WatchStream:
+    """Rows that change in place without any marker while they are open (a channel alert
+    acknowledged or resolved, a fraud case escalated on an unknown clock): every poll re-reads,
+    by key, the rows the Enterprise Brain holds open, and stages those whose content changed.
+    The cost is one key look-up per open row, never a scan of the table."""
+
+    name: str  # e.g. "security_alerts_open"; rows staged from it are versioned by their digest
     entity: str
 
 
@@ -70,9 +84,14 @@ class SourceRow:
 class Connector(ABC):
     source_system: str
     streams: tuple[Stream, ...]
+    # what the source's naive times mean, unless configured (C360_SOURCE_<NAME>_TIMEZONE)
+    default_zone: tzinfo = UTC
 
-    def __init__(self, url: str, engine: Engine | None = None) -> None:
+    def __init__(
+        self, url: str, engine: Engine | None = None, time_zone: tzinfo | None = None
+    ) -> None:
         self.url = url
+        self.zone = time_zone or self.default_zone
         self.engine = engine or create_engine(
             url, pool_pre_ping=True, connect_args=_connect_timeout(url)
         )
@@ -110,6 +129,12 @@ class Connector(ABC):
     def fetch_chunk(self, scan: ScanStream, chunk: int, chunk_size: int) -> list[SourceRow]:
         """The rows of one chunk, each with `marker` = `digest` = its content digest."""
         raise NotImplementedError(f"{self.source_system} has no scan streams")
+
+    watches: tuple[WatchStream, ...] = ()
+
+    def fetch_keys(self, watch: WatchStream, keys: list[str]) -> list[SourceRow]:
+        """The rows with these keys, each with `marker` = `digest` = its content digest."""
+        raise NotImplementedError(f"{self.source_system} has no watch streams")
 
     def order_key(self, cursor: Cursor) -> tuple[Any, Any]:
         """A Python sort key that orders cursors the way the source's SQL does."""

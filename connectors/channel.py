@@ -1,24 +1,43 @@
 """Digital channel security (Salama, PostgreSQL): MSISDN users, login sessions, security alerts.
 
-Session tokens are live credentials: no query here selects sessions.session_token.
+Salama's times are `timestamp without time zone`: the values the application sets are UTC
+(`DateTime.UtcNow`), columns left to `DEFAULT NOW()` take the database server's zone. They are
+read in the source's configured zone (`C360_SOURCE_CHANNEL_TIMEZONE`, UTC by default); cursors
+stay in the source's own naive time.
+
+Alerts change in place: an analyst moves `alert_status` from Open to Acknowledged, Investigating
+and Resolved while `created_at` never moves. New alerts are read by `created_at`; the alerts the
+Enterprise Brain holds open are re-read by key every poll (`security_alerts_open`).
+
+Secrets live beside the data: no query here selects `session_token`, `pin_hash`,
+`plain_pin_encrypted`, `duress_code_hash` or the audit log's request and response data.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from connectors._common import Fields, StreamQuery, TimestampConnector, build_record
-from connectors.base import Stream
+from connectors._common import (
+    OBSERVED_AT,
+    Fields,
+    StreamQuery,
+    TimestampConnector,
+    build_record,
+)
+from connectors.base import Stream, WatchStream
 from connectors.records import AlertRecord, CustomerRecord, LoginRecord, Record
 
 
 class ChannelConnector(TimestampConnector):
     source_system = "channel"
+    naive_times = True
     streams = (
         Stream("users", "customer"),
         Stream("sessions", "login"),
-        Stream("security_alerts", "alert"),
+        Stream("security_alerts", "alert", scan="security_alerts_open"),
     )
+    watches = (WatchStream("security_alerts_open", "alert"),)
+    watched = {"security_alerts_open": "security_alerts"}
     queries = {
         "users": StreamQuery(
             columns="user_id, account_id, account_name, account_type, currency, "
@@ -29,18 +48,21 @@ class ChannelConnector(TimestampConnector):
             marker_field="updated_at",
             key_field="user_id",
         ),
+        # last_activity moves while the session is used; a session without one yet is
+        # placed at its login
         "sessions": StreamQuery(
             columns="session_id, user_id, session_mode, device_id, "
-            "host(ip_address) AS ip_address, user_agent, created_at, expires_at, last_activity",
+            "host(ip_address) AS ip_address, user_agent, created_at, expires_at, last_activity, "
+            "COALESCE(last_activity, created_at) AS active_at",
             source="sessions",
-            marker="last_activity",
+            marker="COALESCE(last_activity, created_at)",
             key="session_id",
-            marker_field="last_activity",
+            marker_field="active_at",
             key_field="session_id",
         ),
         "security_alerts": StreamQuery(
             columns="alert_id, user_id, session_id, alert_type, severity, device_id, "
-            "alert_status, created_at, resolved_at",
+            "alert_status, created_at, acknowledged_at, resolved_at",
             source="security_alerts",
             marker="created_at",
             key="alert_id",
@@ -50,7 +72,7 @@ class ChannelConnector(TimestampConnector):
     }
 
     def transform(self, entity: str, raw: dict[str, Any]) -> Record:
-        return build_record(self.source_system, _TRANSFORMS, entity, raw)
+        return build_record(self.source_system, _TRANSFORMS, entity, raw, self.zone)
 
 
 def _customer(f: Fields) -> CustomerRecord:
@@ -65,7 +87,7 @@ def _customer(f: Fields) -> CustomerRecord:
         date_of_birth=None,
         is_active=True,
         created_at=f.timestamp("created_at"),
-        updated_at=f.timestamp_req("updated_at"),
+        updated_at=f.timestamp("updated_at") or f.timestamp_req(OBSERVED_AT),
     )
 
 
@@ -74,7 +96,7 @@ def _login(f: Fields) -> LoginRecord:
         source_system="channel",
         source_session_id=f.key("session_id"),
         source_customer_id=f.key("user_id"),
-        login_at=f.timestamp_req("created_at"),
+        login_at=f.timestamp("created_at") or f.timestamp_req("active_at"),
         last_activity=f.timestamp("last_activity"),
         device_id=f.text("device_id"),
         ip_address=f.text("ip_address"),
@@ -84,16 +106,21 @@ def _login(f: Fields) -> LoginRecord:
 
 
 def _alert(f: Fields) -> AlertRecord:
+    raised = f.timestamp("created_at") or f.timestamp_req(OBSERVED_AT)
     return AlertRecord(
         source_system="channel",
         source_alert_id=f.key("alert_id"),
         source_customer_id=f.text("user_id"),
         alert_type=f.key("alert_type").strip().upper(),
         severity=f.key("severity").strip().upper(),
-        status=f.key("alert_status").strip().upper(),
+        # 'Open' by default in the source; written in any case by the analysts' tools
+        status=(f.text("alert_status") or "Open").strip().upper(),
         device_id=f.text("device_id"),
-        raised_at=f.timestamp_req("created_at"),
+        raised_at=raised,
+        acknowledged_at=f.timestamp("acknowledged_at"),
         resolved_at=f.timestamp("resolved_at"),
+        # rows staged before reads were timed fall back on their own time
+        observed_at=f.timestamp(OBSERVED_AT) or raised,
     )
 
 

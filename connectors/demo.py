@@ -26,7 +26,8 @@ from connectors.fraud import LOCAL_STYLE, NAIROBI, UTC_STYLE
 DEMO_SOURCES = ("core", "channel", "fraud", "dfs")
 # The table whose rows tell that a source already holds data.
 _MAIN_TABLE = {"core": "Customers", "channel": "users", "fraud": "analyst_cases", "dfs": "users"}
-_CREATE = re.compile(r'CREATE TABLE\s+"?(\w+)"?', re.IGNORECASE)
+# CREATE TABLE t, or CREATE INDEX i ON t: the table the statement belongs to
+_CREATE = re.compile(r'CREATE (?:TABLE|INDEX\s+\w+\s+ON)\s+"?(\w+)"?', re.IGNORECASE)
 
 FIRST_NAMES = (
     "Alice", "John", "Mary", "Peter", "Grace", "James", "Faith", "David", "Mercy", "Joseph",
@@ -188,12 +189,14 @@ def _prepare(source: str, url: str) -> tuple[list[str], Engine]:
             if match is None or match.group(1) not in existing:
                 conn.exec_driver_sql(statement)
                 missing.extend(match.groups() if match else ())
-    notes.append(f"created tables {', '.join(missing)}" if missing else "tables present")
+    created = ", ".join(dict.fromkeys(missing))
+    notes.append(f"created tables {created}" if created else "tables present")
     return notes, engine
 
 
 def _statements(script: str) -> Iterator[str]:
-    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
+    # comments go first, whole lines and trailing ones: a comment may hold a ';'
+    lines = [re.sub(r"--.*$", "", line) for line in script.splitlines()]
     for statement in "\n".join(lines).split(";"):
         if statement.strip():
             yield statement.strip()
@@ -280,6 +283,14 @@ def _create_database(url: URL) -> bool:
                 return False
             raise
     return True
+
+
+def _naive_utc(row: dict[str, Any]) -> dict[str, Any]:
+    """A row for a `timestamp without time zone` source: aware times as naive UTC."""
+    return {
+        k: v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) and v.tzinfo else v
+        for k, v in row.items()
+    }
 
 
 def _fill(engine: Engine, source: str, tables: list[tuple[str, list[dict[str, Any]]]]) -> str:
@@ -544,9 +555,13 @@ class SampleData:
                 {
                     "user_id": self._uuid(),
                     "account_id": msisdn,
-                    "account_name": self.account_name(customer),
-                    "account_type": self.rng.choice(("PERSONAL", "PERSONAL", "BUSINESS")),
+                    # NOT NULL in Salama: a user who gave no name has an empty one
+                    "account_name": self.account_name(customer) or "",
+                    "account_type": self.rng.choice(("Savings", "Savings", "Current", "Business")),
                     "currency": "KES",
+                    # secrets beside the data: present, never read by a connector
+                    "pin_hash": f"{self.rng.getrandbits(256):064x}",
+                    "plain_pin_encrypted": f"{self.rng.getrandbits(256):064x}",
                     "is_in_shadow_mode": False,
                     "created_at": created,
                     "updated_at": created,
@@ -569,12 +584,14 @@ class SampleData:
                     alerts.append(self._alert(session))
             # The channel bumps updated_at on every login.
             user["updated_at"] = max(s["last_activity"] for s in sessions[first_session:])
-        return [
+        tables = [
             ("users", users),
             ("sessions", sessions),
             ("audit_logs", logs),
             ("security_alerts", alerts),
         ]
+        # Salama's times are naive; the application writes DateTime.UtcNow
+        return [(name, [_naive_utc(row) for row in rows]) for name, rows in tables]
 
     def account_name(self, customer: dict[str, Any] | None) -> str | None:
         if customer is None:
@@ -618,12 +635,14 @@ class SampleData:
     def _alert(self, session: dict[str, Any]) -> dict[str, Any]:
         shadow = session["session_mode"] == "shadow"
         kind = (
-            "DURESS_PIN"
+            "DURESS_MODE_ACTIVATED"
             if shadow
-            else self.rng.choice(("NEW_DEVICE", "SIM_SWAP", "IMPOSSIBLE_TRAVEL"))
+            else self.rng.choice(("SUSPICIOUS_ACTIVITY", "NEW_DEVICE", "SIM_SWAP"))
         )
-        status = self.rng.choice(("OPEN", "INVESTIGATING", "RESOLVED", "FALSE_POSITIVE"))
+        # as the analysts' tools write it, in mixed case
+        status = self.rng.choice(("Open", "Acknowledged", "Investigating", "Resolved"))
         raised = session["created_at"]
+        acknowledged = self._after(raised, 1) if status != "Open" else None
         return {
             "alert_id": self._uuid(),
             "user_id": session["user_id"],
@@ -633,9 +652,8 @@ class SampleData:
             "device_id": session["device_id"],
             "alert_status": status,
             "created_at": raised,
-            "resolved_at": self._after(raised)
-            if status in ("RESOLVED", "FALSE_POSITIVE")
-            else None,
+            "acknowledged_at": acknowledged,
+            "resolved_at": self._after(acknowledged, 2) if status == "Resolved" else None,
         }
 
     def _fraud(

@@ -26,13 +26,13 @@ scattered changes make nearly every chunk differ at 10,000 and above; 1,000 is t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, event, text
 
-from connectors._common import Fields, build_record, json_row
+from connectors._common import OBSERVED_AT, Fields, build_record, json_row, observed_now
 from connectors.base import Connector, Cursor, ScanStream, SourceRow, Stream
 from connectors.records import (
     AccountRecord,
@@ -47,7 +47,6 @@ ACCOUNT_STATUSES = frozenset({"ACTIVE", "FROZEN", "DISABLED", "DORMANT"})
 LOAN_STATUSES = frozenset({"PENDING", "ACTIVE", "PAID", "DEFAULTED", "APPROVED", "REJECTED"})
 CREDIT_TYPES = frozenset({"DEPOSIT"})
 DEBIT_TYPES = frozenset({"WITHDRAWAL", "TRANSFER", "REPAYMENT", "FEE", "INSURANCE_PAYMENT"})
-OBSERVED_AT = "_observed_at"  # raw field: when the row was read (dfs has no update time)
 
 
 @dataclass(frozen=True)
@@ -146,8 +145,10 @@ class DfsConnector(Connector):
         ScanStream("loans_scan", "loan"),
     )
 
-    def __init__(self, url: str, engine: Engine | None = None) -> None:
-        super().__init__(url, engine)
+    def __init__(
+        self, url: str, engine: Engine | None = None, time_zone: tzinfo | None = None
+    ) -> None:
+        super().__init__(url, engine, time_zone)
         utc_sessions(self.engine)
 
     def fetch(self, stream: Stream, after: Cursor | None, limit: int) -> list[SourceRow]:
@@ -165,7 +166,7 @@ class DfsConnector(Connector):
             )
             key = table.key
         rows = self._query(sql, params)
-        observed = _now()
+        observed = observed_now()
         result = []
         for row in rows:
             raw, digest = _raw(row, observed)
@@ -238,7 +239,7 @@ class DfsConnector(Connector):
         )
         low = chunk * chunk_size
         rows = self._query(sql, {"lo": low, "hi": low + chunk_size - 1})
-        observed = _now()
+        observed = observed_now()
         result = []
         for row in rows:
             raw, digest = _raw(row, observed)
@@ -261,10 +262,6 @@ class DfsConnector(Connector):
     def _query(self, sql: str, params: dict[str, Any]) -> list[Any]:
         with self.engine.connect() as conn:
             return list(conn.execute(text(sql), params).mappings().all())
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _raw(row: Any, observed: str) -> tuple[dict[str, Any], str | None]:

@@ -1,21 +1,39 @@
 """Fraud cases (WekezaBank risk engine, SQLite; the same tables also run on PostgreSQL).
 
 Two clocks write one column: inserts take CURRENT_TIMESTAMP ('YYYY-MM-DD HH:MM:SS', UTC) while the
-analyst workbench rewrites updated_at from the host's Africa/Nairobi clock with microseconds
-('YYYY-MM-DD HH:MM:SS.ffffff'). The style of the text tells which clock wrote it.
+analyst workbench rewrites updated_at from its host's clock with microseconds
+('YYYY-MM-DD HH:MM:SS.ffffff'): Africa/Nairobi on the bank's hosts, UTC in a container, and the
+data does not say which. A workbench stamp is read in the configured zone
+(`C360_SOURCE_FRAUD_TIMEZONE`, Africa/Nairobi by default), never after the moment it was read.
+
+Because the clock is unknown, updated_at cannot order versions (the latest read wins) nor serve
+as a plain cursor: after a Nairobi stamp, a later change stamped on a UTC host sorts three hours
+behind. So changes are found two ways:
+- `cases_open`: every poll re-reads by key the cases the Enterprise Brain holds open (anything
+  but CLOSED or BLOCKED), so an escalation or a block on either clock is seen within a poll;
+- `cases_updated`: on the scan schedule, a full read of updated_at (it has no index) from the
+  cursor moved back by the gap between the two clocks plus the look-back, so a change to any
+  case, open or not, is seen whatever clock wrote it.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
-from connectors._common import Fields, json_row
-from connectors.base import Connector, Cursor, SourceRow, Stream
+from connectors._common import (
+    OBSERVED_AT,
+    Fields,
+    content_digest,
+    json_row,
+    not_after_read,
+    observed_now,
+)
+from connectors.base import Connector, Cursor, SourceRow, Stream, WatchStream
 from connectors.records import FraudCaseRecord, Record, RecordError
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
@@ -43,13 +61,13 @@ _SQL = {
 }
 
 
-def fraud_time(stamp: str) -> datetime:
-    """Aware UTC time of a fraud timestamp: seconds-only text is UTC, text with a fraction is
-    Nairobi local time. ValueError for any other text."""
+def fraud_time(stamp: str, workbench: tzinfo = NAIROBI) -> datetime:
+    """Aware UTC time of a fraud timestamp: seconds-only text is UTC (CURRENT_TIMESTAMP), text
+    with a fraction is the workbench host's clock. ValueError for any other text."""
     if not isinstance(stamp, str) or not _STAMP.fullmatch(stamp):
         raise ValueError(f"not a fraud-engine timestamp: {stamp!r}")
     moment = datetime.fromisoformat(stamp)
-    zone = NAIROBI if "." in stamp else UTC
+    zone = workbench if "." in stamp else UTC
     return moment.replace(tzinfo=zone).astimezone(UTC)
 
 
@@ -64,11 +82,13 @@ def shift_stamp(stamp: str, seconds: float) -> str:
 
 class FraudConnector(Connector):
     source_system = "fraud"
+    default_zone = NAIROBI  # the workbench hosts' clock
     streams = (
         # SQLite serialises writers, so autoincrement order is commit order: no look-back needed.
-        Stream("cases_new", "fraud_case", lookback=False),
-        Stream("cases_updated", "fraud_case"),
+        Stream("cases_new", "fraud_case", lookback=False, scan="cases_open"),
+        Stream("cases_updated", "fraud_case", scan="cases_open", slow=True),
     )
+    watches = (WatchStream("cases_open", "fraud_case"),)
 
     def fetch(self, stream: Stream, after: Cursor | None, limit: int) -> list[SourceRow]:
         if limit < 1:
@@ -80,12 +100,42 @@ class FraudConnector(Connector):
             params |= {"m": after.marker, "k": after.key}
         with self.engine.connect() as conn:
             rows = conn.execute(text(sql), params).mappings().all()
+        observed = observed_now()
         result = []
         for row in rows:
             key = str(row["case_id"])
             marker = key if stream.name == "cases_new" else row["updated_at"]
-            result.append(SourceRow(marker, key, _written_at(row["updated_at"]), json_row(row)))
+            raw = json_row(row) | {OBSERVED_AT: observed}
+            written = self._written_at(row["updated_at"], observed)
+            result.append(SourceRow(marker, key, written, raw, content_digest(raw)))
         return result
+
+    def fetch_keys(self, watch: WatchStream, keys: list[str]) -> list[SourceRow]:
+        sql = text(f"SELECT {_COLUMNS} FROM analyst_cases WHERE case_id IN :keys")
+        ids = [int(key) for key in keys if key.isdigit()]
+        with self.engine.connect() as conn:
+            statement = sql.bindparams(bindparam("keys", expanding=True))
+            rows = conn.execute(statement, {"keys": ids}).mappings().all()
+        observed = observed_now()
+        result = []
+        for row in rows:
+            raw = json_row(row) | {OBSERVED_AT: observed}
+            digest = content_digest(raw)
+            result.append(SourceRow(digest, str(row["case_id"]), None, raw, digest))
+        return result
+
+    def _written_at(self, stamp: Any, observed: str) -> datetime | None:
+        # A row whose stamp is unreadable still moves the cursor; transform quarantines it.
+        try:
+            return not_after_read(fraud_time(stamp, self.zone), datetime.fromisoformat(observed))
+        except ValueError:
+            return None
+
+    @property
+    def clock_gap(self) -> timedelta:
+        """How far apart the workbench clock and UTC read at the same moment."""
+        offset = datetime.now(self.zone).utcoffset() or timedelta(0)
+        return abs(offset)
 
     def transform(self, entity: str, raw: dict[str, Any]) -> Record:
         if entity != "fraud_case":
@@ -95,6 +145,7 @@ class FraudConnector(Connector):
         if not 0 <= risk <= 1:
             raise RecordError(f"fraud_case risk_score {raw['risk_score']!r} is outside 0..1")
         currency = f.currency("currency") if raw.get("currency") is not None else None
+        updated = self._time(f, "updated_at")
         return FraudCaseRecord(
             source_system="fraud",
             source_case_id=f.key("case_id"),
@@ -109,15 +160,31 @@ class FraudConnector(Connector):
             risk_level=f.key("risk_level").strip().upper(),
             status=f.key("status").strip().upper(),
             flagged_reason=f.text("flagged_reason"),
-            opened_at=_time(f, "created_at"),
-            updated_at=_time(f, "updated_at"),
+            opened_at=self._time(f, "created_at"),
+            updated_at=updated,
+            # rows staged before reads were timed fall back on their own time
+            observed_at=f.timestamp(OBSERVED_AT) or updated,
         )
+
+    def _time(self, f: Fields, name: str) -> datetime:
+        stamp = f.key(name)
+        try:
+            moment = fraud_time(stamp, self.zone)
+        except ValueError:
+            raise RecordError(
+                f"fraud_case {name} is not a fraud-engine timestamp: {stamp!r}"
+            ) from None
+        # a workbench stamp after the moment it was read was written on the other clock
+        observed = f.timestamp(OBSERVED_AT)
+        return not_after_read(moment, observed) if observed else moment
 
     def rewind(self, stream: Stream, cursor: Cursor, seconds: float) -> Cursor:
         if stream.name == "cases_new":
             return cursor  # an id, not a time: nothing to rewind
+        # a change stamped on the other clock sorts up to the gap behind the cursor
+        window = seconds + self.clock_gap.total_seconds()
         try:
-            return Cursor(shift_stamp(cursor.marker, seconds), _MIN_CASE)
+            return Cursor(shift_stamp(cursor.marker, window), _MIN_CASE)
         except ValueError:
             # A marker the engine never writes (hand-edited row): keep the position, lose nothing.
             return cursor
@@ -140,19 +207,3 @@ class FraudConnector(Connector):
             first, last = conn.execute(text(sql), {"s": floor}).one()
         start = first - 1 if first is not None else last or 0
         return Cursor(str(start), str(start))
-
-
-def _written_at(stamp: Any) -> datetime | None:
-    # A row whose stamp is unreadable still moves the cursor; transform quarantines it.
-    try:
-        return fraud_time(stamp)
-    except ValueError:
-        return None
-
-
-def _time(f: Fields, name: str) -> datetime:
-    stamp = f.key(name)
-    try:
-        return fraud_time(stamp)
-    except ValueError:
-        raise RecordError(f"fraud_case {name} is not a fraud-engine timestamp: {stamp!r}") from None

@@ -9,6 +9,7 @@ demo sources (`connectors.demo.create_sources(..., sample=False)`).
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
 from dataclasses import dataclass, replace
@@ -518,13 +519,19 @@ class _Generator:
     # Channel
 
     def _user(self, person: Person) -> dict[str, Any]:
+        user_id = self._uuid()
+        # secrets beside the data (NOT NULL in Salama): present, never read
+        secret = hashlib.sha256(user_id.bytes).hexdigest()
         return {
             "_person": person.person_id,
-            "user_id": self._uuid(),
+            "user_id": user_id,
             "account_id": to_msisdn(person.channel_phone or person.phone),
-            "account_name": self._account_name(person),
-            "account_type": "PERSONAL",
+            # NOT NULL in Salama: a user who gave no name has an empty one
+            "account_name": self._account_name(person) or "",
+            "account_type": "Savings",
             "currency": "KES",
+            "pin_hash": secret,
+            "plain_pin_encrypted": secret,
             "is_in_shadow_mode": False,
         }
 

@@ -54,11 +54,12 @@ class TransactionRecord:
     reference: str | None
     amount: Decimal
     currency: str
-    type: str  # CREDIT | DEBIT
+    type: str  # CREDIT | DEBIT | UNKNOWN (a source type no rule knows yet)
     channel: str  # BRANCH, MOBILE, ATM, USSD, INTERNET, AGENT, OTHER
     status: str | None
     description: str | None
     occurred_at: datetime
+    source_type: str | None = None  # the source's own type, as written
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,12 @@ class AlertRecord:
     source_customer_id: str | None
     alert_type: str
     severity: str
-    status: str
+    status: str  # upper case; open unless RESOLVED, FALSE_POSITIVE or CLOSED
     device_id: str | None
     raised_at: datetime
     resolved_at: datetime | None
+    observed_at: datetime  # when read: alerts change in place, the latest read wins
+    acknowledged_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class FraudCaseRecord:
     flagged_reason: str | None
     opened_at: datetime
     updated_at: datetime
+    observed_at: datetime  # when read: updated_at runs on an unknown clock, the latest read wins
 
 
 Record = (

@@ -45,6 +45,10 @@ _LOAN_FLOW = {
 _ATTEMPTS = 8  # fresh generated values to try when one collides with a UNIQUE column
 
 
+# Salama's columns are naive; the application writes DateTime.UtcNow.
+_UTC_NOW = "(now() AT TIME ZONE 'UTC')"
+
+
 class Simulator:
     """Writes realistic events into the core, channel, fraud and dfs demo sources."""
 
@@ -157,13 +161,22 @@ class Simulator:
         ip = f"41.90.{self.rng.randrange(256)}.{self.rng.randrange(1, 255)}"
         session_id, log_id = uuid.uuid4(), uuid.uuid4()
         with self._engine("channel").begin() as conn:
+            # Salama writes DateTime.UtcNow into its naive columns
             user_id = conn.execute(
                 text(
-                    "INSERT INTO users (user_id, account_id, account_name, account_type) "
-                    "VALUES (:u, :m, :n, 'PERSONAL') ON CONFLICT (account_id) DO NOTHING "
-                    "RETURNING user_id"
+                    "INSERT INTO users (user_id, account_id, account_name, account_type, "
+                    "pin_hash, plain_pin_encrypted, created_at, updated_at) "
+                    "VALUES (:u, :m, :n, 'Savings', :pin, :plain, "
+                    f"{_UTC_NOW}, {_UTC_NOW}) "
+                    "ON CONFLICT (account_id) DO NOTHING RETURNING user_id"
                 ),
-                {"u": uuid.uuid4(), "m": msisdn, "n": name},
+                {
+                    "u": uuid.uuid4(),
+                    "m": msisdn,
+                    "n": name or "",
+                    "pin": secrets.token_hex(32),
+                    "plain": secrets.token_hex(32),
+                },
             ).scalar_one_or_none()
             new_user = user_id is not None
             if not new_user:
@@ -173,15 +186,16 @@ class Simulator:
             conn.execute(
                 text(
                     "INSERT INTO sessions (session_id, user_id, session_token, session_mode, "
-                    "device_id, ip_address, user_agent, created_at, expires_at, last_activity) "
-                    "VALUES (:s, :u, :token, :mode, :d, :ip, :ua, now(), "
-                    "now() + interval '30 minutes', now())"
+                    "is_shadow, device_id, ip_address, user_agent, created_at, expires_at, "
+                    f"last_activity) VALUES (:s, :u, :token, :mode, :shadow, :d, :ip, "
+                    f":ua, {_UTC_NOW}, {_UTC_NOW} + interval '30 minutes', {_UTC_NOW})"
                 ),
                 {
                     "s": session_id,
                     "u": user_id,
                     "token": secrets.token_hex(32),
                     "mode": session_mode,
+                    "shadow": session_mode == "shadow",
                     "d": device_id,
                     "ip": ip,
                     "ua": agent,
@@ -191,7 +205,7 @@ class Simulator:
                 text(
                     "INSERT INTO audit_logs (log_id, user_id, session_id, action, "
                     "is_shadow_action, ip_address, user_agent, created_at) "
-                    "VALUES (:l, :u, :s, 'LOGIN', :shadow, :ip, :ua, now())"
+                    f"VALUES (:l, :u, :s, 'LOGIN', :shadow, :ip, :ua, {_UTC_NOW})"
                 ),
                 {
                     "l": log_id,
@@ -203,7 +217,8 @@ class Simulator:
                 },
             )
             conn.execute(
-                text("UPDATE users SET updated_at = now() WHERE user_id = :u"), {"u": user_id}
+                text(f"UPDATE users SET updated_at = {_UTC_NOW} WHERE user_id = :u"),
+                {"u": user_id},
             )
         return {
             "user_id": str(user_id),
@@ -397,7 +412,7 @@ class Simulator:
             conn.execute(
                 text(
                     "INSERT INTO security_alerts (alert_id, user_id, alert_type, severity, "
-                    "device_id, created_at) VALUES (:id, :u, :t, :s, :d, now())"
+                    f"device_id, created_at) VALUES (:id, :u, :t, :s, :d, {_UTC_NOW})"
                 ),
                 {"id": alert_id, "u": user[0], "t": alert_type, "s": severity, "d": device_id},
             )
@@ -409,6 +424,19 @@ class Simulator:
             "severity": severity,
             "device_id": device_id,
         }
+
+    def set_alert_status(self, alert_id: str, status: str) -> None:
+        """An analyst moves an alert on in place, as Salama's tools write it ('Acknowledged',
+        'Investigating', 'Resolved'): acknowledged_at or resolved_at is set, nothing else."""
+        stamp = {"acknowledged": "acknowledged_at", "resolved": "resolved_at"}.get(status.lower())
+        extra = f", {stamp} = {_UTC_NOW}" if stamp else ""
+        with self._engine("channel").begin() as conn:
+            changed = conn.execute(
+                text(f"UPDATE security_alerts SET alert_status = :s{extra} WHERE alert_id = :id"),
+                {"s": status, "id": alert_id},
+            ).rowcount
+        if not changed:
+            raise ValueError(f"no security alert {alert_id}")
 
     def dfs_new_user(self, **fields: Any) -> dict[str, Any]:
         """A dfs sign-up. `fields` set users columns by name (national_id="12 345 678", ...);

@@ -17,6 +17,8 @@ from app.identity.locks import bucket
 from app.logs import log_event
 from app.pipeline import service
 from app.pipeline.models import backfill as backfill_table
+from app.pipeline.stream_health import stream_attempt
+from app.pipeline.watch import recheck_open
 from connectors import get_connector
 from connectors.base import Connector
 from tasks.pipeline import enqueue_batch
@@ -66,16 +68,23 @@ def extract_source(source_system: str) -> int:
         if not mine:
             return 0
         started = time.monotonic()
-        connector = _connector(source_system, url)
+        connector = _connector(settings, source_system)
         staged = 0
         for stream in connector.streams:
-            staged += service.poll_stream(
-                connector,
-                stream,
-                page_size=settings.page_size,
-                lookback_seconds=settings.lookback_seconds,
-                on_staged=_queue,
-            )
+            if stream.slow:
+                continue  # read by scan_source
+            # one stream's failure (a missing table or column) fails that stream alone
+            with stream_attempt(source_system, stream.name, "poll"):
+                staged += service.poll_stream(
+                    connector,
+                    stream,
+                    page_size=settings.page_size,
+                    lookback_seconds=settings.lookback_seconds,
+                    on_staged=_queue,
+                )
+        for watch in connector.watches:
+            with stream_attempt(source_system, watch.name, "poll"):
+                staged += recheck_open(connector, watch, on_staged=_queue)
         if staged:
             log_event(
                 log,
@@ -89,22 +98,33 @@ def extract_source(source_system: str) -> int:
 
 @shared_task
 def scan_source(source_system: str) -> int:
-    """Digest scan of a source's tables that change without a marker (slower schedule)."""
+    """The slower schedule: streams whose marker has no index at the source (a full read of
+    it), and digest scans of tables that change without a marker."""
     settings = Settings.from_env()
-    url = settings.source_urls.get(source_system)
-    if not url:
+    if not settings.source_urls.get(source_system):
         return 0
-    connector = _connector(source_system, url)
+    connector = _connector(settings, source_system)
     with exclusive_extraction(f"{source_system}:scan") as mine:
         if not mine:
             return 0
         started = time.monotonic()
-        staged = sum(
-            service.scan_for_changes(
-                connector, scan, chunk_size=settings.scan_chunk_size, on_staged=_queue
-            )
-            for scan in connector.scans
-        )
+        staged = 0
+        for stream in connector.streams:
+            if not stream.slow:
+                continue
+            with stream_attempt(source_system, stream.name, "scan"):
+                staged += service.poll_stream(
+                    connector,
+                    stream,
+                    page_size=settings.page_size,
+                    lookback_seconds=settings.lookback_seconds,
+                    on_staged=_queue,
+                )
+        for scan in connector.scans:
+            with stream_attempt(source_system, scan.name, "scan"):
+                staged += service.scan_for_changes(
+                    connector, scan, chunk_size=settings.scan_chunk_size, on_staged=_queue
+                )
         log_event(
             log,
             "source scanned",
@@ -115,14 +135,16 @@ def scan_source(source_system: str) -> int:
         return staged
 
 
-_connectors: dict[tuple[str, str], Connector] = {}
+_connectors: dict[tuple[str, str, str | None], Connector] = {}
 
 
-def _connector(source_system: str, url: str) -> Connector:
+def _connector(settings: Settings, source_system: str) -> Connector:
     """Connectors (and their connection pools) live as long as the worker process."""
-    key = (source_system, url)
+    url = settings.source_urls[source_system]
+    zone = settings.source_time_zones.get(source_system)
+    key = (source_system, url, zone)
     if key not in _connectors:
-        _connectors[key] = get_connector(source_system, url)
+        _connectors[key] = get_connector(source_system, url, zone)
     return _connectors[key]
 
 
@@ -135,16 +157,16 @@ def backfill_source(backfill_id: int) -> int:
         ).first()
     if row is None or row.status != "queued":
         return 0
-    url = Settings.from_env().source_urls.get(row.source_system)
+    settings = Settings.from_env()
     try:
-        if not url:
+        if not settings.source_urls.get(row.source_system):
             raise ValueError(f"source {row.source_system!r} has no URL configured")
         with exclusive_extraction(row.source_system, wait=True):
             return service.run_backfill(
-                _connector(row.source_system, url),
+                _connector(settings, row.source_system),
                 backfill_id,
                 row.since,
-                page_size=Settings.from_env().page_size,
+                page_size=settings.page_size,
                 on_staged=_queue,
             )
     except Exception as error:

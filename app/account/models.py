@@ -9,7 +9,9 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import UUID
 
@@ -33,8 +35,17 @@ account_360 = Table(
     Column("closed_at", DateTime(timezone=True)),
     Column("opened_at", DateTime(timezone=True)),
     Column("source_updated_at", DateTime(timezone=True)),
+    # a business's account (dfs business wallet): held by the business, shown to its directors
+    Column("source_business_id", String(64)),
+    Column("business_name", Text),
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_account_360_global_customer_id", "global_customer_id"),
+    Index(
+        "ix_account_360_business",
+        "source_system",
+        "source_business_id",
+        postgresql_where=text("source_business_id IS NOT NULL"),
+    ),
     Index("ix_account_360_account_number", "account_number"),
     # facts are re-pointed by owner when a merge or split moves their source record
     Index("ix_account_360_owner", "source_system", "source_customer_id"),
@@ -59,6 +70,9 @@ loan_360 = Table(
     Column("maturity_date", DateTime(timezone=True)),
     Column("source_created_at", DateTime(timezone=True)),
     Column("source_updated_at", DateTime(timezone=True)),
+    # a business loan: booked on the director's record, taken for the business
+    Column("source_business_id", String(64)),
+    Column("business_name", Text),
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_loan_360_global_customer_id", "global_customer_id"),
     Index("ix_loan_360_owner", "source_system", "source_customer_id"),

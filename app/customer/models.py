@@ -77,6 +77,9 @@ source_customer = Table(
     Column("date_of_birth", Date),
     Column("gender", String(8)),  # 'male' | 'female' | NULL (absent or not a known value)
     Column("gender_raw", Text),
+    # the business this person is a director (signatory) of, in their source (dfs)
+    Column("source_business_id", String(64)),
+    Column("business_name", Text),
     Column("is_active", Boolean, nullable=False, server_default="true"),
     Column("source_created_at", DateTime(timezone=True)),
     Column("source_updated_at", DateTime(timezone=True)),

@@ -16,6 +16,7 @@ from app import db
 from app.celeryconfig import QUEUES
 from app.config import Settings
 from app.pipeline.models import ingest_batch, quarantine, source_checkpoint
+from app.pipeline.stream_health import stream_states, stream_status
 
 logger = logging.getLogger("c360.ops")
 
@@ -51,34 +52,48 @@ def behind_after(settings: Settings) -> timedelta:
     return timedelta(seconds=max(MIN_BEHIND_AFTER_S, 10 * settings.poll_interval))
 
 
-def source_freshness(
+def source_health(
     conn: Connection, settings: Settings, now: datetime | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Per configured source: its newest checkpoint time and whether it is behind."""
+    """Per configured source: `status` — ok (polling, new rows or not), never_polled, failing
+    (a stream's read fails; `streams` names it with the database's message) or behind (polls
+    stopped running) — and the last successful poll."""
     now = now or datetime.now(UTC)
-    query = select(
-        source_checkpoint.c.source_system, func.max(source_checkpoint.c.updated_at)
-    ).group_by(source_checkpoint.c.source_system)
-    newest = dict(conn.execute(query).all())
-    freshness = {}
+    states = stream_states(conn)
+    rank = {"ok": 0, "behind": 1, "never_polled": 2, "failing": 3}
+    report = {}
     for source in settings.source_urls:
-        last_poll = newest.get(source)
-        freshness[source] = {
-            "last_poll": last_poll,
-            "behind": last_poll is None or now - last_poll > behind_after(settings),
+        streams = {}
+        for name, row in states.get(source, {}).items():
+            limit = behind_after(settings)
+            if row["kind"] == "scan":
+                limit = max(limit, timedelta(seconds=3 * settings.scan_interval))
+            streams[name] = {
+                "status": stream_status(row, now, limit),
+                "last_success_at": row["last_success_at"],
+                "failing_since": row["failing_since"],
+                "error": row["last_error"],
+            }
+        statuses = [s["status"] for s in streams.values()] or ["never_polled"]
+        successes = [s["last_success_at"] for s in streams.values() if s["last_success_at"]]
+        report[source] = {
+            "status": max(statuses, key=rank.__getitem__),
+            "last_poll": max(successes, default=None),
+            "streams": streams,
         }
-    return freshness
+    return report
 
 
 def health(settings: Settings) -> dict[str, Any]:
-    """Readiness: `down` if the database or broker is, `degraded` if a source is behind."""
+    """Readiness: `down` if the database or broker is, `degraded` if a source is failing,
+    behind or not polled yet."""
     database: dict[str, Any] = {"status": "ok"}
     sources: dict[str, dict[str, Any]] = {}
     # Any failure to reach a service is what this reports, whatever its exception type.
     try:
         with db.connect() as conn:
             conn.execute(text("SELECT 1"))
-            sources = source_freshness(conn, settings)
+            sources = source_health(conn, settings)
     except Exception:
         logger.exception("health: database unreachable")
         database = {"status": "down"}
@@ -94,7 +109,7 @@ def health(settings: Settings) -> dict[str, Any]:
         broker = {"status": "down"}
     if "down" in (database["status"], broker["status"]):
         status = "down"
-    elif any(source["behind"] for source in sources.values()):
+    elif any(source["status"] != "ok" for source in sources.values()):
         status = "degraded"
     else:
         status = "ok"
@@ -168,13 +183,21 @@ def pipeline_status(
             {"stream": row["stream"], "marker": row["marker"], "updated_at": row["updated_at"]}
         )
 
+    polled = source_health(conn, settings, now)
     status: dict[str, Any] = {}
     names = sorted(set(settings.source_urls) | set(by_source) | set(quarantined) | set(checkpoints))
     for source in names:
         row = by_source.get(source, {})
         streams = checkpoints.get(source, [])
-        last_poll = max((c["updated_at"] for c in streams), default=None)
+        health_of = polled.get(source, {"status": "not_configured", "streams": {}})
+        last_poll = health_of.get("last_poll")
         status[source] = {
+            "state": health_of["status"],
+            "failing_streams": {
+                name: stream["error"]
+                for name, stream in health_of["streams"].items()
+                if stream["status"] == "failing"
+            },
             "records_processed": int(row.get("processed") or 0),
             "records_per_minute": int(row.get("per_minute") or 0),
             "latency_p50_seconds": _seconds(row.get("p50_ms")),
@@ -184,7 +207,6 @@ def pipeline_status(
             "held_records": held.get(source, 0),
             "last_poll": last_poll,
             "lag_seconds": (now - last_poll).total_seconds() if last_poll else None,
-            "behind": last_poll is None or now - last_poll > behind_after(settings),
             "checkpoints": streams,
         }
     return {"generated_at": now, "sources": status}

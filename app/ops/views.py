@@ -25,16 +25,31 @@ class ServiceSchema(Schema):
     status = fields.String(metadata={"description": "ok or down"})
 
 
-class SourceFreshnessSchema(Schema):
+SOURCE_STATES = "ok (polling, with or without new rows), never_polled, failing or behind"
+
+
+class StreamHealthSchema(Schema):
+    status = fields.String(metadata={"description": SOURCE_STATES})
+    last_success_at = fields.DateTime(allow_none=True)
+    failing_since = fields.DateTime(allow_none=True)
+    error = fields.String(
+        allow_none=True, metadata={"description": "The database's message, while failing"}
+    )
+
+
+class SourceHealthSchema(Schema):
+    status = fields.String(metadata={"description": f"{SOURCE_STATES} (its worst stream)"})
     last_poll = fields.DateTime(allow_none=True)
-    behind = fields.Boolean()
+    streams = fields.Dict(keys=fields.String(), values=fields.Nested(StreamHealthSchema))
 
 
 class HealthSchema(Schema):
-    status = fields.String(metadata={"description": "ok, degraded (a source is behind) or down"})
+    status = fields.String(
+        metadata={"description": "ok, degraded (a source is not ok) or down (database, broker)"}
+    )
     database = fields.Nested(ServiceSchema)
     broker = fields.Nested(ServiceSchema)
-    sources = fields.Dict(keys=fields.String(), values=fields.Nested(SourceFreshnessSchema))
+    sources = fields.Dict(keys=fields.String(), values=fields.Nested(SourceHealthSchema))
 
 
 @blp.route("/health")
@@ -67,7 +82,12 @@ class PipelineCollector(Collector):
             labels=["source", "quantile"],
         )
         lag = GaugeMetricFamily(
-            "c360_source_lag_seconds", "Time since the newest checkpoint", labels=["source"]
+            "c360_source_lag_seconds", "Time since the last successful poll", labels=["source"]
+        )
+        failing = GaugeMetricFamily(
+            "c360_stream_failing",
+            "1 while reading the stream fails (its error is in /health)",
+            labels=["source", "stream"],
         )
         quarantined = GaugeMetricFamily(
             "c360_quarantined_records", "Open quarantined records", labels=["source"]
@@ -85,7 +105,9 @@ class PipelineCollector(Collector):
                 lag.add_metric([source], state["lag_seconds"])
             quarantined.add_metric([source], state["quarantined_records"])
             unfinished.add_metric([source], state["batches_unfinished"])
-        yield from (processed, per_minute, latency, lag, quarantined, unfinished)
+            for stream in state["failing_streams"]:
+                failing.add_metric([source, stream], 1)
+        yield from (processed, per_minute, latency, lag, failing, quarantined, unfinished)
 
         depth = GaugeMetricFamily("c360_queue_depth", "Messages waiting", labels=["queue"])
         try:

@@ -78,12 +78,13 @@ FACTS: dict[str, FactSpec] = {
         "source_updated_at",
     ),
     "login": FactSpec("login", channel_login, _fields, "last_activity"),
-    "alert": FactSpec("alert", security_alert, _fields, None),
+    # alerts change in place without a marker, fraud cases on an unknown clock: the latest read
+    "alert": FactSpec("alert", security_alert, _fields, "observed_at"),
     "fraud_case": FactSpec(
         "fraud_case",
         fraud_case,
         lambda r: _fields(r, updated_at="source_updated_at"),
-        "source_updated_at",
+        "observed_at",
         by_business_key=True,
     ),
 }

@@ -138,3 +138,20 @@ source_chunk_digest = Table(
     Column("digest", Text, nullable=False),
     Column("scanned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+
+# How each stream of each source fared the last time it was read: a failing stream is named
+# with the database's message while the source's other streams go on; a stream that polls
+# and finds nothing new is healthy (last_success_at moves).
+stream_poll = Table(
+    "stream_poll",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("stream", String(32), primary_key=True),
+    Column("kind", String(8), nullable=False),  # poll | scan
+    Column("last_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_success_at", DateTime(timezone=True)),
+    Column("failing_since", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("logged_at", DateTime(timezone=True)),  # when its failure was last logged
+)

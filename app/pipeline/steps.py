@@ -55,8 +55,9 @@ class Batch:
 @cache
 def connector_for(source_system: str) -> Connector:
     """Transforms are pure, but live on the connector; one per source per process."""
-    url = Settings.from_env().source_urls.get(source_system, "sqlite://")
-    return get_connector(source_system, url)
+    settings = Settings.from_env()
+    url = settings.source_urls.get(source_system, "sqlite://")
+    return get_connector(source_system, url, settings.source_time_zones.get(source_system))
 
 
 def _lock_batch(conn: Connection, batch_id: int) -> Batch | None:

@@ -1,6 +1,18 @@
 """Risk inputs (fraud cases) and the Risk_Profile computed from them."""
 
-from sqlalchemy import Column, DateTime, Float, Index, Numeric, String, Table, Text, func
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from app.db import metadata
@@ -23,9 +35,34 @@ fraud_case = Table(
     Column("flagged_reason", Text),
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("source_updated_at", DateTime(timezone=True), nullable=False),
+    # when the row was read: updated_at runs on an unknown clock, so the latest read wins
+    Column("observed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_fraud_case_global_customer_id", "global_customer_id"),
     Index("ix_fraud_case_customer_number", "customer_number"),
+    # the cases a watch re-reads every poll (app/pipeline/watch.py): the open ones
+    Index(
+        "ix_fraud_case_open",
+        "source_system",
+        "source_case_id",
+        postgresql_where=text("status NOT IN ('BLOCKED', 'CLOSED')"),
+    ),
+)
+
+# dfs credit decisions: the score and decision taken at each loan application (risk_scores).
+credit_decision = Table(
+    "credit_decision",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("source_decision_id", String(64), primary_key=True),
+    Column("global_customer_id", UUID(as_uuid=True)),
+    Column("source_customer_id", String(64)),
+    Column("credit_score", Integer),
+    Column("decision", String(20)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_credit_decision_global_customer_id", "global_customer_id"),
+    Index("ix_credit_decision_owner", "source_system", "source_customer_id"),
 )
 
 risk_profile = Table(

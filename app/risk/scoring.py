@@ -1,13 +1,18 @@
 """Risk_Profile: an explainable FraudScore and RiskLevel from fraud cases and channel alerts.
 
 Rule (documented in the README):
-- Each open fraud case (ASSIGNED, IN_PROGRESS) contributes its engine risk_score; an ESCALATED
-  case contributes at least 0.8; a CLOSED case contributes nothing.
-- Each open channel security alert (OPEN, INVESTIGATING) contributes by severity:
-  LOW 0.05, MEDIUM 0.15, HIGH 0.35, CRITICAL 0.6. Resolved and false-positive alerts: nothing.
+- A fraud case contributes by its status (written by the engine and its analyst workbench):
+  ASSIGNED and IN_PROGRESS (open) its engine risk_score; ESCALATED at least 0.8; BLOCKED —
+  the analyst confirmed the fraud and stopped the payment — 1.0, so the customer is HIGH and
+  never lower than while the case was open; CLOSED (approved as a false positive) nothing.
+  A status no rule knows counts as open (its risk_score): it never lowers a score.
+- A channel security alert contributes by severity while open — every status but RESOLVED,
+  FALSE_POSITIVE and CLOSED, in any case (Open, Acknowledged, Investigating and any status no
+  rule knows): LOW 0.05, MEDIUM 0.15, HIGH 0.35, CRITICAL 0.6; a severity no rule knows counts
+  as MEDIUM.
 - FraudScore = 1 - prod(1 - contribution): independent signals accumulate, never above 1.
-- RiskLevel = HIGH if FraudScore >= 0.7, or an open case the engine rated HIGH, or an open
-  CRITICAL alert; MEDIUM if FraudScore >= 0.3; else LOW.
+- RiskLevel = HIGH if FraudScore >= 0.7, or an open or blocked case the engine rated HIGH, or
+  an open CRITICAL alert; MEDIUM if FraudScore >= 0.3; else LOW.
 Reasons list every contributing input with its contribution. LastUpdated moves only when the
 inputs (and so the result) change.
 """
@@ -24,10 +29,16 @@ from uuid import UUID
 
 from sqlalchemy import Connection, text
 
-OPEN_CASE = {"ASSIGNED", "IN_PROGRESS", "ESCALATED"}
+CASE_STATUSES = frozenset({"ASSIGNED", "IN_PROGRESS", "ESCALATED", "BLOCKED", "CLOSED"})
+CLOSED_CASE = frozenset({"CLOSED"})  # approved: a false positive
+CONFIRMED_CASE = frozenset({"BLOCKED"})  # the analyst confirmed the fraud
 ESCALATED_FLOOR = 0.8
-OPEN_ALERT = {"OPEN", "INVESTIGATING"}
+ALERT_STATUSES = frozenset(
+    {"OPEN", "ACKNOWLEDGED", "INVESTIGATING", "RESOLVED", "FALSE_POSITIVE", "CLOSED"}
+)
+CLOSED_ALERT = frozenset({"RESOLVED", "FALSE_POSITIVE", "CLOSED"})
 ALERT_WEIGHT = {"LOW": 0.05, "MEDIUM": 0.15, "HIGH": 0.35, "CRITICAL": 0.6}
+UNKNOWN_SEVERITY_WEIGHT = ALERT_WEIGHT["MEDIUM"]
 HIGH_AT, MEDIUM_AT = 0.7, 0.3
 
 
@@ -56,13 +67,15 @@ class RiskResult:
 
 def contribution(item: RiskInput) -> float:
     if item.kind == "fraud_case":
-        if item.status not in OPEN_CASE:
+        if item.status in CLOSED_CASE:
             return 0.0
+        if item.status in CONFIRMED_CASE:
+            return 1.0
         score = min(max(item.score or 0.0, 0.0), 1.0)
         return max(score, ESCALATED_FLOOR) if item.status == "ESCALATED" else score
-    if item.status not in OPEN_ALERT:
+    if item.status in CLOSED_ALERT:
         return 0.0
-    return ALERT_WEIGHT.get(item.level, 0.0)
+    return ALERT_WEIGHT.get(item.level, UNKNOWN_SEVERITY_WEIGHT)
 
 
 def score(inputs: list[RiskInput]) -> RiskResult:

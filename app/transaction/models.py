@@ -16,7 +16,8 @@ transaction_360 = Table(
     Column("source_customer_id", String(64)),
     Column("amount", Numeric(18, 2), nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("type", String(20), nullable=False),  # CREDIT | DEBIT
+    Column("type", String(20), nullable=False),  # CREDIT | DEBIT | UNKNOWN
+    Column("source_type", String(50)),  # the source's own type, as written (dfs txn_type)
     Column("channel", String(20), nullable=False),
     Column("status", String(20)),
     Column("description", Text),
@@ -30,6 +31,13 @@ transaction_360 = Table(
         text("source_transaction_id DESC"),
     ),
     Index("ix_transaction_360_reference", "reference"),
+    # types no rule knows yet, counted per value for operators (small: a partial index)
+    Index(
+        "ix_transaction_360_unknown_type",
+        "source_system",
+        "source_type",
+        postgresql_where=text("type = 'UNKNOWN'"),
+    ),
     Index("ix_transaction_360_account", "source_system", "source_account_id"),
     # facts are re-pointed by owner when a merge or split moves their source record
     Index("ix_transaction_360_owner", "source_system", "source_customer_id"),

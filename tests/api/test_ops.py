@@ -7,7 +7,7 @@ from sqlalchemy import insert
 from app import create_app
 from app.ops import service as ops_service
 from app.ops.service import pipeline_status, queue_depths, redis_client
-from app.pipeline.models import ingest_batch, quarantine, source_checkpoint
+from app.pipeline.models import ingest_batch, quarantine, source_checkpoint, stream_poll
 
 DOWN_REDIS = "redis://127.0.0.1:1/0"
 
@@ -34,7 +34,28 @@ def checkpoint(conn):
 
 
 @pytest.fixture
-def pipeline_rows(conn, checkpoint, now):
+def polled(conn):
+    """A stream's last read: successful `ago` before now, or failing with `error`."""
+
+    def add(source, stream, ago, error=None, kind="poll"):
+        moment = datetime.now(UTC) - ago
+        conn.execute(
+            insert(stream_poll).values(
+                source_system=source,
+                stream=stream,
+                kind=kind,
+                last_attempt_at=moment,
+                last_success_at=None if error else moment,
+                failing_since=moment if error else None,
+                last_error=error,
+            )
+        )
+
+    return add
+
+
+@pytest.fixture
+def pipeline_rows(conn, checkpoint, polled, now):
     """core: two done batches (one old), one unfinished, one open and one resolved quarantine."""
 
     def batch(source, status, count, finished_ago=None, p50=None, max_ms=None):
@@ -70,11 +91,14 @@ def pipeline_rows(conn, checkpoint, now):
     checkpoint("core", "customers", now - timedelta(seconds=2))
     checkpoint("core", "accounts", now - timedelta(seconds=5))
     checkpoint("channel", "logins", now - timedelta(seconds=3))
+    polled("core", "customers", timedelta(seconds=2))
+    polled("core", "accounts", timedelta(seconds=5))
+    polled("channel", "logins", timedelta(seconds=3))
 
 
-def test_health_ok_when_everything_is_up_and_fresh(client, checkpoint, now):
-    checkpoint("core", "customers", now - timedelta(seconds=1))
-    checkpoint("channel", "logins", now - timedelta(seconds=1))
+def test_health_ok_when_everything_is_up_and_fresh(client, polled):
+    polled("core", "customers", timedelta(seconds=1))
+    polled("channel", "logins", timedelta(seconds=1))
 
     response = client.get("/health")
 
@@ -84,24 +108,50 @@ def test_health_ok_when_everything_is_up_and_fresh(client, checkpoint, now):
     assert body["database"] == {"status": "ok"}
     assert body["broker"] == {"status": "ok"}
     assert set(body["sources"]) == {"core", "channel"}
-    assert body["sources"]["core"]["behind"] is False
+    assert body["sources"]["core"]["status"] == "ok"
 
 
-def test_health_degraded_when_a_source_is_behind(client, checkpoint, now):
-    checkpoint("core", "customers", now - timedelta(seconds=1))
-    checkpoint("channel", "logins", now - timedelta(seconds=31))  # max(30 s, 10 x 1 s)
+def test_a_quiet_source_is_healthy(client, polled):
+    # polled a second ago and found nothing: no checkpoint, no row, still ok
+    polled("core", "customers", timedelta(seconds=1))
+    polled("channel", "sessions", timedelta(seconds=1))
+
+    body = client.get("/health").get_json()
+
+    assert body["status"] == "ok"
+    assert body["sources"]["channel"]["streams"]["sessions"]["status"] == "ok"
+
+
+def test_health_degraded_when_polls_stop_running(client, polled):
+    polled("core", "customers", timedelta(seconds=1))
+    polled("channel", "logins", timedelta(seconds=31))  # max(30 s, 10 x 1 s)
 
     body = client.get("/health").get_json()
 
     assert body["status"] == "degraded"
-    assert body["sources"]["channel"]["behind"] is True
-    assert body["sources"]["core"]["behind"] is False
+    assert body["sources"]["channel"]["status"] == "behind"
+    assert body["sources"]["core"]["status"] == "ok"
 
 
-def test_never_polled_source_is_behind(client):
+def test_a_failing_stream_is_named_with_the_database_message(client, polled):
+    polled("core", "customers", timedelta(seconds=1))
+    polled("channel", "users", timedelta(seconds=1))
+    polled("channel", "sessions", timedelta(seconds=1), error='relation "sessions" does not exist')
+
     body = client.get("/health").get_json()
 
-    assert body["sources"]["core"] == {"last_poll": None, "behind": True}
+    assert body["status"] == "degraded"
+    channel = body["sources"]["channel"]
+    assert channel["status"] == "failing"
+    assert channel["streams"]["sessions"]["error"] == 'relation "sessions" does not exist'
+    assert channel["streams"]["users"]["status"] == "ok"
+
+
+def test_a_never_polled_source_says_so(client):
+    body = client.get("/health").get_json()
+
+    assert body["status"] == "degraded"
+    assert body["sources"]["core"] == {"status": "never_polled", "last_poll": None, "streams": {}}
 
 
 def test_health_503_when_the_broker_is_down(settings, conn):
@@ -151,8 +201,9 @@ def test_pipeline_status_per_source(conn, settings, pipeline_rows, now):
     assert core["latency_max_seconds"] == 0.9  # the 10-minute-old batch is out of the window
     assert core["batches_unfinished"] == 1
     assert core["quarantined_records"] == 1
-    assert core["lag_seconds"] == pytest.approx(2, abs=0.01)
-    assert core["behind"] is False
+    assert core["lag_seconds"] == pytest.approx(2, abs=0.05)
+    assert core["state"] == "ok"
+    assert core["failing_streams"] == {}
     assert [c["stream"] for c in core["checkpoints"]] == ["accounts", "customers"]
 
 

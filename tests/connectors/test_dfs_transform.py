@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from connectors import CONNECTORS, get_connector
-from connectors._common import json_row
+from connectors._common import OBSERVED_AT, json_row
 from connectors.base import Cursor
 from connectors.demo import SampleData, _id_digits
-from connectors.dfs import OBSERVED_AT, DfsConnector
+from connectors.dfs import DfsConnector
 from connectors.records import RecordError
 
 MYSQL = "mysql+pymysql://nobody@127.0.0.1:1/none"  # engines are lazy: never connected here

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connectors import CONNECTORS, get_connector
-from connectors._common import MIN_UUID, json_row, json_safe
+from connectors._common import MIN_UUID, OBSERVED_AT, json_row, json_safe
 from connectors.base import Cursor
 from connectors.channel import ChannelConnector
 from connectors.core import CoreConnector, channel_of
@@ -95,6 +95,7 @@ def case_row(**changes: Any) -> dict[str, Any]:
         "flagged_reason": "Unusual amount; New device",
         "created_at": "2026-11-24 07:01:00",
         "updated_at": "2026-11-24 10:00:00.123456",
+        OBSERVED_AT: "2026-11-24T08:00:00+00:00",
     }
     return row | changes
 
@@ -288,26 +289,54 @@ def test_channel_login_and_alert(channel: ChannelConnector) -> None:
         "android-7f3a",
         "shadow",
     )
+    # Salama's times are naive: read in the source's zone (UTC by default)
     alert = {
         "alert_id": str(uuid.uuid4()),
         "user_id": None,
         "alert_type": "sim_swap",
         "severity": "HIGH",
-        "alert_status": "OPEN",
+        "alert_status": "Acknowledged",
         "device_id": None,
-        "created_at": "2026-11-24T07:00:00+00:00",
+        "created_at": "2026-11-24T07:00:00",
+        "acknowledged_at": "2026-11-24T07:10:00",
         "resolved_at": None,
+        OBSERVED_AT: "2026-11-24T08:00:00+00:00",
     }
     record = channel.transform("alert", alert)
     assert (record.alert_type, record.source_customer_id) == ("SIM_SWAP", None)
-    with pytest.raises(RecordError, match="alert created_at is NULL"):
-        channel.transform("alert", alert | {"created_at": None})
+    assert record.status == "ACKNOWLEDGED"
+    assert record.raised_at == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    assert record.acknowledged_at == datetime(2026, 11, 24, 7, 10, tzinfo=UTC)
+    assert record.observed_at == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    # the source's default status, and no created_at: placed when it was read
+    bare = channel.transform("alert", alert | {"alert_status": None, "created_at": None})
+    assert (bare.status, bare.raised_at) == ("OPEN", record.observed_at)
+
+
+def test_channel_naive_times_in_the_configured_zone() -> None:
+    nairobi = ChannelConnector("sqlite://", time_zone=ZoneInfo("Africa/Nairobi"))
+    raw = {
+        "alert_id": "a1",
+        "alert_type": "SUSPICIOUS_ACTIVITY",
+        "severity": "LOW",
+        "alert_status": "Open",
+        "created_at": "2026-11-24T10:00:00",
+        OBSERVED_AT: "2026-11-24T08:00:00+00:00",
+    }
+    assert nairobi.transform("alert", raw).raised_at == datetime(2026, 11, 24, 7, tzinfo=UTC)
+    # read as UTC, a Nairobi server default lies after the read: the read time bounds it
+    utc = ChannelConnector("sqlite://")
+    assert utc.transform("alert", raw).raised_at == datetime(2026, 11, 24, 8, tzinfo=UTC)
+    # a date years ahead is a wrong date, left for validation to refuse
+    ahead = utc.transform("alert", raw | {"created_at": "2099-01-01T00:00:00"})
+    assert ahead.raised_at == datetime(2099, 1, 1, tzinfo=UTC)
 
 
 def test_channel_never_selects_session_token(channel: ChannelConnector) -> None:
     for name, query in channel.queries.items():
-        assert "token" not in query.sql(after=True).lower(), name
-        assert "token" not in query.sql(after=False).lower(), name
+        for sql in (query.sql(True, True), query.sql(False, True), query.sql_keys()):
+            assert "token" not in sql.lower(), name
+            assert "pin" not in sql.lower(), name
     assert "session_id" in channel.queries["sessions"].columns
 
 
@@ -319,6 +348,8 @@ def test_fraud_two_clocks() -> None:
         2026, 11, 24, 7, 0, 0, 123456, tzinfo=UTC
     )
     assert fraud_time("2026-01-01 01:30:00.5") == datetime(2025, 12, 31, 22, 30, 0, 500000, UTC)
+    # a workbench on a UTC host
+    assert fraud_time("2026-11-24 10:00:00.5", UTC) == datetime(2026, 11, 24, 10, 0, 0, 500000, UTC)
     for bad in ("2026-11-24T07:01:00", "24/11/2026 07:01", "", "2026-11-24 07:01:00+03"):
         with pytest.raises(ValueError):
             fraud_time(bad)
@@ -335,6 +366,10 @@ def test_fraud_case(fraud: FraudConnector) -> None:
     assert record.opened_at == datetime(2026, 11, 24, 7, 1, tzinfo=UTC)
     # Escalated at 10:00 EAT, i.e. before the case was opened at 07:01 UTC reads in text.
     assert record.updated_at == datetime(2026, 11, 24, 7, 0, 0, 123456, tzinfo=UTC)
+    assert record.observed_at == datetime(2026, 11, 24, 8, tzinfo=UTC)
+    # configured for UTC hosts, the same stamp would lie after the read: the read time bounds it
+    utc_host = FraudConnector("sqlite://", time_zone=UTC).transform("fraud_case", case_row())
+    assert utc_host.updated_at == datetime(2026, 11, 24, 8, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -372,12 +407,15 @@ def test_fraud_case_errors(fraud: FraudConnector, changes: dict[str, Any], reaso
         fraud.transform("fraud_case", case_row(**changes))
 
 
-def test_fraud_rewind_keeps_each_clock_style(fraud: FraudConnector) -> None:
+def test_fraud_rewind_spans_the_two_clocks(fraud: FraudConnector) -> None:
     updated, new = fraud.stream("cases_updated"), fraud.stream("cases_new")
     assert shift_stamp("2026-11-24 10:00:00.123456", 5) == "2026-11-24 09:59:55.123456"
     assert shift_stamp("2026-11-24 00:00:02", 5) == "2026-11-23 23:59:57"
+    # after a Nairobi stamp, a later change stamped on a UTC host reads up to 3 h behind
     cursor = Cursor("2026-11-24 10:00:00.000001", "17")
-    assert fraud.rewind(updated, cursor, 1) == Cursor("2026-11-24 09:59:59.000001", "0")
+    assert fraud.rewind(updated, cursor, 1) == Cursor("2026-11-24 06:59:59.000001", "0")
+    utc_host = FraudConnector("sqlite://", time_zone=UTC)
+    assert utc_host.rewind(updated, cursor, 1) == Cursor("2026-11-24 09:59:59.000001", "0")
     assert fraud.rewind(new, Cursor("17", "17"), 10) == Cursor("17", "17")
     # A marker no clock writes cannot be rewound; the position is kept.
     assert fraud.rewind(updated, Cursor("garbage", "3"), 10) == Cursor("garbage", "3")
