@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -370,11 +370,17 @@ class Simulator:
         }
 
     def escalate_case(
-        self, case_id: int, status: str = "ESCALATED", analyst_id: str = "an-007"
+        self,
+        case_id: int,
+        status: str = "ESCALATED",
+        analyst_id: str = "an-007",
+        host_zone: tzinfo = NAIROBI,
     ) -> dict[str, Any]:
-        """An analyst's change from the workbench: updated_at on the host's Nairobi clock, with
-        microseconds. Returns case_id, status, updated_at (the text written)."""
-        stamp = datetime.now(NAIROBI).strftime(LOCAL_STYLE)
+        """An analyst's change from the workbench (Escalate: ESCALATED, Block Transaction:
+        BLOCKED, Approve: CLOSED): updated_at is `datetime.now()` of the workbench's host, with
+        microseconds — Africa/Nairobi on the bank's hosts, UTC in a container (`host_zone`).
+        Returns case_id, status, updated_at (the text written)."""
+        stamp = datetime.now(host_zone).strftime(LOCAL_STYLE)
         with self._engine("fraud").begin() as conn:
             changed = conn.execute(
                 text(

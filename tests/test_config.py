@@ -1,6 +1,7 @@
 """Which sources are polled: a deployment's named ones, or every demo source."""
 
-from app.config import configured_sources
+from app.celeryconfig import celery_config
+from app.config import Settings, configured_sources
 
 DB = "postgresql+psycopg://postgres@127.0.0.1:5432/c360"
 
@@ -26,3 +27,15 @@ def test_the_demo_uses_every_demo_source_but_one_set_empty():
     assert sources["fraud"].startswith("sqlite:///")
     without_fraud = configured_sources({"C360_SOURCE_FRAUD_URL": ""}, DB)
     assert "fraud" not in without_fraud and "core" in without_fraud
+
+
+def test_beat_polls_only_the_configured_sources():
+    env = {"C360_SOURCE_CORE_URL": "postgresql+psycopg://bank/core"}
+    settings = Settings(
+        database_url=DB, redis_url="redis://x", source_urls=configured_sources(env, DB)
+    )
+    schedule = celery_config(settings)["beat_schedule"]
+    assert [name for name in schedule if name.startswith(("extract-", "scan-"))] == ["extract-core"]
+    fraud = Settings(database_url=DB, redis_url="redis://x", source_urls={"fraud": "sqlite://"})
+    # fraud's updated_at (no index at the source) is read on the scan schedule
+    assert "scan-fraud" in celery_config(fraud)["beat_schedule"]

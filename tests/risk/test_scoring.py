@@ -41,3 +41,32 @@ def test_escalated_case_has_a_floor():
 def test_inputs_hash_changes_with_inputs():
     assert score([case("1")]).inputs_hash != score([case("1", status="ESCALATED")]).inputs_hash
     assert score([case("1")]).inputs_hash == score([case("1")]).inputs_hash
+
+
+def test_a_blocked_case_is_confirmed_fraud_never_lower_than_open():
+    for risk in (0.1, 0.75, 0.99):
+        open_score = max(
+            score([case("1", status="ASSIGNED", risk=risk)]).fraud_score,
+            score([case("1", status="ESCALATED", risk=risk)]).fraud_score,
+        )
+        blocked = score([case("1", status="BLOCKED", level="LOW", risk=risk)])
+        assert blocked.risk_level == "HIGH"
+        assert blocked.fraud_score >= open_score
+        assert blocked.fraud_score == Decimal("1.000")
+
+
+def test_a_status_no_rule_knows_counts_as_open():
+    unknown = score([case("1", status="PENDING_REVIEW", risk=0.6)])
+    assert unknown.fraud_score == Decimal("0.600")
+    assert score([alert("a", "HIGH", "ESCALATED_TO_SOC")]).fraud_score == Decimal("0.350")
+
+
+def test_acknowledged_and_investigating_alerts_are_open():
+    for status in ("ACKNOWLEDGED", "INVESTIGATING", "OPEN"):
+        assert score([alert("a", "HIGH", status)]).fraud_score == Decimal("0.350")
+    for status in ("RESOLVED", "FALSE_POSITIVE", "CLOSED"):
+        assert score([alert("a", "HIGH", status)]).fraud_score == 0
+
+
+def test_a_severity_no_rule_knows_counts_as_medium():
+    assert score([alert("a", "SEVERE")]).fraud_score == Decimal("0.150")
