@@ -252,6 +252,9 @@ def _format_status(report: dict) -> str:
         )
         for stream, error in source["failing_streams"].items():
             lines.append(f"  {name}.{stream} failing: {error}")
+        for vocabulary, values in source["unknown_values"].items():
+            counted = ", ".join(f"{value!r} x{rows}" for value, rows in sorted(values.items()))
+            lines.append(f"  {name} {vocabulary} no rule knows: {counted}")
     lines.append("\ncheckpoints")
     for name, source in report["sources"].items():
         for checkpoint in source["checkpoints"]:

@@ -9,7 +9,8 @@ how long until the Enterprise Brain shows them, at 1,000,000 cases.
 2. Cost at the source, on the connector, median of 5: the new-case poll (a primary-key range),
    the open-case watch (key look-ups of every open case, every poll), and the full read of
    `updated_at` over the clocks' gap (every scan interval; no index on it).
-3. The bound: a fresh Enterprise Brain with the real worker and beat (poll 1 s, scan 15 s) takes
+3. The bound: a fresh Enterprise Brain with the real worker (four processes, so the initial load
+   of a million cases is not starved by the extraction) and beat (poll 1 s, scan 15 s) takes
    the source in, then changes are written through the workbench on both clocks: open cases
    escalated on a Nairobi host, blocked on a UTC host, escalated on Nairobi then blocked on UTC
    (the UTC stamp reads three hours behind), and closed cases reopened on a UTC host (no longer
@@ -171,7 +172,7 @@ def main() -> None:
     )
     engine = create_engine(url)
     commands = {
-        "worker": processes.worker_command(concurrency=2),
+        "worker": processes.worker_command(concurrency=4),
         "beat": processes.beat_command(workdir / "beat-state"),
     }
     with processes.running(commands, workdir), engine.connect() as conn:

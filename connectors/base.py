@@ -119,6 +119,11 @@ class Connector(ABC):
     def cursor_since(self, stream: Stream, since: datetime | None) -> Cursor | None:
         """Where a backfill from `since` starts (None: the beginning of the stream)."""
 
+    def first_cursor(self, stream: Stream) -> Cursor | None:
+        """Where a stream's first poll starts (None: the beginning). A change stream whose
+        rows another stream reads in full starts at its newest change instead."""
+        return None
+
     scans: tuple[ScanStream, ...] = ()
 
     def chunk_digests(self, scan: ScanStream, chunk_size: int) -> dict[int, str]:

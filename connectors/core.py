@@ -11,7 +11,6 @@ from connectors.records import (
     CustomerRecord,
     LoanRecord,
     Record,
-    RecordError,
     TransactionRecord,
 )
 
@@ -115,9 +114,9 @@ def _account(f: Fields) -> AccountRecord:
 
 
 def _transaction(f: Fields) -> TransactionRecord:
-    kind = f.key("Type").strip().upper()
-    if kind not in ("CREDIT", "DEBIT"):
-        raise RecordError(f"transaction Type is neither Credit nor Debit: {f.raw['Type']!r}")
+    written = f.key("Type").strip()
+    # 'Credit' or 'Debit'; another type lands with its direction UNKNOWN and its text kept
+    kind = written.upper() if written.upper() in ("CREDIT", "DEBIT") else "UNKNOWN"
     return TransactionRecord(
         source_system="core",
         source_transaction_id=f.key("Id"),
@@ -131,6 +130,7 @@ def _transaction(f: Fields) -> TransactionRecord:
         status=f.text("Status"),
         description=f.text("Description"),
         occurred_at=f.timestamp_req("ProcessedAt"),
+        source_type=written,
     )
 
 

@@ -36,6 +36,7 @@ from connectors._common import OBSERVED_AT, Fields, build_record, json_row, obse
 from connectors.base import Connector, Cursor, ScanStream, SourceRow, Stream
 from connectors.records import (
     AccountRecord,
+    CreditDecisionRecord,
     CustomerRecord,
     LoanRecord,
     Record,
@@ -43,80 +44,182 @@ from connectors.records import (
     TransactionRecord,
 )
 
+# The values dfs's code is known to write; others land as written and are counted as unknown.
 ACCOUNT_STATUSES = frozenset({"ACTIVE", "FROZEN", "DISABLED", "DORMANT"})
+CLOSED_ACCOUNT_STATUSES = frozenset({"DISABLED", "CLOSED"})
 LOAN_STATUSES = frozenset({"PENDING", "ACTIVE", "PAID", "DEFAULTED", "APPROVED", "REJECTED"})
-CREDIT_TYPES = frozenset({"DEPOSIT"})
-DEBIT_TYPES = frozenset({"WITHDRAWAL", "TRANSFER", "REPAYMENT", "FEE", "INSURANCE_PAYMENT"})
+CREDIT_TYPES = frozenset(
+    {
+        "DEPOSIT", "INITIAL_DEPOSIT", "INITIAL_CREDIT", "TRANSFER_IN", "CASH_DEPOSIT", "CASH_IN",
+        "CHEQUE_DEPOSIT", "LOAN_DISBURSEMENT",
+    }
+)  # fmt: skip
+DEBIT_TYPES = frozenset(
+    {
+        "WITHDRAWAL", "TRANSFER", "TRANSFER_OUT", "TRANSFER_FEE", "BANK_TRANSFER",
+        "CASH_WITHDRAWAL", "CASH_OUT", "LOAN_REPAYMENT", "REPAYMENT", "FEE", "INSURANCE_PAYMENT",
+        "INSURANCE_PREMIUM", "BILL_PAYMENT", "MOBILE_MONEY_OUT", "MOBILE_MONEY_TRANSFER",
+        "CDSC_TRANSFER", "FIXED_DEPOSIT",
+    }
+)  # fmt: skip
+# Teller and branch operations: cash over the counter and cheques.
+BRANCH_TYPES = frozenset(
+    {"CASH_DEPOSIT", "CASH_WITHDRAWAL", "CASH_IN", "CASH_OUT", "CHEQUE_DEPOSIT"}
+)
+# A table without created_at (the backend's accounts) is looked back over this many keys.
+KEY_LOOKBACK = 100
 
 
 @dataclass(frozen=True)
-class _Table:
-    """One dfs table as read: its integer key and the columns the transform uses."""
+class _Column:
+    """One value the transform reads: the source column (table alias and name) it comes from,
+    and what stands in where a layout has no such column (an SQL literal)."""
 
     name: str
-    key: str
-    columns: tuple[str, ...]
+    table: str  # the alias in _Query.source: t, u, a, b, l, r
+    default: str = "NULL"
 
-    def row_text(self, alias: str = "") -> str:
+
+@dataclass(frozen=True)
+class _Query:
+    """How one dfs table is read: its integer key, its columns, and the joins that name an
+    owner, a currency or a business. Built for the layout the source's catalog shows."""
+
+    table: str
+    key: str  # qualified: "u.user_id"
+    columns: tuple[str, ...]  # SQL expressions AS names
+    source: str  # FROM ... with its joins
+
+    def row_text(self) -> str:
         """SQL text of a row's content. QUOTE makes NULL visible (unquoted NULL) and escapes
         quotes, so two different rows can never produce the same text."""
-        prefix = f"{alias}." if alias else ""
-        parts = [
-            f"QUOTE(UNIX_TIMESTAMP({prefix}{c}))" if c == "created_at" else f"QUOTE({prefix}{c})"
-            for c in self.columns
-        ]
+        parts = []
+        for column in self.columns:
+            expression = column.rsplit(" AS ", 1)[0]
+            if column.endswith(" AS created_at"):
+                expression = f"UNIX_TIMESTAMP({expression})"
+            parts.append(f"QUOTE({expression})")
         return f"CONCAT_WS('|', {', '.join(parts)})"
 
 
-_TABLES = {
-    "users": _Table(
-        "users",
-        "user_id",
-        (
-            "user_id",
-            "full_name",
-            "email",
-            "phone_number",
-            "national_id",
-            "is_active",
-            "created_at",
-        ),
+# What the transforms read, per table; a column missing from a layout takes its default:
+# dfs-orm.mysql.sql (the backend's own tables) has no accounts.currency (all KES) and no
+# accounts.created_at; dfs.mysql.sql (the setup script's) has no businesses and no risk_scores.
+_WANTED: dict[str, tuple[_Column, ...]] = {
+    "users": (
+        _Column("user_id", "u"),
+        _Column("full_name", "u"),
+        _Column("email", "u"),
+        _Column("phone_number", "u"),
+        _Column("national_id", "u"),
+        _Column("is_active", "u", "1"),
+        _Column("created_at", "u"),
+        _Column("business_id", "u"),
+        _Column("business_name", "b"),
     ),
-    "accounts": _Table(
-        "accounts",
-        "account_id",
-        ("account_id", "account_number", "user_id", "balance", "currency", "status", "created_at"),
+    "accounts": (
+        _Column("account_id", "a"),
+        _Column("account_number", "a"),
+        _Column("user_id", "a"),
+        _Column("balance", "a"),
+        _Column("currency", "a", "'KES'"),
+        _Column("status", "a"),
+        _Column("created_at", "a"),
+        _Column("business_id", "a"),
+        _Column("business_name", "b"),
     ),
-    "loans": _Table(
-        "loans",
-        "loan_id",
-        ("loan_id", "user_id", "principal_amount", "balance_remaining", "status", "created_at"),
+    # a business loan is booked on its director's user_id: the user names the business
+    "loans": (
+        _Column("loan_id", "l"),
+        _Column("user_id", "l"),
+        _Column("principal_amount", "l"),
+        _Column("balance_remaining", "l"),
+        _Column("status", "l"),
+        _Column("created_at", "l"),
+        _Column("business_id", "u"),
+        _Column("business_name", "b"),
+    ),
+    # a transaction carries only its account: the join names the owner and the currency; a
+    # LEFT JOIN keeps a transaction of a missing account, so transform quarantines it
+    "transactions": (
+        _Column("transaction_id", "t"),
+        _Column("account_id", "t"),
+        _Column("user_id", "a"),
+        _Column("business_id", "a"),
+        _Column("currency", "a", "'KES'"),
+        _Column("txn_type", "t"),
+        _Column("amount", "t"),
+        _Column("reference_code", "t"),
+        _Column("description", "t"),
+        _Column("created_at", "t"),
+    ),
+    "risk_scores": (
+        _Column("score_id", "r"),
+        _Column("user_id", "r"),
+        _Column("credit_score", "r"),
+        _Column("decision", "r"),
+        _Column("created_at", "r"),
     ),
 }
-# Transactions carry only their account; the join names the owner and the currency. A LEFT JOIN
-# keeps a transaction of a missing account, so transform quarantines it with a reason.
-_TRANSACTIONS = (
-    "SELECT t.transaction_id, t.account_id, a.user_id, a.currency, t.txn_type, t.amount, "
-    "t.reference_code, t.description, t.created_at "
-    "FROM transactions t LEFT JOIN accounts a ON a.account_id = t.account_id "
-    "WHERE t.transaction_id > :k ORDER BY t.transaction_id LIMIT :n"
-)
-_STREAM_TABLE = {
-    "users": "users",
-    "accounts": "accounts",
-    "loans": "loans",
-    "transactions": "transactions",
-    "users_scan": "users",
-    "accounts_scan": "accounts",
-    "loans_scan": "loans",
+# table -> (its alias, the joins that name its owner, currency or business: (alias, table, ON))
+_JOINS: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
+    "users": ("u", (("b", "businesses", "b.business_id = u.business_id"),)),
+    "accounts": ("a", (("b", "businesses", "b.business_id = a.business_id"),)),
+    "loans": (
+        "l",
+        (
+            ("u", "users", "u.user_id = l.user_id"),
+            ("b", "businesses", "b.business_id = u.business_id"),
+        ),
+    ),
+    "transactions": ("t", (("a", "accounts", "a.account_id = t.account_id"),)),
+    "risk_scores": ("r", ()),
 }
 _KEYS = {
     "users": "user_id",
     "accounts": "account_id",
     "loans": "loan_id",
     "transactions": "transaction_id",
+    "risk_scores": "score_id",
+}
+_STREAM_TABLE = {
+    "users": "users",
+    "accounts": "accounts",
+    "loans": "loans",
+    "transactions": "transactions",
+    "risk_scores": "risk_scores",
+    "users_scan": "users",
+    "accounts_scan": "accounts",
+    "loans_scan": "loans",
 }
 _DIGEST = "row_digest"
+
+
+def build_query(table: str, catalog: dict[str, set[str]]) -> _Query | None:
+    """The query of `table` for a source whose catalog is {table: its columns}; None when the
+    layout has no such table (nothing to read there). A join to a table the layout lacks is
+    left out, and every column of it takes its default."""
+    if table not in catalog:
+        return None
+    alias, joins = _JOINS[table]
+    tables = {alias: table}
+    source = f"{table} {alias}"
+    for join_alias, joined, on in joins:
+        known = tables | {join_alias: joined}
+        if all(column in catalog.get(known[a], set()) for a, column in _join_columns(on)):
+            tables[join_alias] = joined
+            source += f" LEFT JOIN {joined} {join_alias} ON {on}"
+    columns = []
+    for column in _WANTED[table]:
+        held = column.table in tables and column.name in catalog[tables[column.table]]
+        expression = f"{column.table}.{column.name}" if held else column.default
+        columns.append(f"{expression} AS {column.name}")
+    return _Query(table, f"{alias}.{_KEYS[table]}", tuple(columns), source)
+
+
+def _join_columns(on: str) -> list[tuple[str, str]]:
+    """The (alias, column) pairs an ON clause compares: 'b.business_id = u.business_id'."""
+    return [tuple(side.strip().split(".")) for side in on.split("=")]  # type: ignore[misc]
 
 
 def utc_sessions(engine: Engine) -> Engine:
@@ -138,6 +241,7 @@ class DfsConnector(Connector):
         Stream("accounts", "account", scan="accounts_scan"),
         Stream("loans", "loan", scan="loans_scan"),
         Stream("transactions", "transaction"),  # insert-only
+        Stream("risk_scores", "credit_decision"),  # insert-only; the backend's layout only
     )
     scans = (
         ScanStream("users_scan", "customer"),
@@ -150,26 +254,43 @@ class DfsConnector(Connector):
     ) -> None:
         super().__init__(url, engine, time_zone)
         utc_sessions(self.engine)
+        self._columns: dict[str, set[str]] | None = None
+
+    def catalog(self) -> dict[str, set[str]]:
+        """{table: its columns}, from the source's own information_schema: which of the two
+        layouts this is, with no configuration. Read again after any failed query."""
+        if self._columns is None:
+            rows = self._query(
+                "SELECT table_name AS t, column_name AS c FROM information_schema.columns "
+                "WHERE table_schema = DATABASE()",
+                {},
+            )
+            columns: dict[str, set[str]] = {}
+            for row in rows:
+                columns.setdefault(row["t"].lower(), set()).add(row["c"].lower())
+            self._columns = columns
+        return self._columns
+
+    def _read(self, name: str) -> _Query | None:
+        return build_query(_STREAM_TABLE[self.stream(name).name], self.catalog())
 
     def fetch(self, stream: Stream, after: Cursor | None, limit: int) -> list[SourceRow]:
         if limit < 1:
             raise ValueError(f"limit must be positive, not {limit}")
-        name = self.stream(stream.name).name
+        query = self._read(stream.name)
+        if query is None:
+            return []  # this layout has no such table: nothing to read, nothing failing
+        digest = f", MD5({query.row_text()}) AS {_DIGEST}" if stream.scan else ""
+        sql = (
+            f"SELECT {', '.join(query.columns)}{digest} FROM {query.source} "
+            f"WHERE {query.key} > :k ORDER BY {query.key} LIMIT :n"
+        )
         params = {"k": int(after.key) if after is not None else 0, "n": limit}
-        if name == "transactions":
-            sql, key = _TRANSACTIONS, "transaction_id"
-        else:
-            table = _TABLES[name]
-            sql = (
-                f"SELECT {', '.join(table.columns)}, MD5({table.row_text()}) AS {_DIGEST} "
-                f"FROM {table.name} WHERE {table.key} > :k ORDER BY {table.key} LIMIT :n"
-            )
-            key = table.key
-        rows = self._query(sql, params)
+        key = _KEYS[query.table]
         observed = observed_now()
         result = []
-        for row in rows:
-            raw, digest = _raw(row, observed)
+        for row in self._query(sql, params):
+            raw, row_digest = _raw(row, observed)
             created = row["created_at"]
             result.append(
                 SourceRow(
@@ -179,14 +300,20 @@ class DfsConnector(Connector):
                     if isinstance(created, datetime)
                     else None,
                     raw=raw,
-                    digest=digest,
+                    digest=row_digest,
                 )
             )
         return result
 
     def rewind(self, stream: Stream, cursor: Cursor, seconds: float) -> Cursor:
         table = _STREAM_TABLE[self.stream(stream.name).name]
+        columns = self.catalog().get(table)
+        if columns is None:
+            return cursor
         key = _KEYS[table]
+        if "created_at" not in columns:
+            # no time to measure back from (the backend's accounts): a fixed span of keys
+            return Cursor(*[str(max(int(cursor.key) - KEY_LOOKBACK, 0))] * 2)
         # Both walks go backwards along the PK and stop at their first match.
         newest = (
             f"SELECT created_at FROM {table} WHERE {key} <= :k AND created_at IS NOT NULL "
@@ -211,6 +338,8 @@ class DfsConnector(Connector):
         if since.tzinfo is None:
             raise ValueError(f"since {since!r} has no time zone")
         table = _STREAM_TABLE[self.stream(stream.name).name]
+        if "created_at" not in self.catalog().get(table, set()):
+            return None  # no creation time to start from: the whole table
         key = _KEYS[table]
         # A full scan (no index on created_at), but only once per backfill.
         sql = (
@@ -223,45 +352,54 @@ class DfsConnector(Connector):
         return Cursor(str(start), str(start))
 
     def chunk_digests(self, scan: ScanStream, chunk_size: int) -> dict[int, str]:
-        table = self._scan_table(scan, chunk_size)
+        query = self._scan_query(scan, chunk_size)
+        if query is None:
+            return {}
         sql = (
             "SELECT chunk, CONCAT(COUNT(*), ':', BIT_XOR(crc), ':', SUM(crc)) AS digest FROM "
-            f"(SELECT {table.key} DIV :size AS chunk, CRC32({table.row_text()}) AS crc "
-            f"FROM {table.name}) AS r GROUP BY chunk"
+            f"(SELECT {query.key} DIV :size AS chunk, CRC32({query.row_text()}) AS crc "
+            f"FROM {query.source}) AS r GROUP BY chunk"
         )
         return {row["chunk"]: row["digest"] for row in self._query(sql, {"size": chunk_size})}
 
     def fetch_chunk(self, scan: ScanStream, chunk: int, chunk_size: int) -> list[SourceRow]:
-        table = self._scan_table(scan, chunk_size)
+        query = self._scan_query(scan, chunk_size)
+        if query is None:
+            return []
         sql = (
-            f"SELECT {', '.join(table.columns)}, MD5({table.row_text()}) AS {_DIGEST} "
-            f"FROM {table.name} WHERE {table.key} BETWEEN :lo AND :hi ORDER BY {table.key}"
+            f"SELECT {', '.join(query.columns)}, MD5({query.row_text()}) AS {_DIGEST} "
+            f"FROM {query.source} WHERE {query.key} BETWEEN :lo AND :hi ORDER BY {query.key}"
         )
         low = chunk * chunk_size
         rows = self._query(sql, {"lo": low, "hi": low + chunk_size - 1})
         observed = observed_now()
         result = []
+        key = _KEYS[query.table]
         for row in rows:
             raw, digest = _raw(row, observed)
             assert digest is not None
             # A change has no write time: written_at stays None.
-            result.append(SourceRow(digest, str(row[table.key]), None, raw, digest))
+            result.append(SourceRow(digest, str(row[key]), None, raw, digest))
         return result
 
     def transform(self, entity: str, raw: dict[str, Any]) -> Record:
         return build_record(self.source_system, _TRANSFORMS, entity, raw)
 
-    def _scan_table(self, scan: ScanStream, chunk_size: int) -> _Table:
+    def _scan_query(self, scan: ScanStream, chunk_size: int) -> _Query | None:
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be positive, not {chunk_size}")
         for known in self.scans:
             if known.name == scan.name:
-                return _TABLES[_STREAM_TABLE[known.name]]
+                return build_query(_STREAM_TABLE[known.name], self.catalog())
         raise KeyError(f"dfs has no scan stream {scan.name!r}")
 
     def _query(self, sql: str, params: dict[str, Any]) -> list[Any]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(text(sql), params).mappings().all())
+        try:
+            with self.engine.connect() as conn:
+                return list(conn.execute(text(sql), params).mappings().all())
+        except Exception:
+            self._columns = None  # the layout may have changed: read the catalog again
+            raise
 
 
 def _raw(row: Any, observed: str) -> tuple[dict[str, Any], str | None]:
@@ -273,16 +411,6 @@ def _raw(row: Any, observed: str) -> tuple[dict[str, Any], str | None]:
     }
     digest = raw.pop(_DIGEST, None)
     return json_row(raw) | {OBSERVED_AT: observed}, digest
-
-
-def _enum(f: Fields, name: str, allowed: frozenset[str]) -> str:
-    # A non-strict MySQL stores '' for a value outside the ENUM.
-    value = f.key(name)
-    if value not in allowed:
-        raise RecordError(
-            f"{f.entity} {name} is not one of {', '.join(sorted(allowed))}: {value!r}"
-        )
-    return value
 
 
 def _customer(f: Fields) -> CustomerRecord:
@@ -298,25 +426,38 @@ def _customer(f: Fields) -> CustomerRecord:
         is_active=f.boolean("is_active"),
         created_at=f.timestamp("created_at"),
         updated_at=f.timestamp_req(OBSERVED_AT),
+        source_business_id=f.text("business_id"),
+        business_name=f.text("business_name"),
     )
 
 
+def _status(f: Fields) -> str:
+    """As written: a value no list of ours holds is data. A non-strict MySQL stores '' for a
+    value outside its ENUM: that one is UNKNOWN."""
+    return (f.text("status") or "").strip().upper() or "UNKNOWN"
+
+
 def _account(f: Fields) -> AccountRecord:
-    status = _enum(f, "status", ACCOUNT_STATUSES)
+    status = _status(f)
+    owner, business = f.text("user_id"), f.text("business_id")
+    if owner is None and business is None:
+        raise RecordError(f"account {f.key('account_id')} has neither a user nor a business")
     return AccountRecord(
         source_system="dfs",
         source_account_id=f.key("account_id"),
-        source_customer_id=f.key("user_id"),
+        source_customer_id=owner,
         account_number=f.text("account_number"),
-        account_type="Wallet",
+        account_type="Business wallet" if owner is None else "Wallet",
         currency=f.currency("currency"),
         balance=f.decimal_req("balance"),
         available_balance=None,
         status=status,
-        is_closed=status == "DISABLED",
+        is_closed=status in CLOSED_ACCOUNT_STATUSES,
         closed_at=None,
         opened_at=f.timestamp("created_at"),
         updated_at=f.timestamp_req(OBSERVED_AT),
+        source_business_id=business,
+        business_name=f.text("business_name"),
     )
 
 
@@ -338,38 +479,65 @@ def _loan(f: Fields) -> LoanRecord:
         interest_rate=None,
         term_months=None,
         currency="KES",
-        status=_enum(f, "status", LOAN_STATUSES),
+        status=_status(f),
         disbursed_at=None,
         maturity_date=None,
         created_at=f.timestamp("created_at"),
         updated_at=f.timestamp_req(OBSERVED_AT),
+        source_business_id=f.text("business_id"),
+        business_name=f.text("business_name"),
     )
+
+
+def direction_and_channel(txn_type: str | None, description: str | None) -> tuple[str, str]:
+    """(CREDIT | DEBIT | UNKNOWN, channel) of a dfs transaction: known types by their meaning,
+    cash, cheques and 'Teller ...' postings at a BRANCH, the rest on the MOBILE app; a type no
+    list holds keeps its direction UNKNOWN (and its text, as source_type)."""
+    kind = (txn_type or "").strip().upper()
+    direction = "CREDIT" if kind in CREDIT_TYPES else "DEBIT" if kind in DEBIT_TYPES else "UNKNOWN"
+    teller = (description or "").strip().lower().startswith("teller")
+    if kind in BRANCH_TYPES or teller:
+        return direction, "BRANCH"
+    return direction, "MOBILE" if direction != "UNKNOWN" else "OTHER"
 
 
 def _transaction(f: Fields) -> TransactionRecord:
     account = f.key("account_id")
-    if f.raw.get("user_id") is None:
-        raise RecordError(f"transaction account {account} is missing or has no user_id")
-    kind = f.key("txn_type").strip().upper()
-    if kind not in CREDIT_TYPES | DEBIT_TYPES:
-        raise RecordError(f"transaction txn_type is not a dfs type: {f.raw['txn_type']!r}")
+    owner, business = f.text("user_id"), f.text("business_id")
+    if owner is None and business is None:
+        raise RecordError(f"transaction account {account} is missing or has no owner")
     amount = f.decimal_req("amount")
     # The type carries the direction: a signed amount would flip it twice.
     if amount < Decimal(0):
         raise RecordError(f"transaction amount is negative: {f.raw['amount']!r}")
+    description = f.text("description")
+    direction, channel = direction_and_channel(f.text("txn_type"), description)
     return TransactionRecord(
         source_system="dfs",
         source_transaction_id=f.key("transaction_id"),
         source_account_id=account,
-        source_customer_id=f.key("user_id"),
+        source_customer_id=owner,
         reference=f.text("reference_code"),
         amount=amount,
         currency=f.currency("currency"),
-        type="CREDIT" if kind in CREDIT_TYPES else "DEBIT",
-        channel="MOBILE",
+        type=direction,
+        channel=channel,
         status="Completed",
-        description=f.text("description"),
+        description=description,
         occurred_at=f.timestamp_req("created_at"),
+        source_type=(f.text("txn_type") or "").strip() or None,
+        source_business_id=business,
+    )
+
+
+def _credit_decision(f: Fields) -> CreditDecisionRecord:
+    return CreditDecisionRecord(
+        source_system="dfs",
+        source_decision_id=f.key("score_id"),
+        source_customer_id=f.key("user_id"),
+        credit_score=f.integer("credit_score"),
+        decision=(f.text("decision") or "").strip().upper() or None,
+        decided_at=f.timestamp("created_at"),
     )
 
 
@@ -378,4 +546,5 @@ _TRANSFORMS = {
     "account": _account,
     "loan": _loan,
     "transaction": _transaction,
+    "credit_decision": _credit_decision,
 }

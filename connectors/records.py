@@ -26,13 +26,16 @@ class CustomerRecord:
     business_key: str | None = None  # what other systems call this person (core CustomerNumber)
     secondary_phone: str | None = None  # a second number on file (core "SecondaryPhone")
     gender: str | None = None  # as the source wrote it (core "Gender": 'Male', 'F', ...)
+    # the business this person is a director (signatory) of (dfs users.business_id)
+    source_business_id: str | None = None
+    business_name: str | None = None
 
 
 @dataclass(frozen=True)
 class AccountRecord:
     source_system: str
     source_account_id: str
-    source_customer_id: str
+    source_customer_id: str | None  # None for a business's account (see source_business_id)
     account_number: str | None
     account_type: str | None
     currency: str
@@ -43,6 +46,9 @@ class AccountRecord:
     closed_at: datetime | None
     opened_at: datetime | None
     updated_at: datetime
+    # a business's account, shown to its directors (a dfs business wallet)
+    source_business_id: str | None = None
+    business_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ class TransactionRecord:
     source_system: str
     source_transaction_id: str
     source_account_id: str
-    source_customer_id: str
+    source_customer_id: str | None  # None on a business's account (see source_business_id)
     reference: str | None
     amount: Decimal
     currency: str
@@ -60,6 +66,7 @@ class TransactionRecord:
     description: str | None
     occurred_at: datetime
     source_type: str | None = None  # the source's own type, as written
+    source_business_id: str | None = None  # on a business's account
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,9 @@ class LoanRecord:
     maturity_date: datetime | None
     created_at: datetime | None
     updated_at: datetime
+    # a business loan: booked on its director's record, taken for the business
+    source_business_id: str | None = None
+    business_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +138,18 @@ class FraudCaseRecord:
     observed_at: datetime  # when read: updated_at runs on an unknown clock, the latest read wins
 
 
+@dataclass(frozen=True)
+class CreditDecisionRecord:
+    """A credit decision at a loan application (dfs risk_scores)."""
+
+    source_system: str
+    source_decision_id: str
+    source_customer_id: str
+    credit_score: int | None
+    decision: str | None  # APPROVED, REJECTED, ... as written (upper case)
+    decided_at: datetime | None
+
+
 Record = (
     CustomerRecord
     | AccountRecord
@@ -136,6 +158,7 @@ Record = (
     | LoginRecord
     | AlertRecord
     | FraudCaseRecord
+    | CreditDecisionRecord
 )
 
 ENTITY_OF: dict[type, str] = {
@@ -146,6 +169,7 @@ ENTITY_OF: dict[type, str] = {
     LoginRecord: "login",
     AlertRecord: "alert",
     FraudCaseRecord: "fraud_case",
+    CreditDecisionRecord: "credit_decision",
 }
 
 

@@ -15,6 +15,12 @@ class AccountSchema(Schema):
     closed_at = fields.DateTime(allow_none=True)
     opened_at = fields.DateTime(allow_none=True)
     source_updated_at = fields.DateTime(allow_none=True)
+    business_name = fields.String(
+        allow_none=True, metadata={"description": "The business that holds it (a business wallet)"}
+    )
+    holder_role = fields.String(
+        metadata={"description": "owner, or director of the business that holds it"}
+    )
 
 
 class LoanSchema(Schema):
@@ -32,3 +38,7 @@ class LoanSchema(Schema):
     maturity_date = fields.DateTime(allow_none=True)
     source_created_at = fields.DateTime(allow_none=True)
     source_updated_at = fields.DateTime(allow_none=True)
+    business_name = fields.String(
+        allow_none=True,
+        metadata={"description": "The business it was taken for (booked on its director)"},
+    )

@@ -6,16 +6,30 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, case, literal, or_, select, tuple_
 
 from app.account.models import account_360, loan_360
+from app.customer.models import source_customer
+
+# A business's account is held by the business and shown to each of its directors.
+OWNER, DIRECTOR = "owner", "director"
 
 
 def list_accounts(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[str, Any]]:
-    """Every account of the customer (open first, then oldest first)."""
+    """Every account of the customer, and of each business the customer is a director of (with
+    the business's name and the customer's role), open first, then oldest first."""
+    sc = source_customer
+    businesses = select(sc.c.source_system, sc.c.source_business_id).where(
+        sc.c.global_customer_id.in_(customer_ids), sc.c.source_business_id.is_not(None)
+    )
+    business_held = and_(
+        account_360.c.source_customer_id.is_(None),
+        tuple_(account_360.c.source_system, account_360.c.source_business_id).in_(businesses),
+    )
+    role = case((account_360.c.source_customer_id.is_(None), literal(DIRECTOR)), else_=OWNER)
     query = (
-        select(account_360)
-        .where(account_360.c.global_customer_id.in_(customer_ids))
+        select(account_360, role.label("holder_role"))
+        .where(or_(account_360.c.global_customer_id.in_(customer_ids), business_held))
         .order_by(
             account_360.c.is_closed,
             account_360.c.opened_at.nulls_last(),
@@ -27,7 +41,8 @@ def list_accounts(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[s
 
 
 def list_loans(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[str, Any]]:
-    """Every loan of the customer, core and dfs alike (newest first)."""
+    """Every loan of the customer, core and dfs alike (newest first); a business loan, booked
+    on its director's record, names the business."""
     query = (
         select(loan_360)
         .where(loan_360.c.global_customer_id.in_(customer_ids))

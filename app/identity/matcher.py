@@ -598,6 +598,8 @@ def _link_row(record: CustomerRecord, node: Node, gid: UUID, result) -> dict:
         "date_of_birth": record.date_of_birth,
         "gender": node.gender,
         "gender_raw": record.gender,
+        "source_business_id": record.source_business_id,
+        "business_name": record.business_name,
         "is_active": record.is_active,
         "source_created_at": record.created_at,
         "source_updated_at": record.updated_at,

@@ -15,8 +15,10 @@ from sqlalchemy import Connection, func, select, text
 from app import db
 from app.celeryconfig import QUEUES
 from app.config import Settings
+from app.pipeline.facts import FACTS
 from app.pipeline.models import ingest_batch, quarantine, source_checkpoint
 from app.pipeline.stream_health import stream_states, stream_status
+from app.pipeline.vocabulary import unknown_values
 
 logger = logging.getLogger("c360.ops")
 
@@ -116,18 +118,13 @@ def health(settings: Settings) -> dict[str, Any]:
     return {"status": status, "database": database, "broker": broker, "sources": sources}
 
 
-# Facts whose owner has not arrived (a dangling reference, until it does): held, not lost.
+# Facts whose owner has not arrived (a dangling reference, until it does): held, not lost. A
+# business's account and its transactions have no person as owner: they are not held.
 HELD_FACTS = " UNION ALL ".join(
-    f"SELECT source_system, count(*) FROM {table} WHERE global_customer_id IS NULL"
-    " GROUP BY source_system"
-    for table in (
-        "account_360",
-        "transaction_360",
-        "loan_360",
-        "channel_login",
-        "security_alert",
-        "fraud_case",
-    )
+    f"SELECT source_system, count(*) FROM {spec.table.name} WHERE global_customer_id IS NULL"
+    + (" AND source_business_id IS NULL" if "source_business_id" in spec.table.c else "")
+    + " GROUP BY source_system"
+    for spec in FACTS.values()
 )
 
 
@@ -170,6 +167,7 @@ def pipeline_status(
         ).all()
     )
     held = dict(conn.execute(text(HELD_FACTS)).all())
+    unknown = unknown_values(conn)
     checkpoints: dict[str, list[dict[str, Any]]] = {}
     for row in conn.execute(
         select(
@@ -205,6 +203,8 @@ def pipeline_status(
             "batches_unfinished": int(row.get("unfinished") or 0),
             "quarantined_records": quarantined.get(source, 0),
             "held_records": held.get(source, 0),
+            # codes no rule knows yet, counted per value: {vocabulary: {value: rows}}
+            "unknown_values": unknown.get(source, {}),
             "last_poll": last_poll,
             "lag_seconds": (now - last_poll).total_seconds() if last_poll else None,
             "checkpoints": streams,

@@ -95,8 +95,16 @@ class PipelineCollector(Collector):
         unfinished = GaugeMetricFamily(
             "c360_batches_unfinished", "Batches not yet done", labels=["source"]
         )
+        unknown = GaugeMetricFamily(
+            "c360_unknown_values",
+            "Rows holding a code no rule knows yet (landed as written), per value",
+            labels=["source", "vocabulary", "value"],
+        )
         for source, state in sources.items():
             processed.add_metric([source], state["records_processed"])
+            for vocabulary, values in state["unknown_values"].items():
+                for value, rows in values.items():
+                    unknown.add_metric([source, vocabulary, value], rows)
             per_minute.add_metric([source], state["records_per_minute"])
             for quantile, key in (("0.5", "latency_p50_seconds"), ("max", "latency_max_seconds")):
                 if state[key] is not None:
@@ -107,7 +115,7 @@ class PipelineCollector(Collector):
             unfinished.add_metric([source], state["batches_unfinished"])
             for stream in state["failing_streams"]:
                 failing.add_metric([source, stream], 1)
-        yield from (processed, per_minute, latency, lag, failing, quarantined, unfinished)
+        yield from (processed, per_minute, latency, lag, failing, quarantined, unfinished, unknown)
 
         depth = GaugeMetricFamily("c360_queue_depth", "Messages waiting", labels=["queue"])
         try:

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from app.account.models import account_360, loan_360
 from app.channel.models import channel_login, security_alert
 from app.identity import locks
-from app.risk.models import fraud_case
+from app.risk.models import credit_decision, fraud_case
 from app.transaction.models import transaction_360
 from connectors.records import (
     Record,
@@ -87,6 +87,7 @@ FACTS: dict[str, FactSpec] = {
         "observed_at",
         by_business_key=True,
     ),
+    "credit_decision": FactSpec("credit_decision", credit_decision, _fields, None),
 }
 
 

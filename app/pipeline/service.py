@@ -197,7 +197,7 @@ def poll_stream(
     source = connector.source_system
     with db.connect() as conn:
         checkpoint = load_checkpoint(conn, source, stream.name)
-    start = checkpoint
+    start = checkpoint if checkpoint is not None else connector.first_cursor(stream)
     if checkpoint is not None and stream.lookback and lookback_seconds > 0:
         start = connector.rewind(stream, checkpoint, lookback_seconds)
     staged = 0

@@ -30,6 +30,7 @@ from app.pipeline import validate
 from app.pipeline.facts import FACTS, FactSpec, repoint_owners, upsert_facts
 from app.pipeline.models import ingest_batch, quarantine
 from app.pipeline.service import DONE, MATCHED, STAGED, UPSERTED, batch_records
+from app.pipeline.vocabulary import warn_unknown
 from app.risk.scoring import update_risk_profiles
 from connectors import get_connector
 from connectors.base import Connector
@@ -38,7 +39,7 @@ from connectors.records import ENTITY_OF, CustomerRecord, Record, RecordError
 log = logging.getLogger("c360.pipeline")
 
 # Facts whose arrival can change a Risk_Profile.
-RISK_ENTITIES = {"fraud_case", "alert"}
+RISK_ENTITIES = {"fraud_case", "alert", "credit_decision"}
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,7 @@ def upsert_step(batch_id: int) -> str:
             affected_customers=sorted(affected, key=str),
             quarantined_count=ingest_batch.c.quarantined_count + len(rejected),
         )
+    warn_unknown(record for group in by_entity.values() for record in group)
     log_event(
         log,
         "records upserted",

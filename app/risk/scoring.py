@@ -10,6 +10,8 @@ Rule (documented in the README):
   FALSE_POSITIVE and CLOSED, in any case (Open, Acknowledged, Investigating and any status no
   rule knows): LOW 0.05, MEDIUM 0.15, HIGH 0.35, CRITICAL 0.6; a severity no rule knows counts
   as MEDIUM.
+- A dfs credit decision (risk_scores, at each loan application): the customer's latest, if
+  REJECTED (a CRB listing, a low credit score), contributes 0.15; any other decision nothing.
 - FraudScore = 1 - prod(1 - contribution): independent signals accumulate, never above 1.
 - RiskLevel = HIGH if FraudScore >= 0.7, or an open or blocked case the engine rated HIGH, or
   an open CRITICAL alert; MEDIUM if FraudScore >= 0.3; else LOW.
@@ -39,13 +41,14 @@ ALERT_STATUSES = frozenset(
 CLOSED_ALERT = frozenset({"RESOLVED", "FALSE_POSITIVE", "CLOSED"})
 ALERT_WEIGHT = {"LOW": 0.05, "MEDIUM": 0.15, "HIGH": 0.35, "CRITICAL": 0.6}
 UNKNOWN_SEVERITY_WEIGHT = ALERT_WEIGHT["MEDIUM"]
+REJECTED_CREDIT_WEIGHT = 0.15
 HIGH_AT, MEDIUM_AT = 0.7, 0.3
 
 
 @dataclass(frozen=True)
 class RiskInput:
-    source: str  # fraud | channel
-    kind: str  # fraud_case | security_alert
+    source: str  # fraud | channel | dfs
+    kind: str  # fraud_case | security_alert | credit_decision
     ref: str
     status: str
     level: str  # engine risk level, or alert severity
@@ -73,6 +76,8 @@ def contribution(item: RiskInput) -> float:
             return 1.0
         score = min(max(item.score or 0.0, 0.0), 1.0)
         return max(score, ESCALATED_FLOOR) if item.status == "ESCALATED" else score
+    if item.kind == "credit_decision":
+        return REJECTED_CREDIT_WEIGHT if item.status == "REJECTED" else 0.0
     if item.status in CLOSED_ALERT:
         return 0.0
     return ALERT_WEIGHT.get(item.level, UNKNOWN_SEVERITY_WEIGHT)
@@ -138,6 +143,16 @@ def update_risk_profiles(conn: Connection, global_ids: list[UUID]) -> int:
             SELECT global_customer_id, 'channel', 'security_alert', source_alert_id, status,
                    severity, NULL, alert_type
             FROM security_alert WHERE global_customer_id = ANY(:ids)
+            UNION ALL
+            SELECT * FROM (
+                SELECT DISTINCT ON (global_customer_id) global_customer_id, source_system,
+                       'credit_decision', source_decision_id, coalesce(decision, ''),
+                       NULL::text, NULL::float8,
+                       'credit score ' || coalesce(credit_score::text, 'unknown')
+                FROM credit_decision WHERE global_customer_id = ANY(:ids)
+                ORDER BY global_customer_id, decided_at DESC NULLS LAST,
+                         source_decision_id DESC
+            ) AS latest_credit_decision
             """
         ),
         {"ids": global_ids},

@@ -18,6 +18,7 @@ transaction_360 = Table(
     Column("currency", String(3), nullable=False),
     Column("type", String(20), nullable=False),  # CREDIT | DEBIT | UNKNOWN
     Column("source_type", String(50)),  # the source's own type, as written (dfs txn_type)
+    Column("source_business_id", String(64)),  # on a business's account (a dfs business wallet)
     Column("channel", String(20), nullable=False),
     Column("status", String(20)),
     Column("description", Text),

@@ -130,6 +130,9 @@ def upgrade() -> None:
     )
     op.add_column("source_customer", sa.Column("business_name", sa.Text(), nullable=True))
     op.add_column("transaction_360", sa.Column("source_type", sa.String(length=50), nullable=True))
+    op.add_column(
+        "transaction_360", sa.Column("source_business_id", sa.String(length=64), nullable=True)
+    )
     op.create_index(
         "ix_transaction_360_unknown_type",
         "transaction_360",
@@ -160,6 +163,7 @@ def downgrade() -> None:
         table_name="transaction_360",
         postgresql_where=sa.text("type = 'UNKNOWN'"),
     )
+    op.drop_column("transaction_360", "source_business_id")
     op.drop_column("transaction_360", "source_type")
     op.drop_column("source_customer", "business_name")
     op.drop_column("source_customer", "source_business_id")

@@ -202,7 +202,6 @@ def test_transaction_channel(processed_by: str | None, channel: str) -> None:
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        ({"Type": "Reversal"}, "neither Credit nor Debit: 'Reversal'"),
         ({"Amount": "12,50"}, "transaction Amount is not a number"),
         ({"Amount": "NaN"}, "transaction Amount is not a finite number"),
         ({"Currency": "KE"}, "transaction Currency is not a 3-letter currency code"),
@@ -212,6 +211,13 @@ def test_transaction_channel(processed_by: str | None, channel: str) -> None:
 def test_core_transaction_errors(core: CoreConnector, changes: dict[str, Any], reason: str) -> None:
     with pytest.raises(RecordError, match=reason):
         core.transform("transaction", stored(transaction_row(**changes)))
+
+
+def test_a_core_type_no_rule_knows_lands_as_written(core: CoreConnector) -> None:
+    record = core.transform("transaction", stored(transaction_row(Type="Reversal")))
+    assert (record.type, record.source_type) == ("UNKNOWN", "Reversal")
+    known = core.transform("transaction", stored(transaction_row(Type="debit")))
+    assert (known.type, known.source_type) == ("DEBIT", "debit")
 
 
 def test_core_loan(core: CoreConnector) -> None:

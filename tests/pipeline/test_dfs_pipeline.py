@@ -7,10 +7,12 @@ import os
 import time
 
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app, db
 from app.config import Settings
+from connectors._common import ddl
 from connectors.demo import create_sources, drop_sources, mysql_reachable
 from connectors.simulator import Simulator
 
@@ -98,4 +100,130 @@ def test_dfs_changes_reach_the_profile_within_the_bound(dfs_url, pipeline):
     print(
         f"seen after: balance {balance_s:.1f}s, status {status_s:.1f}s, "
         f"new loan {new_loan_s:.1f}s, loan status {loan_status_s:.1f}s (bound {BOUND_S}s)"
+    )
+
+
+@pytest.fixture
+def dfs_orm_url(database_url):
+    """A dfs database in the layout the backend creates on first start (dfs_orm.sql)."""
+    name = make_url(db.sibling_url(database_url, "_src_dfs_orm")).database
+    server = "mysql+pymysql://root@127.0.0.1:3306"
+    reachable, why = mysql_reachable(f"{server}/{name}")
+    if not reachable:
+        pytest.fail(f"these tests need MySQL/MariaDB: {why}")
+    admin = create_engine(server)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    url = f"{server}/{name}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        # comments first: one holds a ';'
+        script = "\n".join(line.split("--")[0] for line in ddl("dfs_orm").splitlines())
+        for statement in script.split(";"):
+            if statement.strip():
+                conn.execute(text(statement))
+    engine.dispose()
+    os.environ["C360_SOURCE_DFS_URL"] = url
+    yield url
+    os.environ["C360_SOURCE_DFS_URL"] = ""
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+    admin.dispose()
+
+
+def test_the_backends_own_layout_with_business_banking(dfs_orm_url, pipeline):
+    from tests.connectors.test_dfs_transform import WRITTEN_TYPES
+
+    engine = create_engine(dfs_orm_url)
+    with engine.begin() as conn:
+        run = conn.execute
+        run(
+            text("INSERT INTO businesses (business_id, business_name) VALUES (3, 'Mama Mboga Ltd')")
+        )
+        run(
+            text(
+                "INSERT INTO users (user_id, full_name, national_id, business_id) VALUES "
+                "(1, 'Grace Wanjiru', '31 555 666', 3), (2, 'Peter Otieno', '32 777 888', NULL)"
+            )
+        )
+        # no currency column, no created_at: KES, and no opening time
+        run(
+            text(
+                "INSERT INTO accounts (account_id, account_number, balance, user_id, business_id)"
+                " VALUES (10, 'ACC2000010', 1500.00, 1, NULL), (11, 'B-2D1148', 250000.00, NULL, 3)"
+            )
+        )
+        run(
+            text(
+                "INSERT INTO loans (loan_id, user_id, principal_amount, total_due_amount, "
+                "balance_remaining, status) VALUES (5, 1, 100000, 110000, 110000, 'ACTIVE')"
+            )
+        )
+        types = sorted(WRITTEN_TYPES)
+        run(
+            text(
+                "INSERT INTO transactions (account_id, txn_type, amount, reference_code) "
+                "VALUES (:a, :t, 10, :r)"
+            ),
+            [{"a": 10, "t": kind, "r": f"REF-{n}"} for n, kind in enumerate(types)]
+            + [{"a": 11, "t": "BANK_TRANSFER", "r": "REF-BIZ"}],
+        )
+        run(
+            text(
+                "INSERT INTO risk_scores (user_id, credit_score, decision)"
+                " VALUES (2, 380, 'REJECTED')"
+            )
+        )
+    engine.dispose()
+    expected = len(WRITTEN_TYPES) + 1
+    pipeline.wait_until(
+        lambda: (
+            pipeline.idle()
+            and pipeline.scalar("SELECT count(*) FROM transaction_360") == expected
+            and pipeline.scalar("SELECT count(global_customer_id) FROM credit_decision") == 1
+        ),
+        timeout=60,
+        what="every dfs row",
+    )
+    assert pipeline.scalar("SELECT count(*) FROM quarantine") == 0
+    landed = dict(
+        (row[0], (row[1], row[2]))
+        for row in pipeline.engine.connect().execute(
+            text(
+                "SELECT source_type, type, channel FROM transaction_360"
+                " WHERE source_account_id = '10'"
+            )
+        )
+    )
+    assert landed == WRITTEN_TYPES
+    client = api()
+    director = pipeline.scalar(
+        "SELECT global_customer_id FROM source_customer WHERE source_customer_id = '1'"
+    )
+    accounts = {a["account_number"]: a for a in client.get(f"/customer/{director}/accounts").json}
+    assert accounts["ACC2000010"]["currency"] == "KES"
+    assert accounts["ACC2000010"]["holder_role"] == "owner"
+    wallet = accounts["B-2D1148"]
+    assert (wallet["business_name"], wallet["holder_role"]) == ("Mama Mboga Ltd", "director")
+    assert wallet["balance"] == "250000.00"
+    [loan] = client.get(f"/customer/{director}/loans").json
+    assert loan["business_name"] == "Mama Mboga Ltd"
+    # another person sees no business account
+    other = pipeline.scalar(
+        "SELECT global_customer_id FROM source_customer WHERE source_customer_id = '2'"
+    )
+    assert [a["account_number"] for a in client.get(f"/customer/{other}/accounts").json] == []
+    # the rejected credit decision is a risk input, with its reason
+    risk = client.get(f"/customer/{other}/risk").json["profile"]
+    assert [(r["kind"], r["status"]) for r in risk["reasons"]] == [("credit_decision", "REJECTED")]
+    assert risk["fraud_score"] == 0.15
+    # nothing failed for the columns this layout lacks; the business wallet is not held
+    assert pipeline.scalar("SELECT count(*) FROM stream_poll WHERE failing_since IS NOT NULL") == 0
+    assert (
+        pipeline.scalar(
+            "SELECT count(*) FROM account_360 WHERE global_customer_id IS NULL"
+            " AND source_business_id IS NULL"
+        )
+        == 0
     )

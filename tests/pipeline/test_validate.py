@@ -54,7 +54,6 @@ def test_good_records_pass():
     ("record", "reason"),
     [
         (customer(full_name="x" * 10_000), "full_name is 10000 characters long"),
-        (account(currency="ZZZ"), "currency 'ZZZ' is not a known ISO 4217 code"),
         (account(opened_at=NOW + timedelta(days=365)), "opened_at 2027-11-25"),
         (account(balance=Decimal("1e20")), "balance 1E+20 is out of range"),
     ],
@@ -62,6 +61,13 @@ def test_good_records_pass():
 def test_rule_breakers_are_refused_with_a_clear_reason(record, reason):
     with pytest.raises(RecordError, match=reason.replace("+", r"\+")):
         check(record, now=NOW)
+
+
+def test_values_a_source_accepts_are_never_refused():
+    # core's three 100-character name parts, an ISO code we have not listed, Salama's widths
+    check(customer(full_name=" ".join(["A" * 100] * 3)), now=NOW)
+    check(account(currency="ZZZ"), now=NOW)
+    check(dataclasses.replace(account(), account_number="9" * 50), now=NOW)
 
 
 def test_an_unreadable_phone_costs_only_the_phone():
