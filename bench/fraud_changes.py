@@ -160,11 +160,15 @@ def main() -> None:
     cost = source_cost(source, open_ids, args.cases)
     print(cost)
 
-    url = db.sibling_url(Settings.from_env().database_url, "_bench_fraud")
+    settings = Settings.from_env()
+    url = db.sibling_url(settings.database_url, "_bench_fraud")
+    # a Redis database of its own: no other worker on this machine takes its batches
+    redis_url = settings.redis_url.rsplit("/", 1)[0] + "/14"
     db.recreate_database(url)
     upgrade(url)
     os.environ.update(
         C360_DATABASE_URL=url,
+        C360_REDIS_URL=redis_url,
         C360_SOURCE_FRAUD_URL=source,
         C360_SOURCE_CORE_URL="",
         C360_SOURCE_CHANNEL_URL="",

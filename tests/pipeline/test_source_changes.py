@@ -131,10 +131,11 @@ def test_channel_alerts_change_in_place_and_a_quiet_source_is_healthy(pipeline):
     assert pipeline.scalar("SELECT resolved_at IS NOT NULL FROM security_alert")
 
 
-def test_a_missing_table_fails_its_stream_alone(pipeline):
+def test_a_missing_table_or_column_fails_its_stream_alone(pipeline):
     engine = create_engine(pipeline.source_urls["channel"])
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE security_alerts"))
+        conn.execute(text("ALTER TABLE users DROP COLUMN currency"))  # a column we read
     engine.dispose()
     settings = Settings.from_env()
     simulator = Simulator(pipeline.source_urls, seed=41)
@@ -146,18 +147,22 @@ def test_a_missing_table_fails_its_stream_alone(pipeline):
     pipeline.wait_until(
         lambda: pipeline.scalar("SELECT count(*) FROM channel_login") == 1,
         timeout=BOUND,
-        what="the login, with the alerts table gone",
+        what="the login, with the alerts table and a users column gone",
+    )
+    pipeline.wait_until(
+        lambda: _channel_health(pipeline, settings)["streams"]["users"]["status"] == "failing",
+        timeout=BOUND,
     )
     channel = _channel_health(pipeline, settings)
     assert channel["status"] == "failing"
-    failing = channel["streams"]["security_alerts"]
-    assert failing["status"] == "failing"
-    assert 'relation "security_alerts" does not exist' in failing["error"]
+    alerts, users = channel["streams"]["security_alerts"], channel["streams"]["users"]
+    assert 'relation "security_alerts" does not exist' in alerts["error"]
+    assert "column" in users["error"] and "currency" in users["error"]
     assert channel["streams"]["sessions"]["status"] == "ok"
     assert health(settings)["status"] == "degraded"
-    # logged once for the run of failures, not once per poll
+    # logged once per failing stream for the run of failures, not once per poll
     log = (pipeline.workdir / "worker.log").read_text()
-    assert log.count('"stream failing"') == 1, log[-2000:]
+    assert log.count('"stream failing"') == 2, log[-2000:]
 
 
 def _channel_health(pipeline, settings: Settings) -> dict:
