@@ -69,19 +69,7 @@ def extract_source(source_system: str) -> int:
             return 0
         started = time.monotonic()
         connector = _connector(settings, source_system)
-        staged = 0
-        for stream in connector.streams:
-            if stream.slow:
-                continue  # read by scan_source
-            # one stream's failure (a missing table or column) fails that stream alone
-            with stream_attempt(source_system, stream.name, "poll"):
-                staged += service.poll_stream(
-                    connector,
-                    stream,
-                    page_size=settings.page_size,
-                    lookback_seconds=settings.lookback_seconds,
-                    on_staged=_queue,
-                )
+        staged = _poll_streams(settings, connector, slow=False)
         for watch in connector.watches:
             with stream_attempt(source_system, watch.name, "poll"):
                 staged += recheck_open(connector, watch, on_staged=_queue)
@@ -108,18 +96,7 @@ def scan_source(source_system: str) -> int:
         if not mine:
             return 0
         started = time.monotonic()
-        staged = 0
-        for stream in connector.streams:
-            if not stream.slow:
-                continue
-            with stream_attempt(source_system, stream.name, "scan"):
-                staged += service.poll_stream(
-                    connector,
-                    stream,
-                    page_size=settings.page_size,
-                    lookback_seconds=settings.lookback_seconds,
-                    on_staged=_queue,
-                )
+        staged = _poll_streams(settings, connector, slow=True)
         for scan in connector.scans:
             with stream_attempt(source_system, scan.name, "scan"):
                 staged += service.scan_for_changes(
@@ -133,6 +110,24 @@ def scan_source(source_system: str) -> int:
             seconds=round(time.monotonic() - started, 3),
         )
         return staged
+
+
+def _poll_streams(settings: Settings, connector: Connector, *, slow: bool) -> int:
+    """Poll the source's streams of one schedule (every poll, or the slower scan schedule)."""
+    staged = 0
+    for stream in connector.streams:
+        if stream.slow != slow:
+            continue
+        # one stream's failure (a missing table or column) fails that stream alone
+        with stream_attempt(connector.source_system, stream.name, "scan" if slow else "poll"):
+            staged += service.poll_stream(
+                connector,
+                stream,
+                page_size=settings.page_size,
+                lookback_seconds=settings.lookback_seconds,
+                on_staged=_queue,
+            )
+    return staged
 
 
 _connectors: dict[tuple[str, str, str | None], Connector] = {}
