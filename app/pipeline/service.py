@@ -77,12 +77,15 @@ def _touch_checkpoint(conn: Connection, source_system: str, stream: str) -> None
 
 def _unseen(conn: Connection, source_system: str, stream: str, rows: list[SourceRow]) -> list:
     """Drop rows whose current version was already staged (the look-back re-reads them)."""
-    # one array parameter: an IN list of a page's 5,000 keys is 5,000 parameters to plan
+    # a join on the page's keys: each is looked up (or hashed), while a filter `= ANY(keys)`
+    # or an IN list compares every version row of the stream with every key of the page
+    # whenever the statistics still say the table is small (14 s against 0.12 s at 250,000)
     seen = dict(
         conn.execute(
             text(
-                "SELECT source_key, marker FROM source_row_version WHERE source_system = :s"
-                " AND stream = :stream AND source_key = ANY(CAST(:keys AS text[]))"
+                "SELECT v.source_key, v.marker FROM unnest(CAST(:keys AS text[])) AS k(key)"
+                " JOIN source_row_version v ON v.source_system = :s AND v.stream = :stream"
+                " AND v.source_key = k.key"
             ),
             {"s": source_system, "stream": stream, "keys": [r.key for r in rows]},
         ).all()
