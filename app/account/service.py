@@ -22,11 +22,14 @@ def list_accounts(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[s
     businesses = select(sc.c.source_system, sc.c.source_business_id).where(
         sc.c.global_customer_id.in_(customer_ids), sc.c.source_business_id.is_not(None)
     )
+    held_by_a_business = and_(
+        account_360.c.source_customer_id.is_(None), account_360.c.source_business_id.is_not(None)
+    )
     business_held = and_(
-        account_360.c.source_customer_id.is_(None),
+        held_by_a_business,
         tuple_(account_360.c.source_system, account_360.c.source_business_id).in_(businesses),
     )
-    role = case((account_360.c.source_customer_id.is_(None), literal(DIRECTOR)), else_=OWNER)
+    role = case((held_by_a_business, literal(DIRECTOR)), else_=OWNER)
     query = (
         select(account_360, role.label("holder_role"))
         .where(or_(account_360.c.global_customer_id.in_(customer_ids), business_held))

@@ -27,6 +27,8 @@ def test_lists_every_account_of_the_customer_only(
         "closed_at": None,
         "opened_at": None,
         "source_updated_at": None,
+        "business_name": None,
+        "holder_role": "owner",
     }
     assert accounts[1]["is_closed"] is True
 
