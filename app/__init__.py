@@ -25,6 +25,9 @@ def celery_init_app(app: Flask) -> Celery:
     return celery_app
 
 
+SWAGGER_UI_ASSETS = "/docs/assets"
+
+
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app.celeryconfig import celery_config
     from app.logs import configure_logging
@@ -40,7 +43,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # served by the app itself from the pinned swagger-ui-bundle: a bank's network reaches
+        # no CDN
+        OPENAPI_SWAGGER_UI_URL=f"{SWAGGER_UI_ASSETS}/",
         CELERY=celery_config(settings),
     )
     app.config.update(overrides)

@@ -7,9 +7,11 @@ from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
-from flask import Flask, request, url_for
+from flask import Flask, Response, request, send_from_directory, url_for
+from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
+from app import SWAGGER_UI_ASSETS
 from app.auth import BEARER_SCHEME
 from app.customer.service import CustomerMerged, CustomerNotFound
 
@@ -90,4 +92,10 @@ def init_api(app: Flask) -> Api:
     app.register_error_handler(CustomerMerged, _customer_merged)
     app.register_error_handler(Exception, _unexpected)
     init_metrics(app)
+    app.add_url_rule(f"{SWAGGER_UI_ASSETS}/<path:filename>", "swagger_ui_asset", _swagger_ui_asset)
     return api
+
+
+def _swagger_ui_asset(filename: str) -> Response:
+    """Swagger UI's own files (JavaScript, CSS) from the pinned package: /docs needs no CDN."""
+    return send_from_directory(swagger_ui_path, filename, max_age=86_400)
