@@ -74,8 +74,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "tasks.pipeline.update_risk": {"time_limit": TIME_LIMITS_S["risk"]},
         },
         "worker_hijack_root_logger": False,
+        # workers report every task to Flower but the polls (send_events=False on them); no
+        # "sent" events, which beat would emit for every poll of every source every second
         "worker_send_task_events": True,
-        "task_send_sent_event": True,
+        "task_send_sent_event": False,
         "beat_schedule": schedule,
         # only the beat holding the scheduler lock sends anything (see tasks/beat.py)
         "beat_scheduler": "tasks.beat:SingleBeatScheduler",

@@ -338,7 +338,7 @@ def run(port: int) -> None:
         ],
         "worker": processes.worker_command(),
         "beat": processes.beat_command(),
-        "flower": processes.celery_command("flower", "--port=5555", "--address=127.0.0.1"),
+        "flower": processes.flower_command(),
     }  # fmt: skip
     logdir = state_dir() / "logs"
     logdir.mkdir(parents=True, exist_ok=True)

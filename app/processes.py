@@ -18,6 +18,18 @@ def celery_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "tasks", *args]
 
 
+FLOWER_CREDENTIALS = ("FLOWER_BASIC_AUTH", "FLOWER_AUTH")  # basic auth, or OAuth (Flower's own)
+
+
+def flower_command(port: int = 5555) -> list[str]:
+    """Flower, authenticated by its own options (FLOWER_BASIC_AUTH=user:password, or OAuth via
+    FLOWER_AUTH and FLOWER_AUTH_PROVIDER). With no credentials configured it listens on
+    localhost only, whatever FLOWER_ADDRESS says: it can shut workers down."""
+    secured = any(os.environ.get(name) for name in FLOWER_CREDENTIALS)
+    address = os.environ.get("FLOWER_ADDRESS", "0.0.0.0") if secured else "127.0.0.1"
+    return celery_command("flower", f"--port={port}", f"--address={address}")
+
+
 def worker_command(concurrency: int = 2, name: str = "worker") -> list[str]:
     return celery_command(
         "worker",

@@ -57,7 +57,10 @@ def _queue(batch: service.StagedBatch) -> None:
     enqueue_batch(batch.batch_id)
 
 
-@shared_task
+# Polls and scans run every second per source and mostly find nothing: they send no task
+# events, so Flower's task list and rates show the real work (batch steps, backfills);
+# their health is in /health, `c360 status` and the logs.
+@shared_task(send_events=False)
 def extract_source(source_system: str) -> int:
     """One poll of every stream of a source; batches are queued as soon as they are stored."""
     settings = Settings.from_env()
@@ -84,7 +87,7 @@ def extract_source(source_system: str) -> int:
         return staged
 
 
-@shared_task
+@shared_task(send_events=False)
 def scan_source(source_system: str) -> int:
     """The slower schedule: streams whose marker has no index at the source (a full read of
     it), and digest scans of tables that change without a marker."""
@@ -176,8 +179,24 @@ def backfill_source(backfill_id: int) -> int:
 
 @shared_task
 def start_backfill(source_system: str, since: str | None = None) -> int:
-    """Backfill entry point for Flower: `start_backfill("core", "2026-11-01T00:00:00Z")`."""
-    moment = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
+    """Backfill entry point for Flower: `start_backfill("core", "2026-11-01T00:00:00Z")`. A
+    source that is not configured, or a time without its offset, fails the task with a message
+    (shown in Flower) before anything is queued."""
+    configured = Settings.from_env().source_urls
+    if source_system not in configured:
+        raise ValueError(
+            f"{source_system!r} is not a configured source (configured: {', '.join(configured)})"
+        )
+    moment = None
+    if since:
+        try:
+            moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"since {since!r} is not an ISO 8601 time") from None
+        if moment.tzinfo is None:
+            raise ValueError(
+                f"since {since!r} has no offset: write it with one, e.g. 2026-11-01T00:00:00+03:00"
+            )
     with db.transaction() as conn:
         backfill_id = service.create_backfill(conn, source_system, moment)
     backfill_source.delay(backfill_id)
