@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import click
 
-from app.config import Settings, state_dir
+from app.config import SOURCE_SYSTEMS, Settings, state_dir
 
 
 @click.group()
@@ -71,7 +71,11 @@ def sources_create(sample: bool) -> None:
 @main.command()
 @click.argument("source", required=False)
 @click.option("--all", "all_sources", is_flag=True, help="Every configured source.")
-@click.option("--since", help="Re-read from this time (ISO 8601); default: the beginning.")
+@click.option(
+    "--since",
+    help="Re-read from this time, ISO 8601 with its offset (2026-11-01T00:00:00+03:00); "
+    "default: the beginning.",
+)
 @click.option("--wait", is_flag=True, help="Show progress and return when everything landed.")
 @click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait at most.")
 def backfill(
@@ -174,7 +178,7 @@ def quarantine_group() -> None:
 
 
 @quarantine_group.command("list")
-@click.option("--source", help="Only this source system.")
+@click.option("--source", type=click.Choice(SOURCE_SYSTEMS), help="Only this source system.")
 @click.option("--limit", default=50, show_default=True)
 def quarantine_list(source: str | None, limit: int) -> None:
     from app import db
@@ -232,9 +236,14 @@ def status(as_json: bool) -> None:
     except redis.RedisError as error:
         report["queues"] = {"error": f"broker unreachable: {type(error).__name__}"}
     if as_json:
-        click.echo(json.dumps(report, indent=2, default=str))
+        click.echo(json.dumps(report, indent=2, default=_json_value))
         return
     click.echo(_format_status(report))
+
+
+def _json_value(value: object) -> str:
+    """Times as ISO 8601 with their offset; anything else as its text."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _format_status(report: dict) -> str:
@@ -255,13 +264,15 @@ def _format_status(report: dict) -> str:
         for vocabulary, values in source["unknown_values"].items():
             counted = ", ".join(f"{value!r} x{rows}" for value, rows in sorted(values.items()))
             lines.append(f"  {name} {vocabulary} no rule knows: {counted}")
-    lines.append("\ncheckpoints")
-    for name, source in report["sources"].items():
-        for checkpoint in source["checkpoints"]:
-            lines.append(
-                f"  {name}.{checkpoint['stream']:<16} {checkpoint['marker']}  "
-                f"(polled {checkpoint['updated_at']})"
-            )
+    lines.append("\ncheckpoints (stream, last read, position)")
+    rows = [
+        (f"{name}.{checkpoint['stream']}", checkpoint["updated_at"], checkpoint["marker"])
+        for name, source in report["sources"].items()
+        for checkpoint in source["checkpoints"]
+    ]
+    width = max((len(label) for label, _, _ in rows), default=0)
+    for label, polled, marker in rows:
+        lines.append(f"  {label:<{width}}  {polled.isoformat(timespec='seconds')}  {marker}")
     queues = report.get("queues", {})
     lines.append("\nqueues  " + "  ".join(f"{k}={v}" for k, v in queues.items()))
     return "\n".join(lines)
@@ -366,13 +377,22 @@ def _settings() -> Settings:
 
 
 def _parse_time(value: str) -> datetime:
+    """An ISO 8601 time with its offset; one without is refused, never guessed (UTC is three
+    hours off for an operator in Nairobi)."""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not an ISO 8601 time", param_hint="--since"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        raise click.BadParameter(
+            f"{value!r} has no offset: write it with one, e.g. {value}+03:00 (Nairobi) or "
+            f"{value}Z (UTC)",
+            param_hint="--since",
+        )
+    click.echo(f"since {moment.astimezone(UTC).isoformat()}", err=True)
+    return moment
 
 
 if __name__ == "__main__":

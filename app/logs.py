@@ -13,6 +13,8 @@ from typing import Any
 _PHONE = re.compile(r"(?<![\w-])\+?\d[\d \-]{6,}\d(?!\w)")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")
 _NATIONAL_ID = re.compile(r"\b(?:ID|KE-ID-)?\d{7,8}\b")
+# A date (and its hour) is no phone number, though its digits and dashes look like one.
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def mask(value: str | None) -> str | None:
@@ -29,7 +31,7 @@ def mask(value: str | None) -> str | None:
 def mask_text(text: str) -> str:
     """Mask anything that looks like an email, phone number or national ID in free text."""
     text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
-    text = _PHONE.sub(lambda m: mask(m.group(0)) or "", text)
+    text = _PHONE.sub(lambda m: m.group(0) if _DATE.match(m.group(0)) else mask(m.group(0)), text)
     return _NATIONAL_ID.sub(lambda m: mask(m.group(0)) or "", text)
 
 

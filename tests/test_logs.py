@@ -25,3 +25,11 @@ def test_structured_event_is_json_with_masked_fields():
     entry = json.loads(JsonFormatter().format(record))
     assert entry["event"] == "identity resolved for ***678"
     assert entry["phone"] == "***678" and entry["count"] == 3
+
+
+def test_dates_and_times_are_not_masked_as_phone_numbers():
+    from app.logs import mask_text
+
+    reason = "date_of_birth 2099-01-01 is in the future; created_at 2026-11-26 13:00:00+00:00"
+    assert mask_text(reason) == reason
+    assert mask_text("phone 0712 345 678 and 2026-11-26") == "phone ***678 and 2026-11-26"
