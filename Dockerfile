@@ -3,7 +3,7 @@ FROM python:3.11-slim
 WORKDIR /srv/c360
 RUN apt-get update && apt-get install -y --no-install-recommends gcc make \
     && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml setup.cfg README.md ./
+COPY pyproject.toml setup.cfg README.md gunicorn.conf.py ./
 COPY app ./app
 COPY tasks ./tasks
 COPY connectors ./connectors

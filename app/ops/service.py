@@ -17,6 +17,7 @@ from app.celeryconfig import QUEUES
 from app.config import Settings
 from app.pipeline.facts import FACTS
 from app.pipeline.models import ingest_batch, quarantine, source_checkpoint
+from app.pipeline.steps import LATENCY_BUCKETS_S
 from app.pipeline.stream_health import stream_states, stream_status
 from app.pipeline.vocabulary import unknown_values
 
@@ -210,6 +211,32 @@ def pipeline_status(
             "checkpoints": streams,
         }
     return {"generated_at": now, "sources": status}
+
+
+def latency_histograms(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Per source, the processing latency (source write to stored) of every record of its done
+    batches: cumulative bucket counts (LATENCY_BUCKETS_S), their sum and count."""
+    histograms: dict[str, dict[str, Any]] = {}
+    for source, total, count in conn.execute(
+        text(
+            "SELECT source_system, sum(latency_sum_seconds), sum(latency_count) FROM ingest_batch"
+            " WHERE status = 'done' AND latency_count IS NOT NULL GROUP BY 1"
+        )
+    ):
+        histograms[source] = {
+            "sum": float(total or 0),
+            "count": int(count or 0),
+            "buckets": [0] * len(LATENCY_BUCKETS_S),
+        }
+    for source, index, count in conn.execute(
+        text(
+            "SELECT source_system, u.i, sum(u.n) FROM ingest_batch,"
+            " unnest(latency_buckets) WITH ORDINALITY AS u(n, i)"
+            " WHERE status = 'done' AND latency_buckets IS NOT NULL GROUP BY 1, 2"
+        )
+    ):
+        histograms[source]["buckets"][index - 1] = int(count)
+    return histograms
 
 
 def _seconds(milliseconds: float | None) -> float | None:

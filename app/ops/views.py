@@ -10,13 +10,21 @@ from flask import Flask, Response, current_app
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import db
 from app.config import Settings
-from app.ops.service import health, pipeline_status, queue_depths
+from app.ops.api_metrics import init_request_metrics
+from app.ops.api_metrics import register as register_request_metrics
+from app.ops.service import health, latency_histograms, pipeline_status, queue_depths
+from app.pipeline.steps import LATENCY_BUCKETS_S
 
 blp = Blueprint("ops", __name__, description="Health and metrics (open, no personal data)")
 
@@ -70,16 +78,17 @@ class PipelineCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with db.connect() as conn:
             sources = pipeline_status(conn, self.settings)["sources"]
+            histograms = latency_histograms(conn)
         processed = CounterMetricFamily(
             "c360_records_processed", "Records of done batches", labels=["source"]
         )
         per_minute = GaugeMetricFamily(
             "c360_records_per_minute", "Records of batches done in the last 60 s", labels=["source"]
         )
-        latency = GaugeMetricFamily(
+        latency = HistogramMetricFamily(
             "c360_processing_latency_seconds",
-            "Source write to Enterprise Brain, batches done in the last 5 minutes",
-            labels=["source", "quantile"],
+            "Source write to stored in the Enterprise Brain, per record of done batches",
+            labels=["source"],
         )
         lag = GaugeMetricFamily(
             "c360_source_lag_seconds", "Time since the last successful poll", labels=["source"]
@@ -100,15 +109,21 @@ class PipelineCollector(Collector):
             "Rows holding a code no rule knows yet (landed as written), per value",
             labels=["source", "vocabulary", "value"],
         )
+        for source, histogram in histograms.items():
+            cumulative = [
+                (str(bound), count)
+                for bound, count in zip(LATENCY_BUCKETS_S, histogram["buckets"], strict=True)
+            ]
+            latency.add_metric(
+                [source], [*cumulative, ("+Inf", histogram["count"])], histogram["sum"]
+            )
         for source, state in sources.items():
             processed.add_metric([source], state["records_processed"])
             for vocabulary, values in state["unknown_values"].items():
                 for value, rows in values.items():
                     unknown.add_metric([source, vocabulary, value], rows)
             per_minute.add_metric([source], state["records_per_minute"])
-            for quantile, key in (("0.5", "latency_p50_seconds"), ("max", "latency_max_seconds")):
-                if state[key] is not None:
-                    latency.add_metric([source, quantile], state[key])
+
             if state["lag_seconds"] is not None:
                 lag.add_metric([source], state["lag_seconds"])
             quarantined.add_metric([source], state["quarantined_records"])
@@ -127,9 +142,12 @@ class PipelineCollector(Collector):
 
 
 def init_metrics(app: Flask) -> None:
-    """A registry per app, not prometheus_client's global one (one app per test, no clashes)."""
+    """A registry per app, not prometheus_client's global one (one app per test, no clashes):
+    the pipeline's metrics from the database, the API's request metrics."""
     registry = CollectorRegistry()
     registry.register(PipelineCollector(app.config["C360_SETTINGS"]))
+    register_request_metrics(registry)
+    init_request_metrics(app)
     app.extensions["c360_metrics"] = registry
 
 
@@ -146,4 +164,5 @@ def get_metrics() -> Response:
         body = generate_latest(current_app.extensions["c360_metrics"])
     except SQLAlchemyError:
         abort(503, message="The database is unreachable")
-    return Response(body, mimetype=CONTENT_TYPE_LATEST)
+    # the whole header as Prometheus names it: `mimetype=` would add a second charset
+    return Response(body, headers={"Content-Type": CONTENT_TYPE_LATEST})

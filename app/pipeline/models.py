@@ -5,6 +5,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Identity,
     Index,
     Integer,
@@ -65,6 +66,10 @@ ingest_batch = Table(
     Column("measure_latency", Boolean, nullable=False, server_default="true"),
     Column("latency_ms_p50", BigInteger),
     Column("latency_ms_max", BigInteger),
+    # its records' latencies as a histogram (LATENCY_BUCKETS_S, cumulative), their sum and count
+    Column("latency_buckets", ARRAY(BigInteger)),
+    Column("latency_sum_seconds", Float),
+    Column("latency_count", BigInteger),
     Column("error", Text),
     Index(
         "ix_ingest_batch_unfinished",

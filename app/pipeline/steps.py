@@ -38,6 +38,9 @@ from connectors.records import ENTITY_OF, CustomerRecord, Record, RecordError
 
 log = logging.getLogger("c360.pipeline")
 
+# Upper bounds (seconds) of the processing-latency histogram, source write to stored.
+LATENCY_BUCKETS_S = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
 # Facts whose arrival can change a Risk_Profile.
 RISK_ENTITIES = {"fraud_case", "alert", "credit_decision"}
 
@@ -305,16 +308,21 @@ def risk_step(batch_id: int) -> str:
         changed = update_risk_profiles(conn, batch.affected_customers)
         _advance(conn, batch_id, DONE, finished_at=text("clock_timestamp()"))
         if batch.measure_latency:
+            buckets = ", ".join(
+                f"count(*) FILTER (WHERE s <= {bound})" for bound in LATENCY_BUCKETS_S
+            )
             conn.execute(
                 text(
-                    """
+                    f"""
                     UPDATE ingest_batch b SET
-                        latency_ms_p50 = l.p50, latency_ms_max = l.max
+                        latency_ms_p50 = l.p50, latency_ms_max = l.max,
+                        latency_buckets = l.buckets, latency_sum_seconds = l.total,
+                        latency_count = l.n
                     FROM (
-                        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
-                               max(ms) AS max
-                        FROM (SELECT 1000 * extract(epoch FROM clock_timestamp() - written_at)
-                                     AS ms
+                        SELECT 1000 * percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS p50,
+                               1000 * max(s) AS max, ARRAY[{buckets}] AS buckets,
+                               sum(s) AS total, count(*) AS n
+                        FROM (SELECT extract(epoch FROM clock_timestamp() - written_at) AS s
                               FROM ingest_record
                               WHERE batch_id = :id AND written_at IS NOT NULL) AS r
                     ) AS l

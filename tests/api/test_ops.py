@@ -1,7 +1,10 @@
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import pytest
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert
 
 from app import create_app
@@ -58,7 +61,7 @@ def polled(conn):
 def pipeline_rows(conn, checkpoint, polled, now):
     """core: two done batches (one old), one unfinished, one open and one resolved quarantine."""
 
-    def batch(source, status, count, finished_ago=None, p50=None, max_ms=None):
+    def batch(source, status, count, finished_ago=None, p50=None, max_ms=None, buckets=None):
         finished = now - finished_ago if finished_ago is not None else None
         conn.execute(
             insert(ingest_batch).values(
@@ -69,11 +72,15 @@ def pipeline_rows(conn, checkpoint, polled, now):
                 finished_at=finished,
                 latency_ms_p50=p50,
                 latency_ms_max=max_ms,
+                # cumulative over LATENCY_BUCKETS_S (0.1 0.25 0.5 1 2.5 5 10 30 60 300)
+                latency_buckets=buckets,
+                latency_sum_seconds=None if buckets is None else 0.5 * count,
+                latency_count=None if buckets is None else count,
             )
         )
 
-    batch("core", "done", 30, timedelta(seconds=10), p50=400, max_ms=900)
-    batch("core", "done", 70, timedelta(minutes=10), p50=5000, max_ms=99000)
+    batch("core", "done", 30, timedelta(seconds=10), 400, 900, [0, 10, 25] + [30] * 7)
+    batch("core", "done", 70, timedelta(minutes=10), 5000, 99000, [0] * 5 + [40] + [70] * 4)
     batch("core", "staged", 5)
     batch("channel", "done", 4, timedelta(seconds=20), p50=200, max_ms=300)
     for resolved in (None, now):
@@ -216,8 +223,20 @@ def test_metrics_are_computed_from_the_database(client, pipeline_rows):
     assert 'c360_records_processed_total{source="core"} 100.0' in text
     assert 'c360_records_processed_total{source="channel"} 4.0' in text
     assert 'c360_records_per_minute{source="core"} 30.0' in text
-    assert 'c360_processing_latency_seconds{quantile="0.5",source="core"} 0.4' in text
-    assert 'c360_processing_latency_seconds{quantile="max",source="core"} 0.9' in text
+    assert response.headers["Content-Type"] == CONTENT_TYPE_LATEST  # one charset, not two
+    assert response.headers["Content-Type"].count("charset") == 1
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    latency = {
+        (s.name, s.labels.get("le")): s.value
+        for s in families["c360_processing_latency_seconds"].samples
+        if s.labels["source"] == "core"
+    }
+    # both batches, bucket by bucket: 10+0 records within 0.25 s, 30+40 within 5 s, all 100
+    assert latency[("c360_processing_latency_seconds_bucket", "0.25")] == 10
+    assert latency[("c360_processing_latency_seconds_bucket", "5.0")] == 70
+    assert latency[("c360_processing_latency_seconds_bucket", "+Inf")] == 100
+    assert latency[("c360_processing_latency_seconds_count", None)] == 100
+    assert latency[("c360_processing_latency_seconds_sum", None)] == 50
     assert 'c360_source_lag_seconds{source="core"}' in text
     assert 'c360_quarantined_records{source="core"} 1.0' in text
     assert 'c360_batches_unfinished{source="core"} 1.0' in text
@@ -273,3 +292,20 @@ def test_swagger_ui(client):
 
     assert response.status_code == 200
     assert response.mimetype == "text/html"
+
+
+def test_api_requests_are_counted_by_endpoint_and_status(client, auth_headers):
+    client.get("/health")
+    client.get(f"/customer/{uuid4()}", headers=auth_headers)  # 404
+    text = client.get("/metrics").get_data(as_text=True)
+    samples = [
+        s
+        for family in text_string_to_metric_families(text)
+        if family.name == "c360_api_requests"
+        for s in family.samples
+        if s.name == "c360_api_requests_total"
+    ]
+    counted = {(s.labels["endpoint"], s.labels["status"]): s.value for s in samples}
+    assert counted[("/customer/<uuid:global_id>", "404")] >= 1  # the rule, never the ID
+    assert counted[("/health", "200")] >= 1
+    assert "c360_api_request_duration_seconds_bucket" in text

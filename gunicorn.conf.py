@@ -1,0 +1,29 @@
+"""gunicorn's settings for the API (read from the working directory: `gunicorn 'app:create_app()'`).
+
+Every gunicorn worker is a process of its own: prometheus_client's multiprocess mode writes each
+one's request metrics to a folder that `/metrics` adds up, whichever worker answers the scrape.
+The folder is set before prometheus_client is imported, emptied when gunicorn starts, and a
+worker's files are marked dead when it exits.
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="c360-prometheus-"))
+METRICS_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+from prometheus_client import multiprocess  # noqa: E402 (after the folder is known)
+
+bind = os.environ.get("C360_API_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("C360_API_WORKERS", "2"))
+
+
+def on_starting(server) -> None:
+    shutil.rmtree(METRICS_DIR, ignore_errors=True)
+    METRICS_DIR.mkdir(parents=True)
+
+
+def child_exit(server, worker) -> None:
+    multiprocess.mark_process_dead(worker.pid)
