@@ -27,3 +27,17 @@ def on_starting(server) -> None:
 
 def child_exit(server, worker) -> None:
     multiprocess.mark_process_dead(worker.pid)
+
+
+def when_ready(server) -> None:
+    """One line at start if the database or broker is not ready; the API serves all the same
+    (/health answers `down`, data endpoints 503) and recovers when they come."""
+    from app.config import Settings
+    from app.preflight import NotReady, check_broker, check_database
+
+    settings = Settings.from_env()
+    try:
+        check_database(settings)
+        check_broker(settings)
+    except NotReady as problem:
+        server.log.error(str(problem))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import click
 
 from app.config import SOURCE_SYSTEMS, Settings, state_dir
+from app.preflight import NotReady, check_broker, check_database
 
 
 @click.group()
@@ -49,7 +50,7 @@ def db_upgrade() -> None:
     """Apply the migrations (Alembic)."""
     from app.migrate import upgrade
 
-    upgrade(_settings().database_url)
+    upgrade(_settings(database=True, migrated=False).database_url)
     click.echo("database at the latest migration")
 
 
@@ -86,7 +87,7 @@ def backfill(
     from app.pipeline.service import backfill_progress, create_backfill
     from tasks.extract import backfill_source
 
-    settings = _settings()
+    settings = _settings(database=True, broker=True)
     if bool(source) == all_sources:
         raise click.UsageError("name one SOURCE or give --all")
     names = list(settings.source_urls) if all_sources else [source]
@@ -160,7 +161,7 @@ def replay(
     from app.pipeline.service import replay_batches
     from tasks.pipeline import enqueue_batch
 
-    _settings()
+    _settings(database=True, broker=True)
     if not (all_batches or failed or batch_ids):
         raise click.UsageError("give --all, --failed or --batch N")
     with db.transaction() as conn:
@@ -185,7 +186,7 @@ def quarantine_list(source: str | None, limit: int) -> None:
     from app.logs import mask_text
     from app.pipeline.quarantine import list_quarantine
 
-    _settings()
+    _settings(database=True)
     with db.connect() as conn:
         entries = list_quarantine(conn, source, limit=limit)
     for entry in entries:
@@ -206,7 +207,7 @@ def quarantine_replay(ids: tuple[int, ...], wait: bool, timeout: float) -> None:
     from app.pipeline.quarantine import replay as replay_quarantine
     from tasks.pipeline import enqueue_batch
 
-    _settings()
+    _settings(database=True, broker=True)
     with db.transaction() as conn:
         outcome = replay_quarantine(conn, list(ids) or None)
     for batch_id in outcome["batches"]:
@@ -228,7 +229,7 @@ def status(as_json: bool) -> None:
     from app import db
     from app.ops.service import pipeline_status, queue_depths
 
-    settings = _settings()
+    settings = _settings(database=True)
     with db.connect() as conn:
         report = pipeline_status(conn, settings)
     try:
@@ -342,6 +343,8 @@ def run(port: int) -> None:
     """API, worker, beat and Flower together in the foreground (Ctrl-C stops all)."""
     from app import processes
 
+    _settings(database=True, broker=True)
+
     commands = {
         "api": [
             sys.executable, "-m", "gunicorn", "app:create_app()",
@@ -366,13 +369,22 @@ def run(port: int) -> None:
             sys.exit(1)
 
 
-def _settings() -> Settings:
+def _settings(*, database: bool = False, migrated: bool = True, broker: bool = False) -> Settings:
+    """The settings; with `database` / `broker`, those services checked first: a problem is
+    one line (which URL, what failed, what to do) and exit status 1, never a traceback."""
     settings = Settings.from_env()
     if not settings.database_url or not settings.redis_url:
         raise click.ClickException(
             "C360_DATABASE_URL / C360_REDIS_URL are not set and no embedded services run: "
             "run `c360 services up` (make does it) or set them"
         )
+    try:
+        if database:
+            check_database(settings, migrated=migrated)
+        if broker:
+            check_broker(settings)
+    except NotReady as problem:
+        raise click.ClickException(str(problem)) from None
     return settings
 
 
