@@ -11,6 +11,7 @@ import click
 
 from app.config import SOURCE_SYSTEMS, Settings, state_dir
 from app.preflight import NotReady, check_broker, check_database
+from app.progress import Tally, follow
 
 
 @click.group()
@@ -107,43 +108,49 @@ def backfill(
         click.echo(f"backfill {backfill_id} of {name} queued")
     if not wait:
         return
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def read() -> list[Tally]:
+        tallies = []
         with db.connect() as conn:
-            progress = backfill_progress(conn, ids)
-        done = progress["done_batches"] + progress["failed_batches"]
-        click.echo(
-            f"\r{progress['done_records']}/{progress['records']} records, "
-            f"{done}/{progress['batches']} batches, {progress['quarantined']} quarantined"
-            + ("" if progress["extracted"] else ", still extracting"),
-            nl=False,
-        )
-        if progress["extracted"] and done == progress["batches"]:
-            click.echo()
-            failed = progress["failed_batches"] or progress["extraction_failed"]
-            sys.exit(1 if failed else 0)
-        if time.monotonic() > deadline:
-            click.echo("\ntimed out waiting for the backfill")
-            sys.exit(1)
-        time.sleep(0.5)
+            for name, backfill_id in zip(names, ids, strict=True):
+                progress = backfill_progress(conn, [backfill_id])
+                ended = progress["done_batches"] + progress["failed_batches"]
+                tallies.append(
+                    Tally(
+                        label=name,
+                        done=progress["done_records"],
+                        total=progress["records"],
+                        finished=progress["extracted"] and ended == progress["batches"],
+                        failed=progress["failed_batches"] + progress["extraction_failed"],
+                        quarantined=progress["quarantined"],
+                    )
+                )
+        return tallies
+
+    sys.exit(0 if follow(read, what="backfill", unit="records", timeout=timeout) else 1)
 
 
-def _wait_for_batches(batch_ids: list[int], timeout: float) -> None:
+def _wait_for_batches(batch_ids: list[int], timeout: float, what: str) -> None:
+    """Follow the batches until they ran again; exit status 1 if one failed or time ran out."""
     from app import db
-    from app.pipeline.service import unfinished
+    from app.pipeline.service import batch_outcomes
 
-    deadline = time.monotonic() + timeout
-    while True:
+    def read() -> list[Tally]:
         with db.connect() as conn:
-            left = unfinished(conn, batch_ids)
-        click.echo(f"\r{len(batch_ids) - left}/{len(batch_ids)} batches finished", nl=False)
-        if not left:
-            click.echo()
-            return
-        if time.monotonic() > deadline:
-            click.echo("\ntimed out waiting for the batches")
-            sys.exit(1)
-        time.sleep(0.5)
+            outcome = batch_outcomes(conn, batch_ids)
+        return [
+            Tally(
+                label="batches",
+                done=outcome["done"] + outcome["failed"],
+                total=len(batch_ids),
+                finished=outcome["unfinished"] == 0,
+                failed=outcome["failed"],
+                quarantined=outcome["quarantined"],
+            )
+        ]
+
+    if not follow(read, what=what, unit="batches", timeout=timeout):
+        sys.exit(1)
 
 
 @main.command()
@@ -170,7 +177,7 @@ def replay(
         enqueue_batch(batch_id)
     click.echo(f"{len(ids)} batches queued again")
     if wait and ids:
-        _wait_for_batches(ids, timeout)
+        _wait_for_batches(ids, timeout, "replay")
 
 
 @main.group("quarantine")
@@ -217,7 +224,7 @@ def quarantine_replay(ids: tuple[int, ...], wait: bool, timeout: float) -> None:
         f"{outcome['still_quarantined']} still quarantined"
     )
     if wait and outcome["batches"]:
-        _wait_for_batches(outcome["batches"], timeout)
+        _wait_for_batches(outcome["batches"], timeout, "quarantine replay")
 
 
 @main.command()

@@ -363,14 +363,19 @@ def replay_batches(conn: Connection, batch_ids: list[int] | None, failed_only: b
     )
 
 
-def unfinished(conn: Connection, batch_ids: list[int]) -> int:
-    return conn.execute(
+def batch_outcomes(conn: Connection, batch_ids: list[int]) -> dict[str, int]:
+    """How these batches stand: done, failed, unfinished, and the records they quarantined."""
+    row = conn.execute(
         text(
-            "SELECT count(*) FROM ingest_batch"
-            " WHERE batch_id = ANY(:ids) AND status NOT IN ('done', 'failed')"
+            "SELECT count(*) FILTER (WHERE status = 'done') AS done,"
+            " count(*) FILTER (WHERE status = 'failed') AS failed,"
+            " count(*) FILTER (WHERE status NOT IN ('done', 'failed')) AS unfinished,"
+            " coalesce(sum(quarantined_count), 0) AS quarantined"
+            " FROM ingest_batch WHERE batch_id = ANY(:ids)"
         ),
         {"ids": batch_ids},
-    ).scalar_one()
+    ).one()
+    return {key: int(value) for key, value in row._asdict().items()}
 
 
 def stage_replay(
