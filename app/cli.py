@@ -303,7 +303,8 @@ def demo(timeout: float, use_running: bool) -> None:
     """The demo scenario through the real pipeline, then the unified profile."""
     from app.demo import run_demo
 
-    sys.exit(run_demo(_settings(), timeout=timeout, start_pipeline=not use_running))
+    settings = _settings(database=True, broker=True)
+    sys.exit(run_demo(settings, timeout=timeout, start_pipeline=not use_running))
 
 
 @main.command()
