@@ -16,8 +16,9 @@ METRICS_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 from prometheus_client import multiprocess  # noqa: E402 (after the folder is known)
 
-bind = os.environ.get("C360_API_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("C360_API_WORKERS", "2"))
+# defaults; gunicorn's own flags override them (`--bind 0.0.0.0:8000` in the image)
+bind = "127.0.0.1:8000"
+workers = 2
 
 
 def on_starting(server) -> None:
