@@ -20,8 +20,3 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 def upgrade(database_url: str | None = None, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
-
-
-def revision(message: str, database_url: str) -> None:
-    """Autogenerate a migration from the models (development)."""
-    command.revision(alembic_config(database_url), message=message, autogenerate=True)

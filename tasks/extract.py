@@ -60,7 +60,7 @@ def _queue(batch: service.StagedBatch) -> None:
 # Polls and scans run every second per source and mostly find nothing: they send no task
 # events, so Flower's task list and rates show the real work (batch steps, backfills);
 # their health is in /health, `c360 status` and the logs.
-@shared_task(send_events=False)
+@shared_task(name="tasks.extract.extract_source", send_events=False)
 def extract_source(source_system: str) -> int:
     """One poll of every stream of a source; batches are queued as soon as they are stored."""
     settings = Settings.from_env()
@@ -87,7 +87,7 @@ def extract_source(source_system: str) -> int:
         return staged
 
 
-@shared_task(send_events=False)
+@shared_task(name="tasks.extract.scan_source", send_events=False)
 def scan_source(source_system: str) -> int:
     """The slower schedule: streams whose marker has no index at the source (a full read of
     it), and digest scans of tables that change without a marker."""
@@ -146,7 +146,7 @@ def _connector(settings: Settings, source_system: str) -> Connector:
     return _connectors[key]
 
 
-@shared_task
+@shared_task(name="tasks.extract.backfill_source")
 def backfill_source(backfill_id: int) -> int:
     """Re-read a source from the backfill's `since` (the poll checkpoint is not touched)."""
     with db.connect() as conn:
@@ -177,7 +177,7 @@ def backfill_source(backfill_id: int) -> int:
         raise
 
 
-@shared_task
+@shared_task(name="tasks.extract.start_backfill")
 def start_backfill(source_system: str, since: str | None = None) -> int:
     """Backfill entry point for Flower: `start_backfill("core", "2026-11-01T00:00:00Z")`. A
     source that is not configured, or a time without its offset, fails the task with a message
@@ -203,7 +203,7 @@ def start_backfill(source_system: str, since: str | None = None) -> int:
     return backfill_id
 
 
-@shared_task
+@shared_task(name="tasks.extract.sweep_stalled_batches")
 def sweep_stalled_batches() -> int:
     """Queue again the batches whose messages were lost (Redis restarted without persistence)."""
     with db.connect() as conn:

@@ -37,17 +37,17 @@ def enqueue_batch(batch_id: int) -> None:
     batch_chain(batch_id).apply_async()
 
 
-@shared_task(bind=True, **RETRY)
+@shared_task(name="tasks.pipeline.match_batch", bind=True, **RETRY)
 def match_batch(self, batch_id: int) -> None:
     _run(self, steps.match_step, batch_id)
 
 
-@shared_task(bind=True, **RETRY)
+@shared_task(name="tasks.pipeline.upsert_batch", bind=True, **RETRY)
 def upsert_batch(self, batch_id: int) -> None:
     _run(self, steps.upsert_step, batch_id)
 
 
-@shared_task(bind=True, **RETRY)
+@shared_task(name="tasks.pipeline.update_risk", bind=True, **RETRY)
 def update_risk(self, batch_id: int) -> None:
     _run(self, steps.risk_step, batch_id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -14,23 +15,38 @@ from app.migrate import upgrade
 from app.models import metadata
 
 
-def _server_url() -> str:
-    settings = Settings.from_env()
-    if not settings.database_url or not settings.redis_url:
-        pytest.exit("C360_DATABASE_URL / C360_REDIS_URL unset and no embedded services (make test)")
-    # Pin the resolved broker for this run and the worker processes it starts.
-    os.environ["C360_REDIS_URL"] = settings.redis_url
-    return settings.database_url
+@contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    """Set environment variables (None: unset) for the block — the worker and beat processes
+    started inside inherit them — then put back exactly what was there."""
+    before = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
-    """A fresh, migrated Enterprise Brain database for this test run (`<db>_test`)."""
-    url = db.sibling_url(_server_url(), "_test")
+def database_url() -> Iterator[str]:
+    """A fresh, migrated Enterprise Brain database for this test run (`<db>_test`), and the
+    resolved broker, pinned for the run and the worker processes it starts."""
+    settings = Settings.from_env()
+    if not settings.database_url or not settings.redis_url:
+        pytest.exit("C360_DATABASE_URL / C360_REDIS_URL unset and no embedded services (make test)")
+    url = db.sibling_url(settings.database_url, "_test")
     db.recreate_database(url)
     upgrade(url)
-    os.environ["C360_DATABASE_URL"] = url
-    return url
+    with environment(C360_DATABASE_URL=url, C360_REDIS_URL=settings.redis_url):
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -39,3 +39,24 @@ def test_beat_polls_only_the_configured_sources():
     fraud = Settings(database_url=DB, redis_url="redis://x", source_urls={"fraud": "sqlite://"})
     # fraud's updated_at (no index at the source) is read on the scan schedule
     assert "scan-fraud" in celery_config(fraud)["beat_schedule"]
+
+
+def test_task_names_are_pinned_for_routes_beat_and_queued_messages():
+    import tasks
+
+    names = set(tasks.celery.tasks)
+    config = celery_config(Settings(database_url=DB, redis_url="redis://x"))
+    routed = {name for name in config["task_routes"] if "*" not in name}
+    scheduled = {entry["task"] for entry in config["beat_schedule"].values()}
+    expected = {
+        "tasks.extract.extract_source",
+        "tasks.extract.scan_source",
+        "tasks.extract.backfill_source",
+        "tasks.extract.start_backfill",
+        "tasks.extract.sweep_stalled_batches",
+        "tasks.pipeline.match_batch",
+        "tasks.pipeline.upsert_batch",
+        "tasks.pipeline.update_risk",
+    }
+    assert expected <= names
+    assert routed | scheduled <= names

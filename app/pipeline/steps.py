@@ -29,7 +29,7 @@ from app.logs import log_event, mask_text
 from app.pipeline import validate
 from app.pipeline.facts import FACTS, FactSpec, repoint_owners, upsert_facts
 from app.pipeline.models import ingest_batch, quarantine
-from app.pipeline.service import DONE, MATCHED, STAGED, UPSERTED, batch_records
+from app.pipeline.service import DONE, FAILED, MATCHED, STAGED, UPSERTED, batch_records
 from app.pipeline.vocabulary import warn_unknown
 from app.risk.scoring import update_risk_profiles
 from connectors import get_connector
@@ -341,7 +341,7 @@ def mark_failed(batch_id: int, error: str) -> None:
             update(ingest_batch)
             .where(ingest_batch.c.batch_id == batch_id)
             .values(
-                status="failed",
+                status=FAILED,
                 error=mask_text(error)[:2000],  # driver messages can quote personal data
                 progressed_at=text("clock_timestamp()"),
             )

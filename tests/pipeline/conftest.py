@@ -4,7 +4,6 @@ SQLite)."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from app.celeryconfig import QUEUES
 from app.config import Settings
 from app.ops.service import redis_client
 from connectors.demo import create_sources, drop_sources
-from tests.conftest import truncate_all
+from tests.conftest import environment, truncate_all
 
 POLL_INTERVAL = "0.5"
 
@@ -28,10 +27,10 @@ POLL_INTERVAL = "0.5"
 def source_urls(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     urls = {name: db.sibling_url(database_url, f"_src_{name}") for name in ("core", "channel")}
     urls["fraud"] = f"sqlite:///{tmp_path_factory.mktemp('fraud') / 'risk_management.db'}"
-    for name, url in urls.items():
-        os.environ[f"C360_SOURCE_{name.upper()}_URL"] = url
-    os.environ["C360_SOURCE_DFS_URL"] = ""  # not polled unless a test brings a dfs source
-    yield urls
+    variables = {f"C360_SOURCE_{name.upper()}_URL": url for name, url in urls.items()}
+    # dfs is not polled unless a test brings a dfs source
+    with environment(**variables, C360_SOURCE_DFS_URL=""):
+        yield urls
     drop_sources(urls)
 
 
@@ -89,15 +88,15 @@ def pipeline(engine: Engine, source_urls: dict[str, str], tmp_path: Path) -> Ite
     create_sources(source_urls, sample=False)
     settings = Settings.from_env()
     purge_queues(settings.redis_url)
-    os.environ["C360_POLL_INTERVAL"] = POLL_INTERVAL
     handle = Pipeline(engine, source_urls, tmp_path, {})
-    handle.start(
-        worker=processes.worker_command(concurrency=2),
-        beat=processes.beat_command(tmp_path / "beat-state"),
-    )
-    try:
-        yield handle
-    finally:
-        handle.stop()
-        purge_queues(settings.redis_url)
-        truncate_all(engine)  # leave nothing behind for tests that expect an empty database
+    with environment(C360_POLL_INTERVAL=POLL_INTERVAL):
+        handle.start(
+            worker=processes.worker_command(concurrency=2),
+            beat=processes.beat_command(tmp_path / "beat-state"),
+        )
+        try:
+            yield handle
+        finally:
+            handle.stop()
+            purge_queues(settings.redis_url)
+            truncate_all(engine)  # leave nothing behind for tests that expect an empty database

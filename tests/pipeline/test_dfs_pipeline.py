@@ -3,7 +3,6 @@ profile; new loans arrive with the poll; balance, status and loan changes (which
 change marker) arrive with the digest scan within the stated bound."""
 
 import dataclasses
-import os
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from app.config import Settings
 from connectors._common import ddl
 from connectors.demo import create_sources, drop_sources, mysql_reachable
 from connectors.simulator import Simulator
+from tests.conftest import environment
 
 pytestmark = pytest.mark.integration
 SCAN_INTERVAL = 2.0
@@ -28,14 +28,11 @@ def dfs_url(database_url):
     url = f"mysql+pymysql://root@127.0.0.1:3306/{name}"
     reachable, why = mysql_reachable(url)
     if not reachable:
-        pytest.fail(f"these tests need MySQL/MariaDB: {why}")
+        pytest.skip(why)  # as tests/connectors/test_dfs.py does; CI runs MariaDB
     drop_sources({"dfs": url})
     create_sources({"dfs": url}, sample=False)
-    os.environ["C360_SOURCE_DFS_URL"] = url
-    os.environ["C360_SCAN_INTERVAL"] = str(SCAN_INTERVAL)
-    yield url
-    os.environ["C360_SOURCE_DFS_URL"] = ""
-    os.environ.pop("C360_SCAN_INTERVAL")
+    with environment(C360_SOURCE_DFS_URL=url, C360_SCAN_INTERVAL=str(SCAN_INTERVAL)):
+        yield url
     drop_sources({"dfs": url})
 
 
@@ -110,7 +107,7 @@ def dfs_orm_url(database_url):
     server = "mysql+pymysql://root@127.0.0.1:3306"
     reachable, why = mysql_reachable(f"{server}/{name}")
     if not reachable:
-        pytest.fail(f"these tests need MySQL/MariaDB: {why}")
+        pytest.skip(why)
     admin = create_engine(server)
     with admin.begin() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
@@ -124,9 +121,8 @@ def dfs_orm_url(database_url):
             if statement.strip():
                 conn.execute(text(statement))
     engine.dispose()
-    os.environ["C360_SOURCE_DFS_URL"] = url
-    yield url
-    os.environ["C360_SOURCE_DFS_URL"] = ""
+    with environment(C360_SOURCE_DFS_URL=url):
+        yield url
     with admin.begin() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
     admin.dispose()

@@ -4,7 +4,6 @@ fraud, a quiet source, and a stream that fails alone."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from sqlalchemy import create_engine, text
 from app.config import Settings
 from app.ops.service import health, source_health
 from connectors.simulator import Simulator
+from tests.conftest import environment
 
 pytestmark = pytest.mark.integration
 
@@ -24,13 +24,8 @@ BOUND = 30  # seconds; the README states 60 at most with the defaults
 @pytest.fixture
 def fast_scans():
     """The scan schedule (and so the full read of fraud updated_at) every 2 s."""
-    before = os.environ.get("C360_SCAN_INTERVAL")
-    os.environ["C360_SCAN_INTERVAL"] = "2"
-    yield
-    if before is None:
-        os.environ.pop("C360_SCAN_INTERVAL")
-    else:
-        os.environ["C360_SCAN_INTERVAL"] = before
+    with environment(C360_SCAN_INTERVAL="2"):
+        yield
 
 
 def risk_of(pipeline, customer_number: str):
