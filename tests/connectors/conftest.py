@@ -13,5 +13,5 @@ from tests.connectors.helpers import throwaway_sources
 def source_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """core/channel databases and a fraud SQLite file, created with sample data, dropped after."""
     fraud_db = tmp_path_factory.mktemp("fraud") / "risk_management.db"
-    with throwaway_sources("c360_conn_test", fraud_db, sample=True) as urls:
+    with throwaway_sources("conn_test", fraud_db, sample=True) as urls:
         yield urls

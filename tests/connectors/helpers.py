@@ -8,13 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
+from app import db
+from app.config import Settings
 from connectors.base import Connector, Cursor, SourceRow, Stream
 from connectors.demo import create_sources, drop_sources
-
-PG_SERVER = os.environ.get("C360_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
 
 def read_all(
@@ -31,19 +29,15 @@ def read_all(
 
 @contextmanager
 def throwaway_sources(name: str, fraud_db: Path, sample: bool) -> Iterator[dict[str, str]]:
-    """core/channel databases `<name>_<pid>_core|channel` and a fraud SQLite file, dropped
-    after; the pid keeps parallel runs on one server apart. Skips without PostgreSQL."""
-    engine = create_engine(f"{PG_SERVER}/postgres")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except OperationalError as error:
-        pytest.skip(f"no PostgreSQL at {PG_SERVER}: {error}")
-    finally:
-        engine.dispose()
+    """core/channel databases beside the run's Enterprise Brain (`<db>_<name>_<pid>_core|
+    channel`: on the CI's PostgreSQL and the embedded one alike) and a fraud SQLite file,
+    dropped after; the pid keeps parallel runs on one server apart."""
+    server = Settings.from_env().database_url
+    if not server:
+        pytest.exit("C360_DATABASE_URL unset and no embedded services (make test)")
     urls = {
-        "core": f"{PG_SERVER}/{name}_{os.getpid()}_core",
-        "channel": f"{PG_SERVER}/{name}_{os.getpid()}_channel",
+        "core": db.sibling_url(server, f"_{name}_{os.getpid()}_core"),
+        "channel": db.sibling_url(server, f"_{name}_{os.getpid()}_channel"),
         "fraud": f"sqlite:///{fraud_db}",
     }
     drop_sources(urls)

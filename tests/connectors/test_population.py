@@ -273,7 +273,7 @@ def test_truth_scores_itself_perfectly(population: Population) -> None:
 
 @pytest.fixture
 def empty_sources(tmp_path: Path) -> Iterator[dict[str, str]]:
-    with throwaway_sources("c360_pop_test", tmp_path / "risk_management.db", sample=False) as urls:
+    with throwaway_sources("pop_test", tmp_path / "risk_management.db", sample=False) as urls:
         yield urls
 
 
