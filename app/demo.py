@@ -88,7 +88,8 @@ def _caught_up(expected_sources: int) -> bool:
         return bool(
             conn.execute(
                 text(
-                    "SELECT (SELECT count(DISTINCT source_system) FROM source_checkpoint) >= :n"
+                    "SELECT (SELECT count(DISTINCT source_system) FROM stream_poll"
+                    " WHERE last_success_at IS NOT NULL) >= :n"
                     " AND NOT EXISTS (SELECT 1 FROM ingest_batch"
                     " WHERE status NOT IN ('done', 'failed'))"
                 ),
