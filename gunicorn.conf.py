@@ -34,11 +34,9 @@ def when_ready(server) -> None:
     """One line at start if the database or broker is not ready; the API serves all the same
     (/health answers `down`, data endpoints 503) and recovers when they come."""
     from app.config import Settings
-    from app.preflight import NotReady, check_broker, check_database
+    from app.preflight import NotReady, check_services
 
-    settings = Settings.from_env()
     try:
-        check_database(settings)
-        check_broker(settings)
+        check_services(Settings.from_env())
     except NotReady as problem:
         server.log.error(str(problem))

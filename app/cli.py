@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import click
 
 from app.config import SOURCE_SYSTEMS, Settings, state_dir
-from app.preflight import NotReady, check_broker, check_database
+from app.preflight import NotReady, check_services
 from app.progress import Tally, follow
 
 
@@ -394,30 +394,20 @@ def _settings(*, database: bool = False, migrated: bool = True, broker: bool = F
             "run `c360 services up` (make does it) or set them"
         )
     try:
-        if database:
-            check_database(settings, migrated=migrated)
-        if broker:
-            check_broker(settings)
+        check_services(settings, database=database, migrated=migrated, broker=broker)
     except NotReady as problem:
         raise click.ClickException(str(problem)) from None
     return settings
 
 
 def _parse_time(value: str) -> datetime:
-    """An ISO 8601 time with its offset; one without is refused, never guessed (UTC is three
-    hours off for an operator in Nairobi)."""
+    """The backfill rule for `--since` (an offset is required), echoed in UTC."""
+    from app.pipeline.service import parse_since
+
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 time", param_hint="--since"
-        ) from None
-    if moment.tzinfo is None:
-        raise click.BadParameter(
-            f"{value!r} has no offset: write it with one, e.g. {value}+03:00 (Nairobi) or "
-            f"{value}Z (UTC)",
-            param_hint="--since",
-        )
+        moment = parse_since(value)
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint="--since") from None
     click.echo(f"since {moment.astimezone(UTC).isoformat()}", err=True)
     return moment
 

@@ -60,6 +60,16 @@ def _database_problem(url: str, error: exc.OperationalError) -> str:
     return f"cannot use the Enterprise Brain database at {masked(url)}: {reason} — {advice}"
 
 
+def check_services(
+    settings: Settings, *, database: bool = True, migrated: bool = True, broker: bool = True
+) -> None:
+    """Raise NotReady for the first of the needed services that is not ready."""
+    if database:
+        check_database(settings, migrated=migrated)
+    if broker:
+        check_broker(settings)
+
+
 def check_broker(settings: Settings) -> None:
     """Raise NotReady unless the broker answers."""
     from app.ops.service import redis_client

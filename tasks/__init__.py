@@ -11,7 +11,7 @@ from celery.signals import beat_init, worker_init, worker_process_init
 from app import create_app
 from app.config import Settings
 from app.db import dispose_engine
-from app.preflight import NotReady, check_broker, check_database
+from app.preflight import NotReady, check_services
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
@@ -28,10 +28,8 @@ def _fresh_engine_after_fork(**_: object) -> None:
 def _services_ready(**_: object) -> None:
     """A worker or beat without its database or broker says so in one line and exits (status
     1, for the supervisor), rather than logging a traceback per poll per source."""
-    settings = Settings.from_env()
     try:
-        check_database(settings)
-        check_broker(settings)
+        check_services(Settings.from_env())
     except NotReady as problem:
         logging.getLogger("c360").error(str(problem))
         raise SystemExit(1) from None

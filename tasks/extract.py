@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 
 from celery import shared_task
 from sqlalchemy import text
@@ -187,16 +186,7 @@ def start_backfill(source_system: str, since: str | None = None) -> int:
         raise ValueError(
             f"{source_system!r} is not a configured source (configured: {', '.join(configured)})"
         )
-    moment = None
-    if since:
-        try:
-            moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(f"since {since!r} is not an ISO 8601 time") from None
-        if moment.tzinfo is None:
-            raise ValueError(
-                f"since {since!r} has no offset: write it with one, e.g. 2026-11-01T00:00:00+03:00"
-            )
+    moment = service.parse_since(since) if since else None
     with db.transaction() as conn:
         backfill_id = service.create_backfill(conn, source_system, moment)
     backfill_source.delay(backfill_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -66,6 +67,13 @@ def conn(engine: Engine) -> Iterator[Connection]:
         with db.bind_connection(connection):
             yield connection
         outer.rollback()
+
+
+def free_port() -> int:
+    """A TCP port on loopback nothing listens on (for a server a test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def truncate_all(engine: Engine) -> None:

@@ -280,6 +280,21 @@ def run_backfill(
     return total
 
 
+def parse_since(text: str) -> datetime:
+    """A backfill's start: ISO 8601 with its offset. One without is refused (ValueError), never
+    guessed: UTC is three hours off for an operator in Nairobi."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise ValueError(
+            f"{text!r} has no offset: write it with one, e.g. {text}+03:00 (Nairobi) or "
+            f"{text}Z (UTC)"
+        )
+    return moment
+
+
 def create_backfill(conn: Connection, source_system: str, since: datetime | None) -> int:
     return conn.execute(
         insert(backfill)

@@ -3,7 +3,6 @@ whichever worker answers the scrape (prometheus_client's multiprocess mode)."""
 
 from __future__ import annotations
 
-import socket
 import sys
 import time
 import urllib.error
@@ -14,15 +13,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import processes
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = 40
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, str]:

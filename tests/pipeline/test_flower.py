@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -14,16 +13,11 @@ import pytest
 
 from app import processes
 from connectors.simulator import Simulator
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
 
 CREDENTIALS = "ops:s3cret-flower"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def call(base: str, path: str, data: dict | None = None, credentials: str | None = CREDENTIALS):
