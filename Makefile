@@ -7,9 +7,9 @@ INSTALLED := $(VENV)/.installed-stamp
 
 .PHONY: install services demo test faults lint format run bench clean
 
-$(INSTALLED): setup.cfg pyproject.toml
+$(INSTALLED): setup.cfg pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,embedded]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,embedded]' -e ./sandbox
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
@@ -31,6 +31,7 @@ faults: services
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -1,4 +1,6 @@
-"""The `c360` command line (see CONTRACT: db, sources, backfill, demo, status)."""
+"""The `c360` command line (see CONTRACT): services, db, backfill, replay, quarantine, status,
+run. The demo source systems add theirs (sources, demo, accuracy, simulate) from the sandbox
+distribution, through the `c360.commands` entry points, when it is installed."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import json
 import sys
 import time
 from datetime import UTC, datetime
+from importlib.metadata import entry_points
 
 import click
 
@@ -14,7 +17,26 @@ from app.preflight import NotReady, check_services
 from app.progress import Tally, follow
 
 
-@click.group()
+class _WithPlugins(click.Group):
+    """`c360`, plus the commands other installed distributions add (the sandbox's `sources`,
+    `demo`, `accuracy`, `simulate`) through the `c360.commands` entry points, loaded only when
+    asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_plugins()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in _plugins():
+            command = _plugins()[name].load()
+        return command
+
+
+def _plugins() -> dict:
+    return {entry.name: entry for entry in entry_points(group="c360.commands")}
+
+
+@click.group(cls=_WithPlugins)
 def main() -> None:
     """Wekeza Enterprise Brain: the real-time Customer 360."""
 
@@ -58,23 +80,8 @@ def db_upgrade() -> None:
     """Apply the migrations (Alembic)."""
     from app.migrate import upgrade
 
-    upgrade(_settings(database=True, migrated=False).database_url)
+    upgrade(checked_settings(database=True, migrated=False).database_url)
     click.echo("database at the latest migration")
-
-
-@main.group()
-def sources() -> None:
-    """The demo source systems."""
-
-
-@sources.command("create")
-@click.option("--sample", is_flag=True, help="Fill them with realistic, messy sample data.")
-def sources_create(sample: bool) -> None:
-    """Create the demo source systems (core, channel, fraud) where they are missing."""
-    from connectors.demo import create_sources
-
-    for source, outcome in create_sources(_settings().source_urls, sample=sample).items():
-        click.echo(f"{source}: {outcome}")
 
 
 @main.command()
@@ -92,10 +99,10 @@ def backfill(
 ) -> None:
     """Re-read SOURCE (or --all) from a point in time through the pipeline."""
     from app import db
-    from app.pipeline.service import backfill_progress, create_backfill
+    from app.pipeline.backfills import backfill_progress, create_backfill
     from tasks.extract import backfill_source
 
-    settings = _settings(database=True, broker=True)
+    settings = checked_settings(database=True, broker=True)
     if bool(source) == all_sources:
         raise click.UsageError("name one SOURCE or give --all")
     names = list(settings.source_urls) if all_sources else [source]
@@ -140,7 +147,7 @@ def backfill(
 def _wait_for_batches(batch_ids: list[int], timeout: float, what: str) -> None:
     """Follow the batches until they ran again; exit status 1 if one failed or time ran out."""
     from app import db
-    from app.pipeline.service import batch_outcomes
+    from app.pipeline.batches import batch_outcomes
 
     def read() -> list[Tally]:
         with db.connect() as conn:
@@ -172,10 +179,10 @@ def replay(
     """Run stored batches through the pipeline again (idempotent: a done batch changes
     nothing; a failed one gets another chance)."""
     from app import db
-    from app.pipeline.service import replay_batches
+    from app.pipeline.batches import replay_batches
     from tasks.pipeline import enqueue_batch
 
-    _settings(database=True, broker=True)
+    checked_settings(database=True, broker=True)
     if not (all_batches or failed or batch_ids):
         raise click.UsageError("give --all, --failed or --batch N")
     with db.transaction() as conn:
@@ -200,7 +207,7 @@ def quarantine_list(source: str | None, limit: int) -> None:
     from app.logs import mask_text
     from app.pipeline.quarantine import list_quarantine
 
-    _settings(database=True)
+    checked_settings(database=True)
     with db.connect() as conn:
         entries = list_quarantine(conn, source, limit=limit)
     for entry in entries:
@@ -221,7 +228,7 @@ def quarantine_replay(ids: tuple[int, ...], wait: bool, timeout: float) -> None:
     from app.pipeline.quarantine import replay as replay_quarantine
     from tasks.pipeline import enqueue_batch
 
-    _settings(database=True, broker=True)
+    checked_settings(database=True, broker=True)
     with db.transaction() as conn:
         outcome = replay_quarantine(conn, list(ids) or None)
     for batch_id in outcome["batches"]:
@@ -243,7 +250,7 @@ def status(as_json: bool) -> None:
     from app import db
     from app.ops.service import pipeline_status, queue_depths
 
-    settings = _settings(database=True)
+    settings = checked_settings(database=True)
     with db.connect() as conn:
         report = pipeline_status(conn, settings)
     try:
@@ -300,65 +307,12 @@ def _num(value: float | int | None) -> str:
 
 
 @main.command()
-@click.option("--timeout", default=60.0, show_default=True)
-@click.option(
-    "--use-running",
-    is_flag=True,
-    help="Use an already running worker and beat instead of starting them.",
-)
-def demo(timeout: float, use_running: bool) -> None:
-    """The demo scenario through the real pipeline, then the unified profile."""
-    from app.demo import run_demo
-
-    settings = _settings(database=True, broker=True)
-    sys.exit(run_demo(settings, timeout=timeout, start_pipeline=not use_running))
-
-
-@main.command()
-@click.option("--population", "people", default=2000, show_default=True, help="People to make.")
-@click.option("--seed", default=1, show_default=True)
-@click.option("--febrl/--no-febrl", default=True, show_default=True, help="Also run FEBRL4.")
-def accuracy(people: int, seed: int, febrl: bool) -> None:
-    """Identity accuracy: pairwise precision, recall, F1 and false merges, on a synthetic
-    population run through the real pipeline, and on FEBRL4 (scratch databases only)."""
-    from app.identity.evaluation import evaluate_febrl, evaluate_population
-
-    base = _settings().database_url
-    runs = [("population", lambda: evaluate_population(base, people, seed))]
-    if febrl:
-        runs.append(("febrl4", lambda: evaluate_febrl(base)))
-    for name, run in runs:
-        scores, details = run()
-        click.echo(
-            f"{name}: precision {scores.precision:.4f}  recall {scores.recall:.4f}  "
-            f"F1 {scores.f1:.4f}  false merges {scores.false_merges}  "
-            f"different people merged across national IDs "
-            f"{scores.false_merges_across_national_ids} (must be 0)  "
-            f"typo duplicates merged {details['typo_pairs_merged']}/{details['typo_pairs']}  "
-            f"suspected duplicates {details['suspected_duplicates']}  "
-            f"pairs {scores.correct_pairs}/{scores.true_pairs} true, "
-            f"{scores.predicted_pairs} predicted  {json.dumps(details)}"
-        )
-
-
-@main.command()
-@click.option("--duration", default=60.0, show_default=True, help="Seconds to run.")
-@click.option("--rate", default=5.0, show_default=True, help="Events per second.")
-def simulate(duration: float, rate: float) -> None:
-    """Write live activity (customers, logins, transactions, fraud cases) into the sources."""
-    from connectors.simulator import Simulator
-
-    written = Simulator(_settings().source_urls).run(duration, rate)
-    click.echo(f"simulator wrote {written} events")
-
-
-@main.command()
 @click.option("--port", default=8000, show_default=True)
 def run(port: int) -> None:
     """API, worker, beat and Flower together in the foreground (Ctrl-C stops all)."""
     from app import processes
 
-    _settings(database=True, broker=True)
+    checked_settings(database=True, broker=True)
 
     commands = {
         "api": [
@@ -384,7 +338,9 @@ def run(port: int) -> None:
             sys.exit(1)
 
 
-def _settings(*, database: bool = False, migrated: bool = True, broker: bool = False) -> Settings:
+def checked_settings(
+    *, database: bool = False, migrated: bool = True, broker: bool = False
+) -> Settings:
     """The settings; with `database` / `broker`, those services checked first: a problem is
     one line (which URL, what failed, what to do) and exit status 1, never a traceback."""
     settings = Settings.from_env()
@@ -402,7 +358,7 @@ def _settings(*, database: bool = False, migrated: bool = True, broker: bool = F
 
 def _parse_time(value: str) -> datetime:
     """The backfill rule for `--since` (an offset is required), echoed in UTC."""
-    from app.pipeline.service import parse_since
+    from app.pipeline.backfills import parse_since
 
     try:
         moment = parse_since(value)

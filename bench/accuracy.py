@@ -16,7 +16,7 @@ import json
 from report import save  # bench/report.py: scripts run from bench/
 
 from app.config import Settings
-from app.identity.evaluation import evaluate_febrl, evaluate_population
+from sandbox.evaluation import evaluate_febrl, evaluate_population
 
 
 def main() -> None:

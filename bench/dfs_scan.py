@@ -30,8 +30,8 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import StaticPool
 
 from connectors.base import Cursor
-from connectors.demo import create_sources, drop_sources, mysql_reachable
 from connectors.dfs import DfsConnector, utc_sessions
+from sandbox.sources import create_sources, drop_sources, mysql_reachable
 
 SIZES = (1_000, 10_000, 50_000)
 BATCH = 20_000  # rows per executemany: pymysql turns it into ~1 MB multi-row INSERTs

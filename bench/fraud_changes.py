@@ -40,9 +40,9 @@ from app import db, processes
 from app.config import Settings
 from app.migrate import upgrade
 from app.pipeline.watch import KEYS_PER_READ
-from connectors._common import ddl
 from connectors.base import Cursor
 from connectors.fraud import LOCAL_STYLE, UTC_STYLE, FraudConnector
+from sandbox.sources import ddl
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 

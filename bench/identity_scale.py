@@ -23,12 +23,12 @@ from typing import Any
 
 from report import save  # bench/report.py: scripts run from bench/
 
-from app.identity.accuracy import pairwise_scores, typo_pairs
 from app.identity.clustering import SHARED_LIMIT, cluster
-from app.identity.matcher import node_of
+from app.identity.component import node_of
 from connectors.channel import ChannelConnector
 from connectors.core import CoreConnector
-from connectors.population import Population, generate_population
+from sandbox.accuracy import pairwise_scores, typo_pairs
+from sandbox.population import Population, generate_population
 
 NOW = datetime.now(UTC)
 

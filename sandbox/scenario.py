@@ -23,7 +23,8 @@ from werkzeug.serving import make_server
 
 from app import create_app, db, processes
 from app.config import Settings, state_dir
-from connectors.simulator import Simulator
+from app.waiting import wait_until
+from sandbox.simulator import Simulator
 
 
 @contextmanager
@@ -101,12 +102,15 @@ def _caught_up(expected_sources: int) -> bool:
 def _scenario(simulator, settings, key, pipeline, timeout, logdir) -> int:
     with pipeline, api_server(settings) as base:
         click.echo("0. the pipeline catches up with what the sources already hold")
-        deadline = time.monotonic() + max(timeout, 120)
-        while not _caught_up(len(settings.source_urls)):
-            if time.monotonic() > deadline:
-                click.echo(f"the pipeline did not catch up; logs in {logdir}", err=True)
-                return 1
-            time.sleep(0.2)
+        try:
+            wait_until(
+                lambda: _caught_up(len(settings.source_urls)),
+                timeout=max(timeout, 120),
+                what="the pipeline to catch up",
+            )
+        except TimeoutError:
+            click.echo(f"the pipeline did not catch up; logs in {logdir}", err=True)
+            return 1
         click.echo("1. core: new customer")
         customer = simulator.new_customer()
         click.echo(f"   {customer['customer_number']} {customer['full_name']}")
@@ -128,23 +132,33 @@ def _scenario(simulator, settings, key, pipeline, timeout, logdir) -> int:
         last_write = time.monotonic()
         written = {**customer, **posting, **case, "session_id": login["session_id"]}
         lookup = f"/customers?source_system=core&source_customer_id={customer['customer_id']}"
-        deadline = last_write + timeout
-        profile: dict[str, Any] | None = None
-        while time.monotonic() < deadline:
+        seen: dict[str, Any] = {}
+
+        def complete_profile() -> dict[str, Any] | None:
             status, found = _get(base, lookup, key)
-            if status == 200 and found:
-                gid = found[0]["global_customer_id"]
-                status, profile = _get(base, f"/customer/{gid}", key)
-                if status == 200 and profile and _complete(profile, written):
-                    elapsed = time.monotonic() - last_write
-                    click.echo(f"\nGET /customer/{gid}   (API key: {key})")
-                    click.echo(json.dumps(profile, indent=2, default=str))
-                    click.echo(
-                        f"\nAccount, transaction, last login and risk score under one Global "
-                        f"Customer ID, {elapsed:.2f} s after the last source write."
-                    )
-                    return 0
-            time.sleep(0.1)
+            if status != 200 or not found:
+                return None
+            gid = found[0]["global_customer_id"]
+            status, profile = _get(base, f"/customer/{gid}", key)
+            seen["profile"] = profile
+            return profile if status == 200 and profile and _complete(profile, written) else None
+
+        try:
+            profile = wait_until(
+                complete_profile, timeout=timeout, interval=0.1, what="the complete profile"
+            )
+        except TimeoutError:
+            profile = None
+        if profile is not None:
+            elapsed = time.monotonic() - last_write
+            click.echo(f"\nGET /customer/{profile['global_customer_id']}   (API key: {key})")
+            click.echo(json.dumps(profile, indent=2, default=str))
+            click.echo(
+                f"\nAccount, transaction, last login and risk score under one Global "
+                f"Customer ID, {elapsed:.2f} s after the last source write."
+            )
+            return 0
+        profile = seen.get("profile")
     click.echo(f"the profile was not complete after {timeout:.0f} s; logs in {logdir}", err=True)
     if profile:
         click.echo(json.dumps(profile, indent=2, default=str), err=True)

@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, TextClause, create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from connectors.demo import (
+from connectors.dfs import ACCOUNT_STATUSES, LOAN_STATUSES, utc_sessions
+from connectors.fraud import LOCAL_STYLE, NAIROBI
+from sandbox.sources import (
     DEVICE_KINDS,
     FIRST_NAMES,
     FRAUD_REASONS,
@@ -27,8 +29,6 @@ from connectors.demo import (
     engine_amount,
     to_msisdn,
 )
-from connectors.dfs import ACCOUNT_STATUSES, LOAN_STATUSES, utc_sessions
-from connectors.fraud import LOCAL_STYLE, NAIROBI
 
 _CUSTOMER_COLUMNS = (
     "CustomerNumber", "FirstName", "MiddleName", "LastName", "Email", "IdentificationNumber",

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from connectors._common import ddl
 from connectors.dfs import ACCOUNT_STATUSES, DEBIT_TYPES, LOAN_STATUSES, utc_sessions
 from connectors.fraud import LOCAL_STYLE, NAIROBI, UTC_STYLE
 
@@ -59,6 +59,11 @@ FRAUD_REASONS = (
     "Unusual amount", "New device", "Velocity breach", "Night-time transfer",
     "Beneficiary first seen", "SIM swap in last 48h", "Location mismatch",
 )  # fmt: skip
+
+
+def ddl(source: str) -> str:
+    """The project's copy of a source system's DDL (sandbox/sql/<source>.sql)."""
+    return resources.files("sandbox").joinpath("sql", f"{source}.sql").read_text("utf-8")
 
 
 def create_sources(urls: dict[str, str], sample: bool, seed: int = 7) -> dict[str, str]:

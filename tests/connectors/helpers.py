@@ -12,7 +12,7 @@ import pytest
 from app import db
 from app.config import Settings
 from connectors.base import Connector, Cursor, SourceRow, Stream
-from connectors.demo import create_sources, drop_sources
+from sandbox.sources import create_sources, drop_sources
 
 
 def read_all(

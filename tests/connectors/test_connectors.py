@@ -12,9 +12,9 @@ from sqlalchemy import create_engine, text
 
 from connectors import get_connector
 from connectors.base import Connector, Cursor, SourceRow, Stream
-from connectors.demo import create_sources
 from connectors.fraud import fraud_time
-from connectors.simulator import Simulator
+from sandbox.simulator import Simulator
+from sandbox.sources import create_sources
 from tests.connectors.helpers import read_all
 
 

@@ -13,9 +13,9 @@ from sqlalchemy import create_engine, text
 
 from connectors import get_connector
 from connectors.base import Cursor, SourceRow, Stream
-from connectors.demo import create_sources, drop_sources, mysql_reachable
 from connectors.dfs import DfsConnector, utc_sessions
-from connectors.simulator import Simulator
+from sandbox.simulator import Simulator
+from sandbox.sources import create_sources, drop_sources, mysql_reachable
 from tests.connectors.helpers import read_all
 
 MYSQL_SERVER = os.environ.get("C360_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306")

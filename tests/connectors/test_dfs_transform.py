@@ -12,9 +12,9 @@ import pytest
 from connectors import CONNECTORS, get_connector
 from connectors._common import OBSERVED_AT, json_row
 from connectors.base import Cursor
-from connectors.demo import SampleData, _id_digits
 from connectors.dfs import DfsConnector
 from connectors.records import RecordError
+from sandbox.sources import SampleData, _id_digits
 
 MYSQL = "mysql+pymysql://nobody@127.0.0.1:1/none"  # engines are lazy: never connected here
 OBSERVED = "2026-11-24T07:00:00.123456+00:00"

@@ -17,9 +17,9 @@ from connectors._common import MIN_UUID, OBSERVED_AT, json_row, json_safe
 from connectors.base import Cursor
 from connectors.channel import ChannelConnector
 from connectors.core import CoreConnector, channel_of
-from connectors.demo import to_msisdn
 from connectors.fraud import FraudConnector, fraud_time, shift_stamp
 from connectors.records import RecordError
+from sandbox.sources import to_msisdn
 
 PG = "postgresql+psycopg://nobody@127.0.0.1:1/none"  # engines are lazy: never connected here
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from app.config import Settings
-from connectors.demo import create_sources, drop_sources
+from sandbox.sources import create_sources, drop_sources
 from tests.conftest import truncate_all
 from tests.pipeline.conftest import Pipeline, purge_queues, source_urls
 

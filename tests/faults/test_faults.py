@@ -31,9 +31,9 @@ from app import processes
 from app.config import Settings, state_dir
 from app.models import metadata
 from app.ops.service import queue_depths, redis_client
-from connectors.demo import create_sources
 from connectors.fraud import UTC_STYLE
-from connectors.simulator import Simulator
+from sandbox.simulator import Simulator
+from sandbox.sources import create_sources
 from tests.pipeline.conftest import Pipeline
 
 # Loads take up to LOAD_TIMEOUT, beyond the suite-wide 180 s.

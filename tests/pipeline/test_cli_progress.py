@@ -11,7 +11,7 @@ import pexpect
 import pytest
 from sqlalchemy import create_engine, text
 
-from connectors.simulator import Simulator
+from sandbox.simulator import Simulator
 
 pytestmark = pytest.mark.integration
 

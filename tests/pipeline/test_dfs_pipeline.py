@@ -11,9 +11,8 @@ from sqlalchemy.engine import make_url
 
 from app import create_app, db
 from app.config import Settings
-from connectors._common import ddl
-from connectors.demo import create_sources, drop_sources, mysql_reachable
-from connectors.simulator import Simulator
+from sandbox.simulator import Simulator
+from sandbox.sources import create_sources, ddl, drop_sources, mysql_reachable
 from tests.conftest import environment
 
 pytestmark = pytest.mark.integration

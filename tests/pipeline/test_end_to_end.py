@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, text
 
 from app import create_app, processes
 from app.config import Settings
-from connectors.demo import create_sources
-from connectors.simulator import Simulator
+from sandbox.simulator import Simulator
+from sandbox.sources import create_sources
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from app import processes
-from connectors.simulator import Simulator
+from sandbox.simulator import Simulator
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from app.config import Settings
 from app.ops.service import health, source_health
-from connectors.simulator import Simulator
+from sandbox.simulator import Simulator
 from tests.conftest import environment
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ import pytest
 
 from app import create_app
 from app.config import Settings
-from connectors.simulator import Simulator
+from sandbox.simulator import Simulator
 
 pytestmark = pytest.mark.integration
 

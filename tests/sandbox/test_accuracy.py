@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.identity.accuracy import TypoPairs, load_febrl4, pairwise_scores, typo_pairs
+from sandbox.accuracy import TypoPairs, load_febrl4, pairwise_scores, typo_pairs
 
 
 def test_hand_made_clustering() -> None:
@@ -153,7 +153,7 @@ def test_febrl4_loader_and_exact_id_baseline() -> None:
 
 
 def test_febrl4_import_is_lazy_and_explained(monkeypatch: pytest.MonkeyPatch) -> None:
-    code = "import sys, app.identity.accuracy; assert 'recordlinkage' not in sys.modules"
+    code = "import sys, sandbox.accuracy; assert 'recordlinkage' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
     monkeypatch.setitem(sys.modules, "recordlinkage.datasets", None)
     with pytest.raises(RuntimeError, match="recordlinkage"):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from app.identity.evaluation import evaluate_population, linkable_pairs
+from sandbox.evaluation import evaluate_population, linkable_pairs
 
 pytestmark = pytest.mark.integration
 

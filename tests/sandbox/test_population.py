@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.identity import normalize
-from app.identity.accuracy import pairwise_scores
-from connectors.demo import PLACEHOLDER_PHONE
-from connectors.population import (
+from sandbox.accuracy import pairwise_scores
+from sandbox.population import (
     BOY_GIRL_TWIN_NAMES,
     NICKNAMES,
     PLACEHOLDER_EMAILS,
@@ -26,6 +25,7 @@ from connectors.population import (
     generate_population,
     write_population,
 )
+from sandbox.sources import PLACEHOLDER_PHONE
 from tests.connectors.helpers import throwaway_sources
 
 PHONE_FORMS = {
