@@ -10,7 +10,7 @@ from celery import chain, shared_task
 from celery.canvas import Signature
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app.pipeline import steps
+from app.pipeline import batches, steps
 
 # Transient failures (database restarting, connection lost) are retried with backoff; the
 # total wait stays far below the broker's visibility timeout. Anything else fails the batch.
@@ -57,8 +57,8 @@ def _run(task, step, batch_id: int) -> None:
         step(batch_id)
     except TRANSIENT:
         if task.request.retries >= task.max_retries:
-            steps.mark_failed(batch_id, f"{task.name}: gave up after {task.max_retries} retries")
+            batches.mark_failed(batch_id, f"{task.name}: gave up after {task.max_retries} retries")
         raise
     except Exception as error:
-        steps.mark_failed(batch_id, f"{task.name}: {type(error).__name__}: {error}")
+        batches.mark_failed(batch_id, f"{task.name}: {type(error).__name__}: {error}")
         raise

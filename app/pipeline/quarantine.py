@@ -9,7 +9,8 @@ from sqlalchemy import Connection, func, select, update
 
 from app.pipeline import validate
 from app.pipeline.models import quarantine
-from app.pipeline.service import stage_replay
+from app.pipeline.sources import SourceNotConfigured, source_connector
+from app.pipeline.staging import stage_replay
 from connectors.records import CustomerRecord, RecordError
 
 
@@ -29,8 +30,6 @@ def replay(conn: Connection, quarantine_ids: list[int] | None = None) -> dict[st
     """Try every open entry (or the given ones) again with today's code. Rows that now pass
     are staged as new batches (one per source) and their entries resolved; the others keep
     their entry, with the reason brought up to date. Returns the batches to queue."""
-    from app.pipeline.steps import connector_for
-
     query = select(quarantine).where(quarantine.c.resolved_at.is_(None)).with_for_update()
     if quarantine_ids is not None:
         query = query.where(quarantine.c.quarantine_id.in_(quarantine_ids))
@@ -38,7 +37,12 @@ def replay(conn: Connection, quarantine_ids: list[int] | None = None) -> dict[st
     resolved, still = [], 0
     for entry in conn.execute(query).mappings():
         try:
-            record = connector_for(entry["source_system"]).transform(entry["entity"], entry["raw"])
+            connector = source_connector(entry["source_system"])
+        except SourceNotConfigured:
+            still += 1  # a source no longer configured here: its entries wait, reason unchanged
+            continue
+        try:
+            record = connector.transform(entry["entity"], entry["raw"])
             validate.check(record)
             if isinstance(record, CustomerRecord) and entry["level"] == "field":
                 _, problems = validate.unreadable_identifiers(record)

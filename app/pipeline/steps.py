@@ -12,7 +12,6 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -21,19 +20,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app import db
-from app.config import Settings
 from app.customer.models import source_customer
 from app.customer.survivorship import refresh_golden_records
 from app.identity.matcher import link_customers
 from app.logs import log_event, mask_text
 from app.pipeline import validate
+from app.pipeline.batches import DONE, MATCHED, STAGED, UPSERTED, batch_records
 from app.pipeline.facts import FACTS, FactSpec, repoint_owners, upsert_facts
 from app.pipeline.models import ingest_batch, quarantine
-from app.pipeline.service import DONE, FAILED, MATCHED, STAGED, UPSERTED, batch_records
+from app.pipeline.sources import source_connector
 from app.pipeline.vocabulary import warn_unknown
 from app.risk.scoring import update_risk_profiles
-from connectors import get_connector
-from connectors.base import Connector
 from connectors.records import ENTITY_OF, CustomerRecord, Record, RecordError
 
 log = logging.getLogger("c360.pipeline")
@@ -56,14 +53,6 @@ class Batch:
     affected_customers: list[UUID]
 
 
-@cache
-def connector_for(source_system: str) -> Connector:
-    """Transforms are pure, but live on the connector; one per source per process."""
-    settings = Settings.from_env()
-    url = settings.source_urls.get(source_system, "sqlite://")
-    return get_connector(source_system, url, settings.source_time_zones.get(source_system))
-
-
 def _lock_batch(conn: Connection, batch_id: int) -> Batch | None:
     row = conn.execute(
         select(
@@ -83,14 +72,21 @@ def _lock_batch(conn: Connection, batch_id: int) -> Batch | None:
     return Batch(**{**row._asdict(), "affected_customers": row.affected_customers or []})
 
 
-def _records(conn: Connection, batch: Batch) -> tuple[list[Record], list[dict[str, Any]]]:
-    """Transform and check the stored raw rows. Rows that break a rule come back as
-    quarantine entries (level 'record'); a customer with an unreadable identifier comes back
-    without it, plus a 'field' entry."""
-    connector = connector_for(batch.source_system)
+def _records(
+    conn: Connection, batch: Batch, *, people: bool
+) -> tuple[list[Record], list[dict[str, Any]], dict[str, Any]]:
+    """Transform and check the batch's person rows (`people`, for the match step) or its other
+    rows (for the upsert step): each row is transformed once, by the step that uses it. Rows
+    that break a rule come back as quarantine entries (level 'record'); a customer with an
+    unreadable identifier comes back without it, plus a 'field' entry. Also {key: raw row}."""
+    connector = source_connector(batch.source_system)
     good: list[Record] = []
     quarantined: list[dict[str, Any]] = []
+    raws: dict[str, Any] = {}
     for row in batch_records(conn, batch.batch_id):
+        if (row.entity == ENTITY_OF[CustomerRecord]) != people:
+            continue
+        raws[row.source_key] = row.raw
         try:
             record = connector.transform(row.entity, row.raw)
             validate.check(record)
@@ -104,11 +100,11 @@ def _records(conn: Connection, batch: Batch) -> tuple[list[Record], list[dict[st
                     _quarantine_row(batch, row.entity, row.source_key, row.raw, problem, "field")
                 )
         good.append(record)
-    return good, quarantined
+    return good, quarantined, raws
 
 
 def _without_reused_business_keys(
-    conn: Connection, batch: Batch, people: list[CustomerRecord]
+    conn: Connection, batch: Batch, people: list[CustomerRecord], raws: dict[str, Any]
 ) -> tuple[list[CustomerRecord], list[dict[str, Any]]]:
     """A business key (core's CustomerNumber, what fraud cases point at) names one person. A
     second record claiming a key another record holds is quarantined, not linked: the cases
@@ -129,7 +125,6 @@ def _without_reused_business_keys(
     reused = [p for p in keyed if owners[p.business_key] != p.source_customer_id]
     if not reused:
         return people, []
-    raws = {row.source_key: row.raw for row in batch_records(conn, batch.batch_id)}
     rejected = [
         _quarantine_row(
             batch,
@@ -199,9 +194,9 @@ def match_step(batch_id: int) -> str:
         batch = _lock_batch(conn, batch_id)
         if batch is None or batch.status != STAGED:
             return batch.status if batch else "missing"
-        records, bad = _records(conn, batch)
+        records, bad, raws = _records(conn, batch, people=True)
         people = [r for r in records if isinstance(r, CustomerRecord)]
-        people, reused = _without_reused_business_keys(conn, batch, people)
+        people, reused = _without_reused_business_keys(conn, batch, people, raws)
         bad += reused
         _quarantine(conn, batch, bad)
         resolution = link_customers(conn, people, batch_id)
@@ -232,14 +227,13 @@ def upsert_step(batch_id: int) -> str:
         batch = _lock_batch(conn, batch_id)
         if batch is None or batch.status != MATCHED:
             return batch.status if batch else "missing"
-        records, _ = _records(conn, batch)
+        records, rejected, _ = _records(conn, batch, people=False)
         by_entity: dict[str, list[Record]] = defaultdict(list)
         for record in records:
             entity = ENTITY_OF[type(record)]
             if entity in FACTS:  # customers were placed by the match step
                 by_entity[entity].append(record)
         affected = set(batch.affected_customers)
-        rejected: list[dict[str, Any]] = []
         for entity, group in by_entity.items():
             written = _upsert_isolating(conn, FACTS[entity], group, batch, rejected)
             if entity in RISK_ENTITIES:
@@ -250,7 +244,8 @@ def upsert_step(batch_id: int) -> str:
             batch_id,
             UPSERTED,
             affected_customers=sorted(affected, key=str),
-            quarantined_count=ingest_batch.c.quarantined_count + len(rejected),
+            quarantined_count=ingest_batch.c.quarantined_count
+            + sum(1 for r in rejected if r["level"] == "record"),
         )
     warn_unknown(record for group in by_entity.values() for record in group)
     log_event(
@@ -333,16 +328,3 @@ def risk_step(batch_id: int) -> str:
             )
     log_event(log, "risk updated", source=batch.source_system, batch_id=batch_id, changed=changed)
     return DONE
-
-
-def mark_failed(batch_id: int, error: str) -> None:
-    with db.transaction() as conn:
-        conn.execute(
-            update(ingest_batch)
-            .where(ingest_batch.c.batch_id == batch_id)
-            .values(
-                status=FAILED,
-                error=mask_text(error)[:2000],  # driver messages can quote personal data
-                progressed_at=text("clock_timestamp()"),
-            )
-        )

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Table, bindparam, select
 
 from app import db
 from app.channel.models import security_alert
-from app.pipeline.service import StagedBatch, stage_page
+from app.pipeline.staging import StagedBatch, stage_page
 from app.risk.models import fraud_case
 from app.risk.scoring import CLOSED_ALERT, CLOSED_CASE, CONFIRMED_CASE
 from connectors.base import Connector, Stream, WatchStream

@@ -4,9 +4,9 @@ logins that arrive before their customer are held and completed when the custome
 import pytest
 from sqlalchemy import text
 
-from app.pipeline import service, steps
-from app.pipeline.steps import connector_for
-from connectors.demo import create_sources, drop_sources
+from app.pipeline import polling, steps
+from app.pipeline.sources import source_connector
+from sandbox.sources import create_sources, drop_sources
 from tests.conftest import truncate_all
 
 pytestmark = pytest.mark.integration
@@ -18,9 +18,9 @@ def poll_in_order(order):
             step(batch.batch_id)
 
     for source in order:
-        connector = connector_for(source)
+        connector = source_connector(source)
         for stream in connector.streams:
-            service.poll_stream(
+            polling.poll_stream(
                 connector, stream, page_size=500, lookback_seconds=10, on_staged=process
             )
 
@@ -60,7 +60,6 @@ def test_fraud_first_or_core_first_end_the_same(engine, source_urls, monkeypatch
     truncate_all(engine)  # start from an empty Enterprise Brain (this test rolls back after)
     drop_sources(source_urls)
     create_sources(source_urls, sample=True)
-    steps.connector_for.cache_clear()
     for source, url in source_urls.items():
         monkeypatch.setenv(f"C360_SOURCE_{source.upper()}_URL", url)
     try:
@@ -77,5 +76,4 @@ def test_fraud_first_or_core_first_end_the_same(engine, source_urls, monkeypatch
             assert state(conn) == expected
             second.rollback()
     finally:
-        steps.connector_for.cache_clear()
         drop_sources(source_urls)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from app.pipeline import quarantine, steps, validate
-from app.pipeline.service import stage_replay
+from app.pipeline.staging import stage_replay
 from app.pipeline.vocabulary import unknown_values
 
 

@@ -1,0 +1,116 @@
+"""Batches once staged: their life cycle, their rows, the stalled ones the sweeper requeues,
+replays, and how a set of them stands."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, select, text, update
+
+from app import db
+from app.logs import log_event, mask_text
+from app.pipeline.models import ingest_batch, ingest_record
+
+log = logging.getLogger("c360.pipeline")
+
+# Batch life cycle; each step is idempotent and moves the batch one status on.
+STAGED, MATCHED, UPSERTED, DONE, FAILED = "staged", "matched", "upserted", "done", "failed"
+
+
+def batch_records(conn: Connection, batch_id: int) -> list[Any]:
+    return conn.execute(
+        select(
+            ingest_record.c.seq,
+            ingest_record.c.entity,
+            ingest_record.c.source_key,
+            ingest_record.c.raw,
+        )
+        .where(ingest_record.c.batch_id == batch_id)
+        .order_by(ingest_record.c.seq)
+    ).all()
+
+
+def stalled_batches(conn: Connection, older_than_seconds: float, limit: int = 500) -> list[int]:
+    """Unfinished batches that have not moved for a while: their queue message may be lost."""
+    return list(
+        conn.execute(
+            text(
+                """
+                SELECT batch_id FROM ingest_batch
+                WHERE status NOT IN ('done', 'failed')
+                  AND progressed_at < now() - make_interval(secs => :age)
+                ORDER BY batch_id LIMIT :limit
+                """
+            ),
+            {"age": older_than_seconds, "limit": limit},
+        ).scalars()
+    )
+
+
+def replay_batches(conn: Connection, batch_ids: list[int] | None, failed_only: bool) -> list[int]:
+    """Put batches back to 'staged' so every step runs again (all steps are idempotent: a
+    replay of a done batch changes nothing; a failed batch gets another chance)."""
+    condition = "status = 'failed'" if failed_only else "true"
+    if batch_ids is not None:
+        condition += " AND batch_id = ANY(:ids)"
+    return list(
+        conn.execute(
+            text(
+                f"UPDATE ingest_batch SET status = 'staged', finished_at = NULL, error = NULL,"
+                f" progressed_at = clock_timestamp(), attempts = attempts + 1"
+                f" WHERE {condition} RETURNING batch_id"
+            ),
+            {"ids": batch_ids or []},
+        ).scalars()
+    )
+
+
+def batch_outcomes(conn: Connection, batch_ids: list[int]) -> dict[str, int]:
+    """How these batches stand: done, failed, unfinished, and the records they quarantined."""
+    row = conn.execute(
+        text(
+            "SELECT count(*) FILTER (WHERE status = 'done') AS done,"
+            " count(*) FILTER (WHERE status = 'failed') AS failed,"
+            " count(*) FILTER (WHERE status NOT IN ('done', 'failed')) AS unfinished,"
+            " coalesce(sum(quarantined_count), 0) AS quarantined"
+            " FROM ingest_batch WHERE batch_id = ANY(:ids)"
+        ),
+        {"ids": batch_ids},
+    ).one()
+    return {key: int(value) for key, value in row._asdict().items()}
+
+
+def requeue_stalled(older_than_seconds: float, enqueue: Callable[[int], None]) -> list[int]:
+    """Queue again the unfinished batches that have not moved for a while (their message may
+    be lost: Redis restarted without persistence), and note the attempt."""
+    with db.connect() as conn:
+        stalled = stalled_batches(conn, older_than_seconds)
+    for batch_id in stalled:
+        enqueue(batch_id)
+    if stalled:
+        with db.transaction() as conn:
+            conn.execute(
+                update(ingest_batch)
+                .where(ingest_batch.c.batch_id.in_(stalled))
+                .values(
+                    progressed_at=text("clock_timestamp()"),
+                    attempts=ingest_batch.c.attempts + 1,
+                )
+            )
+        log_event(log, "stalled batches requeued", count=len(stalled))
+    return stalled
+
+
+def mark_failed(batch_id: int, error: str) -> None:
+    with db.transaction() as conn:
+        conn.execute(
+            update(ingest_batch)
+            .where(ingest_batch.c.batch_id == batch_id)
+            .values(
+                status=FAILED,
+                error=mask_text(error)[:2000],  # driver messages can quote personal data
+                progressed_at=text("clock_timestamp()"),
+            )
+        )
