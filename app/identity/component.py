@@ -1,0 +1,204 @@
+"""The connected component of a batch: every stored person record reachable from the batch's
+records through a national ID, a national ID one edit away, or a phone or email that is not
+shared by too many people; and the values that are so shared."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, or_, select, tuple_, union_all
+
+from app.customer.models import source_customer
+from app.identity import normalize
+from app.identity.clustering import SHARED_LIMIT, Key, Node, deletion_variants
+from app.identity.models import national_id_variant
+from connectors.records import CustomerRecord
+
+
+def node_of(record: CustomerRecord) -> Node:
+    document = normalize.national_id(record.national_id)
+    kind = document[1] if document else None
+    return Node(
+        key=(record.source_system, record.source_customer_id),
+        national_id=document[0] if kind == "national_id" else None,
+        passport=document[0] if kind == "passport" else None,
+        phone=normalize.phone(record.phone),
+        secondary_phone=normalize.phone(record.secondary_phone),
+        email=normalize.email(record.email),
+        full_name=record.full_name,
+        date_of_birth=record.date_of_birth,
+        gender=normalize.gender(record.gender),
+    )
+
+
+def is_newer(record: CustomerRecord, stored: StoredNode | None) -> bool:
+    # An older version of a record (a look-back re-read after a newer one) changes nothing.
+    return (
+        stored is None
+        or stored.source_updated_at is None
+        or (record.updated_at >= stored.source_updated_at)
+    )
+
+
+@dataclass(frozen=True)
+class StoredNode(Node):
+    source_updated_at: object = None
+    business_key: str | None = None
+    linked_at: object = None
+
+
+def _rows_to_nodes(rows) -> dict[Key, StoredNode]:
+    return {
+        (r.source_system, r.source_customer_id): StoredNode(
+            key=(r.source_system, r.source_customer_id),
+            national_id=r.national_id if r.id_document_type == "national_id" else None,
+            passport=r.national_id if r.id_document_type == "passport" else None,
+            phone=r.phone,
+            secondary_phone=r.secondary_phone,
+            email=r.email,
+            full_name=r.full_name,
+            date_of_birth=r.date_of_birth,
+            gender=r.gender,
+            global_customer_id=r.global_customer_id,
+            source_updated_at=r.source_updated_at,
+            business_key=r.business_key,
+            linked_at=r.linked_at,
+        )
+        for r in rows
+    }
+
+
+_NODE_COLUMNS = (
+    source_customer.c.source_system,
+    source_customer.c.source_customer_id,
+    source_customer.c.national_id,
+    source_customer.c.id_document_type,
+    source_customer.c.phone,
+    source_customer.c.secondary_phone,
+    source_customer.c.email,
+    source_customer.c.full_name,
+    source_customer.c.date_of_birth,
+    source_customer.c.gender,
+    source_customer.c.global_customer_id,
+    source_customer.c.source_updated_at,
+    source_customer.c.business_key,
+    source_customer.c.linked_at,
+)
+
+
+def stored_nodes(conn: Connection, keys: list[Key]) -> dict[Key, StoredNode]:
+    sc = source_customer
+    rows = conn.execute(
+        select(*_NODE_COLUMNS).where(tuple_(sc.c.source_system, sc.c.source_customer_id).in_(keys))
+    ).all()
+    return _rows_to_nodes(rows)
+
+
+def _identifiers(node: Node) -> set[tuple[str, str]]:
+    values = {("national_id", node.national_id), ("passport", node.passport)}
+    return {(k, v) for k, v in values if v} | set(node.soft_identifiers())
+
+
+def connected_component(
+    conn: Connection, batch_nodes: dict[Key, Node], stored: dict[Key, StoredNode]
+) -> dict[Key, Node]:
+    """The batch's records (as they are now) and every stored record connected to them.
+
+    Seeds include the batch records' previous identifiers, so the records they leave behind
+    are regrouped too. A shared phone or email is followed one hop only (its holders may need
+    regrouping now that it became shared) but never beyond.
+    """
+    component: dict[Key, Node] = dict(batch_nodes)
+    frontier: set[tuple[str, str]] = set()
+    for key, node in batch_nodes.items():
+        frontier |= _identifiers(node)
+        if key in stored:
+            frontier |= _identifiers(stored[key])
+    seen: set[tuple[str, str]] = set()
+    while frontier:
+        frontier |= _typo_neighbours(conn, {v for k, v in frontier if k == "national_id"})
+        seen |= frontier
+        found = {
+            k: n for k, n in _rows_to_nodes(_holders(conn, frontier)).items() if k not in component
+        }
+        component.update(found)
+        candidates = {i for n in found.values() for i in _identifiers(n)} - seen
+        # beyond the seeds, a shared phone or email links nobody: do not follow it
+        frontier = candidates - _shared_values(conn, candidates)
+    return component
+
+
+def _holders(conn: Connection, identifiers: set[tuple[str, str]]):
+    sc = source_customer
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, value in identifiers:
+        by_kind[kind].append(value)
+    conditions = []
+    if by_kind["national_id"]:
+        conditions.append(
+            (sc.c.national_id.in_(by_kind["national_id"]))
+            & (sc.c.id_document_type == "national_id")
+        )
+    if by_kind["passport"]:
+        conditions.append(
+            (sc.c.national_id.in_(by_kind["passport"])) & (sc.c.id_document_type == "passport")
+        )
+    if by_kind["phone"]:
+        conditions.append(sc.c.phone.in_(by_kind["phone"]))
+        conditions.append(sc.c.secondary_phone.in_(by_kind["phone"]))
+    if by_kind["email"]:
+        conditions.append(sc.c.email.in_(by_kind["email"]))
+    if not conditions:
+        return []
+    return conn.execute(select(*_NODE_COLUMNS).where(or_(*conditions))).all()
+
+
+def _typo_neighbours(conn: Connection, national_ids: set[str]) -> set[tuple[str, str]]:
+    if not national_ids:
+        return set()
+    variants = sorted({v for nid in national_ids for v in deletion_variants(nid)})
+    found = conn.execute(
+        select(national_id_variant.c.national_id)
+        .where(national_id_variant.c.variant.in_(variants))
+        .distinct()
+    ).scalars()
+    return {("national_id", nid) for nid in found if nid not in national_ids}
+
+
+def _shared_values(conn: Connection, identifiers: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Phones and emails held by more than SHARED_LIMIT distinct national IDs (a phone counts
+    whether it is a record's primary or secondary number)."""
+    sc = source_customer
+    columns = {"phone": (sc.c.phone, sc.c.secondary_phone), "email": (sc.c.email,)}
+    shared = set()
+    for kind, kind_columns in columns.items():
+        values = [v for k, v in identifiers if k == kind]
+        if not values:
+            continue
+        held = union_all(
+            *(
+                select(column.label("value"), sc.c.national_id).where(
+                    column.in_(values), sc.c.id_document_type == "national_id"
+                )
+                for column in kind_columns
+            )
+        ).subquery()
+        rows = conn.execute(
+            select(held.c.value)
+            .group_by(held.c.value)
+            .having(func.count(held.c.national_id.distinct()) > SHARED_LIMIT)
+        ).scalars()
+        shared |= {(kind, value) for value in rows}
+    return shared
+
+
+def shared_identifiers(conn: Connection, component: dict[Key, Node]) -> set[tuple[str, str]]:
+    """Shared identifiers of the component, counting the batch's (not yet stored) records."""
+    national_ids: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for node in component.values():
+        for identifier in node.soft_identifiers():
+            if node.national_id:
+                national_ids[identifier].add(node.national_id)
+    stored = _shared_values(conn, set(national_ids))
+    return stored | {i for i, ids in national_ids.items() if len(ids) > SHARED_LIMIT}

@@ -1,0 +1,118 @@
+"""Why each record went where it did (`match_decision`) and the pairs left for a reviewer
+(`suspected_duplicate`, with the evidence of both sides)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import Connection, func, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from app.identity.assignment import Resolution
+from app.identity.clustering import Clustering, Key, Node
+from app.identity.models import match_decision, suspected_duplicate
+
+
+def record_decisions(
+    conn: Connection, resolution: Resolution, result: Clustering, batch_id: int | None
+) -> None:
+    rows = []
+    previous = resolution.previous
+    cluster_of = {k: i for i, keys in enumerate(result.clusters) for k in keys}
+    for key, gid in resolution.links.items():
+        had = previous.get(key)
+        mates = [k for k in result.clusters[cluster_of[key]] if k != key]
+        if had == gid and key not in resolution.moved and had is not None:
+            continue  # still where it was: nothing new to record
+        if had is not None and had != gid:
+            decision, identifier = "moved", result.joined_by.get(key)
+        elif mates:
+            decision, identifier = "matched", result.joined_by.get(key)
+        else:
+            decision, identifier = "new", None
+        reason = {
+            "moved": f"regrouped with the records it now matches ({identifier or 'none'})",
+            "matched": f"matched on {identifier}",
+            "new": "no identifier matched",
+        }[decision]
+        refusals = result.refusals.get(key, [])
+        rows.append(
+            {
+                "source_system": key[0],
+                "source_customer_id": key[1],
+                "global_customer_id": gid,
+                "decision": decision,
+                "identifier": identifier,
+                "reason": "; ".join([reason, *refusals]),
+                "batch_id": batch_id,
+            }
+        )
+        resolution.decisions[f"{decision}_{identifier}" if identifier else decision] += 1
+    for key, gid in resolution.moved.items():
+        if key in resolution.links:
+            continue
+        rows.append(
+            {
+                "source_system": key[0],
+                "source_customer_id": key[1],
+                "global_customer_id": gid,
+                "decision": "moved",
+                "identifier": result.joined_by.get(key),
+                "reason": "regrouped after a related record arrived or changed",
+                "batch_id": batch_id,
+            }
+        )
+    if rows:
+        conn.execute(insert(match_decision), rows)
+
+
+def record_suspects(
+    conn: Connection, resolution: Resolution, result: Clustering, component: dict[Key, Node]
+) -> None:
+    if not result.suspected:
+        return
+    ids_by_nid = {
+        node.national_id: resolution.now(key) for key, node in component.items() if node.national_id
+    }
+    holders: dict[str, list[Node]] = defaultdict(list)
+    for node in component.values():
+        if node.national_id:
+            holders[node.national_id].append(node)
+    stmt = pg_insert(suspected_duplicate).values(
+        [
+            {
+                "national_id_a": s.national_id_a,
+                "national_id_b": s.national_id_b,
+                "global_customer_id_a": ids_by_nid.get(s.national_id_a),
+                "global_customer_id_b": ids_by_nid.get(s.national_id_b),
+                "reason": s.reason,
+                "evidence": {
+                    "checks": s.checks,
+                    "records_a": [_evidence(n) for n in holders[s.national_id_a]],
+                    "records_b": [_evidence(n) for n in holders[s.national_id_b]],
+                },
+            }
+            for s in result.suspected
+        ]
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["national_id_a", "national_id_b"],
+            set_={
+                "reason": stmt.excluded.reason,
+                "evidence": stmt.excluded.evidence,
+                "detected_at": func.now(),
+            },
+        )
+    )
+
+
+def _evidence(node: Node) -> dict[str, str | None]:
+    """What a reviewer compares: one record holding the ID, side by side with the other's."""
+    return {
+        "source_system": node.key[0],
+        "source_customer_id": node.key[1],
+        "full_name": node.full_name,
+        "date_of_birth": node.date_of_birth.isoformat() if node.date_of_birth else None,
+        "gender": node.gender,
+    }

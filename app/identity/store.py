@@ -1,0 +1,186 @@
+"""Writing a resolution: new profiles, links re-pointed, merges as events (`merge_history`,
+`merged_into`), decisions and suspected duplicates, national-ID variants for the typo search."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import Connection, case, func, insert, or_, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from app.customer.models import customer_360, merge_history, source_customer
+from app.identity import locks
+from app.identity.assignment import Resolution
+from app.identity.clustering import Clustering, Key, Node, deletion_variants
+from app.identity.decisions import record_decisions, record_suspects
+from app.identity.models import national_id_variant
+from connectors.records import CustomerRecord
+
+
+def store_resolution(
+    conn: Connection,
+    resolution: Resolution,
+    result: Clustering,
+    incoming: dict[Key, CustomerRecord],
+    batch_nodes: dict[Key, Node],
+    component: dict[Key, Node],
+    batch_id: int | None,
+) -> None:
+    new_ids = set(resolution.links.values()) | set(resolution.moved.values())
+    if new_ids:
+        conn.execute(
+            pg_insert(customer_360)
+            .values(
+                [
+                    # the wall clock, not the transaction's start: ages order survivorship ties
+                    {"global_customer_id": gid, "created_at": func.clock_timestamp()}
+                    for gid in sorted(new_ids, key=str)
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+    # Facts of every record that moves are re-pointed in this transaction: hold their owners
+    # (fact upserts take the same locks shared), including core's business keys (fraud cases).
+    for key in resolution.moved:
+        record = incoming.get(key)
+        business_key = (
+            record.business_key if record else getattr(component[key], "business_key", None)
+        )
+        if business_key and key[0] == "core":
+            resolution.business_keys.append(business_key)
+    owner_keys = [locks.customer_key(*k) for k in resolution.moved]
+    owner_keys += [locks.business_key("core", bk) for bk in resolution.business_keys]
+    locks.lock_keys(conn, owner_keys)
+
+    if incoming:
+        rows = [
+            _link_row(record, batch_nodes[key], resolution.links[key], result)
+            for key, record in incoming.items()
+        ]
+        # executed per row set (executemany pages): one VALUES list of a 5,000-record batch
+        # would pass PostgreSQL's 65,535-parameter limit
+        # the wall clock, not the transaction's start: link ages order survivorship ties
+        stmt = pg_insert(source_customer).values(linked_at=func.clock_timestamp())
+        changing = [
+            c for c in rows[0] if c not in ("source_system", "source_customer_id", "match_rule")
+        ]
+        sc = source_customer
+        moved = sc.c.global_customer_id.is_distinct_from(stmt.excluded.global_customer_id)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["source_system", "source_customer_id"],
+                set_={
+                    **{c: stmt.excluded[c] for c in changing},
+                    # how a record was linked changes only when its link does
+                    "match_rule": case((moved, stmt.excluded.match_rule), else_=sc.c.match_rule),
+                    "updated_at": text("now()"),
+                },
+                # a record read again unchanged (a replay, a look-back) touches nothing
+                where=or_(*(sc.c[c].is_distinct_from(stmt.excluded[c]) for c in changing)),
+            ),
+            rows,
+        )
+    others = {k: gid for k, gid in resolution.moved.items() if k not in incoming}
+    if others:
+        conn.execute(
+            text(
+                """
+                UPDATE source_customer sc SET global_customer_id = m.gid, updated_at = now()
+                FROM unnest(CAST(:systems AS text[]), CAST(:ids AS text[]), CAST(:gids AS uuid[]))
+                     AS m(s, i, gid)
+                WHERE sc.source_system = m.s AND sc.source_customer_id = m.i
+                """
+            ),
+            {
+                "systems": [k[0] for k in others],
+                "ids": [k[1] for k in others],
+                "gids": list(others.values()),
+            },
+        )
+    _record_merges(conn, resolution, result, incoming)
+    record_decisions(conn, resolution, result, batch_id)
+    record_suspects(conn, resolution, result, component)
+    _record_variants(conn, batch_nodes)
+
+
+def _record_merges(
+    conn: Connection, resolution: Resolution, result: Clustering, incoming: dict
+) -> None:
+    if not resolution.merged:
+        return
+    trigger = next(iter(incoming), (None, None))
+    previous = resolution.previous
+    history = []
+    for old, survivor in resolution.merged.items():
+        identifier = next(
+            (kind for a, b, kind in result.links if old in (previous.get(a), previous.get(b))),
+            "regrouped",
+        )
+        history.append(
+            {
+                "survivor_id": survivor,
+                "merged_id": old,
+                "identifier": identifier,
+                "rule": "component regrouped: same person by the identity rules",
+                "source_system": trigger[0],
+                "source_customer_id": trigger[1],
+            }
+        )
+    conn.execute(insert(merge_history), history)
+    # the merged-away ID, and any ID merged into it before, now redirect to the survivor
+    for old, survivor in resolution.merged.items():
+        conn.execute(
+            update(customer_360)
+            .where(
+                or_(
+                    customer_360.c.global_customer_id == old,
+                    customer_360.c.merged_into == old,
+                )
+            )
+            .values(status="merged", merged_into=survivor, updated_at=func.now())
+        )
+    conn.execute(
+        text("DELETE FROM risk_profile WHERE global_customer_id = ANY(:ids)"),
+        {"ids": list(resolution.merged)},
+    )
+    resolution.decisions["merged"] += len(resolution.merged)
+
+
+def _record_variants(conn, batch_nodes: dict[Key, Node]) -> None:
+    rows = [
+        {"variant": variant, "national_id": node.national_id}
+        for node in batch_nodes.values()
+        if node.national_id
+        for variant in deletion_variants(node.national_id)
+    ]
+    if rows:
+        conn.execute(pg_insert(national_id_variant).on_conflict_do_nothing(), rows)
+
+
+def _link_row(record: CustomerRecord, node: Node, gid: UUID, result) -> dict:
+    document = node.national_id or node.passport
+    return {
+        "source_system": record.source_system,
+        "source_customer_id": record.source_customer_id,
+        "global_customer_id": gid,
+        "business_key": record.business_key,
+        "national_id": document,
+        "national_id_raw": record.national_id,
+        "id_document_type": "passport" if node.passport else ("national_id" if document else None),
+        "phone": node.phone,
+        "phone_raw": record.phone,
+        "secondary_phone": node.secondary_phone,
+        "secondary_phone_raw": record.secondary_phone,
+        "email": node.email,
+        "email_raw": record.email,
+        "full_name": record.full_name,
+        "date_of_birth": record.date_of_birth,
+        "gender": node.gender,
+        "gender_raw": record.gender,
+        "source_business_id": record.source_business_id,
+        "business_name": record.business_name,
+        "is_active": record.is_active,
+        "source_created_at": record.created_at,
+        "source_updated_at": record.updated_at,
+        "match_rule": result.joined_by.get(node.key, "new"),
+    }
