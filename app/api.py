@@ -76,11 +76,11 @@ def _unexpected(error: Exception) -> ErrorResponse:
 
 def init_api(app: Flask) -> Api:
     from app.account.views import blp as accounts
-    from app.customer.views import blp as customers
     from app.identity.views import blp as identity
     from app.ops.views import blp as ops
     from app.ops.views import init_metrics
     from app.pipeline.views import blp as admin
+    from app.profile.views import blp as customers
     from app.risk.views import blp as risk
     from app.transaction.views import blp as transactions
 

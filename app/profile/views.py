@@ -1,10 +1,13 @@
+"""The customer-facing reads: the unified profile of one customer, and lookup by identifier."""
+
 from typing import Any
 from uuid import UUID
 
 from app import db
 from app.auth import SecuredBlueprint
-from app.customer.schemas import LookupArgsSchema, LookupResultSchema, ProfileSchema
-from app.customer.service import find_customers, get_profile
+from app.customer.service import find_customers
+from app.profile.schemas import LookupArgsSchema, LookupResultSchema, ProfileSchema
+from app.profile.service import get_profile
 
 blp = SecuredBlueprint("customers", __name__, description="Unified customer profiles")
 
