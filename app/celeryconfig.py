@@ -1,10 +1,12 @@
-"""Celery settings: four Redis queues, late acks, one beat entry per configured source."""
+"""The Celery app and its settings: Redis queues per step, late acks, one beat entry per
+configured source."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from celery import Celery
 from kombu import Queue
 
 from app.config import Settings
@@ -84,3 +86,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "beat_schedule_filename": beat_schedule_path(),
         "timezone": "UTC",
     }
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    """The Celery app of the worker, beat, Flower and the CLI, made the default so that the
+    `@shared_task`s bind to it. No Flask app behind it (Flask's FlaskTask pattern): no task
+    uses the app context, and a worker need not build the HTTP API."""
+    celery_app = Celery("c360")
+    celery_app.config_from_object(celery_config(settings or Settings.from_env()))
+    celery_app.set_default()
+    return celery_app

@@ -1,20 +1,21 @@
 """Celery entry point: `celery -A tasks worker|beat|flower`.
 
-The Celery app is the one bound to the Flask app (tasks run in its app context); the task
-modules are imported so the worker registers them.
+Builds the Celery app (no HTTP API behind it) and imports the task modules so the worker
+registers them. Tasks are a few lines each over plain functions of `app.pipeline`.
 """
 
 import logging
 
 from celery.signals import beat_init, worker_init, worker_process_init
 
-from app import create_app
+from app.celeryconfig import create_celery
 from app.config import Settings
 from app.db import dispose_engine
+from app.logs import configure_logging
 from app.preflight import NotReady, check_services
 
-flask_app = create_app()
-celery = flask_app.extensions["celery"]
+configure_logging()
+celery = create_celery()
 
 
 @worker_process_init.connect
@@ -37,4 +38,4 @@ def _services_ready(**_: object) -> None:
 
 from tasks import extract, pipeline  # noqa: E402  (registers the tasks)
 
-__all__ = ["celery", "extract", "flask_app", "pipeline"]
+__all__ = ["celery", "extract", "pipeline"]
