@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import time
 from pathlib import Path
 
 from app.config import embedded_env_file, state_dir
+from app.waiting import wait_until
 
 DATABASE = "c360"
 
@@ -91,14 +91,18 @@ def _start_redis(home: Path) -> str:
         ],
         check=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
         try:
-            redis.Redis(unix_socket_path=str(socket)).ping()
-            return url
+            return bool(redis.Redis(unix_socket_path=str(socket)).ping())
         except (redis.exceptions.ConnectionError, FileNotFoundError):
-            time.sleep(0.05)
-    raise RuntimeError(f"embedded Redis did not start; see {home / 'redis.log'}")
+            return False
+
+    try:
+        wait_until(answers, timeout=10, interval=0.05, what="the embedded Redis")
+    except TimeoutError:
+        raise RuntimeError(f"embedded Redis did not start; see {home / 'redis.log'}") from None
+    return url
 
 
 def _api_key(home: Path) -> str:

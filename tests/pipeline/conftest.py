@@ -4,7 +4,6 @@ SQLite)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,8 @@ from app import db, processes
 from app.celeryconfig import QUEUES
 from app.config import Settings
 from app.ops.service import redis_client
-from connectors.demo import create_sources, drop_sources
+from app.waiting import wait_until
+from sandbox.sources import create_sources, drop_sources
 from tests.conftest import environment, truncate_all
 
 POLL_INTERVAL = "0.5"
@@ -44,15 +44,15 @@ class Pipeline:
     def wait_until(
         self, condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition"
     ) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = condition()
-            if result:
-                return result
+        def met() -> Any:
             for name, child in self.children.items():
                 assert child.poll() is None, f"{name} died:\n{self.log(name)}"
-            time.sleep(0.2)
-        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            return condition()
+
+        try:
+            return wait_until(met, timeout=timeout, what=what)
+        except TimeoutError as timeout_error:
+            raise AssertionError(str(timeout_error)) from None
 
     def scalar(self, sql: str, **params: Any) -> Any:
         with self.engine.connect() as conn:
