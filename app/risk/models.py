@@ -72,6 +72,6 @@ risk_profile = Table(
     Column("fraud_score", Numeric(4, 3), nullable=False),
     Column("risk_level", String(10), nullable=False),
     Column("reasons", JSONB, nullable=False),
-    Column("inputs_hash", String(64), nullable=False),
+    Column("result_hash", String(64), nullable=False),
     Column("last_updated", DateTime(timezone=True), nullable=False),
 )

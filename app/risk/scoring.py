@@ -63,7 +63,8 @@ class RiskResult:
     reasons: list[dict[str, Any]]
 
     @property
-    def inputs_hash(self) -> str:
+    def result_hash(self) -> str:
+        """The digest of the result: a recomputed profile is written only when it differs."""
         canonical = json.dumps([str(self.fraud_score), self.risk_level, self.reasons])
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -170,22 +171,22 @@ def update_risk_profiles(conn: Connection, global_ids: list[UUID]) -> int:
                 "score": result.fraud_score,
                 "level": result.risk_level,
                 "reasons": result.reasons,
-                "hash": result.inputs_hash,
+                "hash": result.result_hash,
             }
         )
     changed = conn.execute(
         text(
             """
             INSERT INTO risk_profile AS rp
-                (global_customer_id, fraud_score, risk_level, reasons, inputs_hash, last_updated)
+                (global_customer_id, fraud_score, risk_level, reasons, result_hash, last_updated)
             SELECT v.gid, v.score, v.level, v.reasons, v.hash, clock_timestamp()
             FROM jsonb_to_recordset(CAST(:values AS jsonb))
                  AS v(gid uuid, score numeric, level text, reasons jsonb, hash text)
             ON CONFLICT (global_customer_id) DO UPDATE SET
                 fraud_score = EXCLUDED.fraud_score, risk_level = EXCLUDED.risk_level,
-                reasons = EXCLUDED.reasons, inputs_hash = EXCLUDED.inputs_hash,
+                reasons = EXCLUDED.reasons, result_hash = EXCLUDED.result_hash,
                 last_updated = EXCLUDED.last_updated
-            WHERE rp.inputs_hash <> EXCLUDED.inputs_hash
+            WHERE rp.result_hash <> EXCLUDED.result_hash
             RETURNING 1
             """
         ),

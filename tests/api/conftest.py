@@ -144,7 +144,7 @@ def add_risk(conn: Connection) -> Callable[..., None]:
             "fraud_score": Decimal("0.850"),
             "risk_level": "HIGH",
             "reasons": ["open fraud case FC-1"],
-            "inputs_hash": "x" * 64,
+            "result_hash": "x" * 64,
             "last_updated": NOW,
             **values,
         }

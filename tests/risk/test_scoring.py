@@ -38,9 +38,9 @@ def test_escalated_case_has_a_floor():
     assert score([case("1", status="ESCALATED", risk=0.1)]).fraud_score == Decimal("0.800")
 
 
-def test_inputs_hash_changes_with_inputs():
-    assert score([case("1")]).inputs_hash != score([case("1", status="ESCALATED")]).inputs_hash
-    assert score([case("1")]).inputs_hash == score([case("1")]).inputs_hash
+def test_result_hash_changes_with_the_result():
+    assert score([case("1")]).result_hash != score([case("1", status="ESCALATED")]).result_hash
+    assert score([case("1")]).result_hash == score([case("1")]).result_hash
 
 
 def test_a_blocked_case_is_confirmed_fraud_never_lower_than_open():
