@@ -8,7 +8,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SOURCE_SYSTEMS = ("core", "channel", "fraud", "dfs")
+SOURCE_SYSTEMS = ("core", "channel", "fraud", "dfs", "core_v1", "openbanking", "global")
 
 
 def state_dir() -> Path:
@@ -84,7 +84,7 @@ def demo_source_url(source: str, database_url: str) -> str:
     """The demo source systems live beside the Enterprise Brain: `<db>_src_core`, ... and SQLite."""
     if source == "fraud":
         return f"sqlite:///{state_dir() / 'fraud.db'}"
-    if source in ("core", "channel") and database_url:
+    if source in ("core", "channel", "core_v1", "openbanking", "global") and database_url:
         from sqlalchemy.engine import make_url
 
         url = make_url(database_url)

@@ -7,14 +7,20 @@ from zoneinfo import ZoneInfo
 from connectors.base import Connector
 from connectors.channel import ChannelConnector
 from connectors.core import CoreConnector
+from connectors.core_v1 import CoreV1Connector
 from connectors.dfs import DfsConnector
 from connectors.fraud import FraudConnector
+from connectors.global_wallets import GlobalConnector
+from connectors.openbanking import OpenBankingConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     "core": CoreConnector,
     "channel": ChannelConnector,
     "fraud": FraudConnector,
     "dfs": DfsConnector,
+    "core_v1": CoreV1Connector,
+    "openbanking": OpenBankingConnector,
+    "global": GlobalConnector,
 }
 
 

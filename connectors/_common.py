@@ -237,6 +237,9 @@ class StreamQuery:
     key: str  # SQL expression of the uuid key
     marker_field: str  # the marker's name in the select list
     key_field: str
+    # the marker is `timestamp without time zone` (None: as the connector's `naive_times` says;
+    # a source with both kinds of column, core_v1, says it per stream)
+    naive: bool | None = None
 
     def sql(self, after: bool, naive: bool) -> str:
         kind = "timestamp" if naive else "timestamptz"
@@ -274,8 +277,9 @@ class TimestampConnector(Connector):
         params: dict[str, Any] = {"n": limit}
         if after is not None:
             params |= {"m": after.marker, "k": after.key}
+        naive = self._naive(stream)
         with self.engine.connect() as conn:
-            sql = query.sql(after is not None, self.naive_times)
+            sql = query.sql(after is not None, naive)
             rows = conn.execute(text(sql), params).mappings().all()
         observed = observed_now()
         result = []
@@ -284,9 +288,9 @@ class TimestampConnector(Connector):
             raw = json_row(row) | {OBSERVED_AT: observed}
             result.append(
                 SourceRow(
-                    marker=self._marker(moment),
+                    marker=self._marker(moment, naive),
                     key=str(row[query.key_field]),
-                    written_at=self._written_at(moment, observed),
+                    written_at=self._written_at(moment, observed, naive),
                     raw=raw,
                     digest=content_digest(raw) if stream.scan else None,
                 )
@@ -307,22 +311,26 @@ class TimestampConnector(Connector):
             result.append(SourceRow(digest, str(row[query.key_field]), None, raw, digest))
         return result
 
-    def _marker(self, moment: datetime) -> str:
-        if self.naive_times:
+    def _naive(self, stream: Stream) -> bool:
+        naive = self.queries[self.stream(stream.name).name].naive
+        return self.naive_times if naive is None else naive
+
+    def _marker(self, moment: datetime, naive: bool) -> str:
+        if naive:
             if moment is None or moment.tzinfo is not None:
                 raise ValueError(f"marker time {moment!r} is not a naive source time")
             return moment.isoformat(timespec="microseconds")
         return format_marker(moment)
 
-    def _written_at(self, moment: datetime, observed: str) -> datetime:
-        if not self.naive_times:
+    def _written_at(self, moment: datetime, observed: str, naive: bool) -> datetime:
+        if not naive:
             return moment.astimezone(UTC)
         local = moment.replace(tzinfo=self.zone).astimezone(UTC)
         return not_after_read(local, datetime.fromisoformat(observed))
 
     def rewind(self, stream: Stream, cursor: Cursor, seconds: float) -> Cursor:
         # The minimum key makes every row at the rewound instant new again.
-        if self.naive_times:
+        if self._naive(stream):
             moment = datetime.fromisoformat(cursor.marker) - timedelta(seconds=seconds)
             return Cursor(moment.isoformat(timespec="microseconds"), MIN_UUID)
         moment = parse_marker(cursor.marker) - timedelta(seconds=seconds)
@@ -331,7 +339,7 @@ class TimestampConnector(Connector):
     def cursor_since(self, stream: Stream, since: datetime | None) -> Cursor | None:
         if since is None:
             return None
-        if self.naive_times:
+        if self._naive(stream):
             local = since.astimezone(self.zone).replace(tzinfo=None)
             return Cursor(local.isoformat(timespec="microseconds"), MIN_UUID)
         return Cursor(format_marker(since), MIN_UUID)

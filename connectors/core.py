@@ -92,6 +92,7 @@ def _customer(f: Fields) -> CustomerRecord:
         business_key=f.key("CustomerNumber"),
         secondary_phone=f.text("SecondaryPhone"),
         gender=f.text("Gender"),
+        kyc_status=(f.text("KYCStatus") or "").strip().lower() or None,
     )
 
 

@@ -29,6 +29,7 @@ class CustomerRecord:
     # the business this person is a director (signatory) of (dfs users.business_id)
     source_business_id: str | None = None
     business_name: str | None = None
+    kyc_status: str | None = None  # as the source states it (core KYCStatus, global kyc_status)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ class TransactionRecord:
     reference: str | None
     amount: Decimal
     currency: str
-    type: str  # CREDIT | DEBIT | UNKNOWN (a source type no rule knows yet)
+    # CREDIT | DEBIT | NONE (a request that moves no money) | UNKNOWN (a type no rule knows yet)
+    type: str
     channel: str  # BRANCH, MOBILE, ATM, USSD, INTERNET, AGENT, OTHER
     status: str | None
     description: str | None
@@ -150,6 +152,39 @@ class CreditDecisionRecord:
     decided_at: datetime | None
 
 
+@dataclass(frozen=True)
+class PaymentRecord:
+    """An outbound payment and the payment engine's risk score (openbanking payments)."""
+
+    source_system: str
+    source_payment_id: str
+    source_customer_id: str | None
+    source_account_id: str | None
+    payment_ref: str | None
+    amount: Decimal
+    currency: str
+    status: str  # upper case
+    risk_score: float | None
+    created_at: datetime
+    completed_at: datetime | None
+    observed_at: datetime  # when read: completion moves no marker, the latest read wins
+
+
+@dataclass(frozen=True)
+class AmlAlertRecord:
+    """An anti-money-laundering alert on a transaction (global aml_alerts)."""
+
+    source_system: str
+    source_alert_id: str
+    source_customer_id: str | None
+    source_transaction_id: str | None
+    alert_type: str
+    severity: str  # upper case
+    status: str  # upper case: PENDING until RESOLVED
+    raised_at: datetime
+    observed_at: datetime  # when read: resolution moves no marker, the latest read wins
+
+
 Record = (
     CustomerRecord
     | AccountRecord
@@ -159,6 +194,8 @@ Record = (
     | AlertRecord
     | FraudCaseRecord
     | CreditDecisionRecord
+    | PaymentRecord
+    | AmlAlertRecord
 )
 
 ENTITY_OF: dict[type, str] = {
@@ -170,6 +207,8 @@ ENTITY_OF: dict[type, str] = {
     AlertRecord: "alert",
     FraudCaseRecord: "fraud_case",
     CreditDecisionRecord: "credit_decision",
+    PaymentRecord: "payment",
+    AmlAlertRecord: "aml_alert",
 }
 
 

@@ -14,7 +14,7 @@ from connectors._common import OBSERVED_AT, json_row
 from connectors.base import Cursor
 from connectors.dfs import DfsConnector
 from connectors.records import RecordError
-from sandbox.sources import SampleData, _id_digits
+from sandbox.sources import SampleData, id_digits
 
 MYSQL = "mysql+pymysql://nobody@127.0.0.1:1/none"  # engines are lazy: never connected here
 OBSERVED = "2026-11-24T07:00:00.123456+00:00"
@@ -219,7 +219,7 @@ def test_fetch_and_scan_arguments_are_checked(dfs: DfsConnector) -> None:
     ],
 )
 def test_core_ids_dfs_shares(core_id: str | None, digits: str | None) -> None:
-    assert _id_digits(core_id) == digits
+    assert id_digits(core_id) == digits
 
 
 def test_sample_dfs_people_overlap_core() -> None:
@@ -228,7 +228,7 @@ def test_sample_dfs_people_overlap_core() -> None:
     dfs = dict(data.rows["dfs"])
     users = dfs["users"]
     assert 120 <= len(users) <= 180
-    core_digits = {_id_digits(c["IdentificationNumber"]) for c in core} - {None}
+    core_digits = {id_digits(c["IdentificationNumber"]) for c in core} - {None}
     shared = [u for u in users if u["national_id"].replace(" ", "") in core_digits]
     assert len(shared) >= 30
     assert any(" " in u["national_id"].strip() for u in shared)  # typed with spaces

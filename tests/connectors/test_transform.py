@@ -101,7 +101,15 @@ def case_row(**changes: Any) -> dict[str, Any]:
 
 
 def test_registry_and_unknown_source() -> None:
-    assert set(CONNECTORS) == {"core", "channel", "fraud", "dfs"}
+    assert set(CONNECTORS) == {
+        "core",
+        "channel",
+        "fraud",
+        "dfs",
+        "core_v1",
+        "openbanking",
+        "global",
+    }
     assert isinstance(get_connector("fraud", "sqlite:///:memory:"), FraudConnector)
     with pytest.raises(ValueError, match="unknown source system 'crm'"):
         get_connector("crm", "mysql://x")
