@@ -81,6 +81,8 @@ source_customer = Table(
     Column("source_business_id", String(64)),
     Column("business_name", Text),
     Column("is_active", Boolean, nullable=False, server_default="true"),
+    # KYC as the source states it, lower case (verified, pending, rejected, or the source's own)
+    Column("kyc_status", String(32)),
     Column("source_created_at", DateTime(timezone=True)),
     Column("source_updated_at", DateTime(timezone=True)),
     Column("match_rule", String(32), nullable=False),  # how the link was made

@@ -1,8 +1,9 @@
 """Golden fields of a profile, chosen from its linked source records with provenance.
 
 Rule, per field: take the records that have a value; prefer the most trusted source
-(core > dfs > channel > others), then the most recently updated record, then the most complete
-record (most identifying fields present). The chosen record's source is stored beside the value.
+(core > core_v1 > dfs > openbanking > global > channel > others), then the most recently
+updated record, then the most complete record (most identifying fields present). The chosen
+record's source is stored beside the value.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from app.customer.models import GOLDEN_FIELDS, customer_360, source_customer
 
-SOURCE_TRUST = {"core": 0, "dfs": 1, "channel": 2}
+SOURCE_TRUST = {"core": 0, "core_v1": 1, "dfs": 2, "openbanking": 3, "global": 4, "channel": 5}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -180,6 +180,7 @@ def _link_row(record: CustomerRecord, node: Node, gid: UUID, result) -> dict:
         "source_business_id": record.source_business_id,
         "business_name": record.business_name,
         "is_active": record.is_active,
+        "kyc_status": record.kyc_status,
         "source_created_at": record.created_at,
         "source_updated_at": record.updated_at,
         "match_rule": result.joined_by.get(node.key, "new"),

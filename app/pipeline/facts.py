@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from app.account.models import account_360, loan_360
 from app.channel.models import channel_login, security_alert
 from app.identity import locks
-from app.risk.models import credit_decision, fraud_case
+from app.risk.models import aml_alert, credit_decision, fraud_case, payment
 from app.transaction.models import transaction_360
 from connectors.records import (
     Record,
@@ -88,6 +88,9 @@ FACTS: dict[str, FactSpec] = {
         by_business_key=True,
     ),
     "credit_decision": FactSpec("credit_decision", credit_decision, _fields, None),
+    # payments complete, and AML alerts resolve, in place with no marker: the latest read wins
+    "payment": FactSpec("payment", payment, _fields, "observed_at"),
+    "aml_alert": FactSpec("aml_alert", aml_alert, _fields, "observed_at"),
 }
 
 

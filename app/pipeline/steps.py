@@ -39,7 +39,7 @@ log = logging.getLogger("c360.pipeline")
 LATENCY_BUCKETS_S = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 # Facts whose arrival can change a Risk_Profile.
-RISK_ENTITIES = {"fraud_case", "alert", "credit_decision"}
+RISK_ENTITIES = {"fraud_case", "alert", "credit_decision", "payment", "aml_alert"}
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from sqlalchemy import Connection, Table, bindparam, select
 from app import db
 from app.channel.models import security_alert
 from app.pipeline.staging import StagedBatch, stage_page
-from app.risk.models import fraud_case
-from app.risk.scoring import CLOSED_ALERT, CLOSED_CASE, CONFIRMED_CASE
+from app.risk.models import aml_alert, fraud_case, payment
+from app.risk.scoring import CLOSED_ALERT, CLOSED_CASE, CONFIRMED_CASE, FINAL_PAYMENT, RESOLVED_AML
 from connectors.base import Connector, Stream, WatchStream
 
 KEYS_PER_READ = 1000
@@ -26,6 +26,8 @@ KEYS_PER_READ = 1000
 OPEN_ROWS: dict[str, tuple[Table, str, frozenset[str]]] = {
     "alert": (security_alert, "source_alert_id", CLOSED_ALERT),
     "fraud_case": (fraud_case, "source_case_id", CLOSED_CASE | CONFIRMED_CASE),
+    "payment": (payment, "source_payment_id", FINAL_PAYMENT),
+    "aml_alert": (aml_alert, "source_alert_id", RESOLVED_AML),
 }
 
 

@@ -41,6 +41,10 @@ class SourceRecordSchema(Schema):
         allow_none=True, metadata={"description": "male, female, or null when not known"}
     )
     is_active = fields.Boolean()
+    kyc_status = fields.String(
+        allow_none=True,
+        metadata={"description": "KYC as this system states it: verified, pending, rejected, ..."},
+    )
     match_rule = fields.String(metadata={"description": "How the record was linked"})
     linked_at = fields.DateTime()
     source_updated_at = fields.DateTime(allow_none=True)

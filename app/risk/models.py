@@ -1,4 +1,5 @@
-"""Risk inputs (fraud cases) and the Risk_Profile computed from them."""
+"""Risk inputs (fraud cases, credit decisions, payments with their risk scores, AML alerts) and
+the Risk_Profile computed from them."""
 
 from sqlalchemy import (
     Column,
@@ -25,7 +26,7 @@ fraud_case = Table(
     Column("global_customer_id", UUID(as_uuid=True)),
     Column("customer_number", String(50), nullable=False),  # core "CustomerNumber"
     Column("transaction_reference", String(100)),  # core "Transactions"."Reference"
-    Column("amount", Numeric(18, 2)),
+    Column("amount", Numeric()),
     Column("currency", String(3)),
     Column("merchant_name", String(200)),
     Column("transaction_type", String(50)),
@@ -63,6 +64,60 @@ credit_decision = Table(
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_credit_decision_global_customer_id", "global_customer_id"),
     Index("ix_credit_decision_owner", "source_system", "source_customer_id"),
+)
+
+# openbanking payments: each carries the payment engine's risk score (0..1).
+payment = Table(
+    "payment",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("source_payment_id", String(64), primary_key=True),
+    Column("global_customer_id", UUID(as_uuid=True)),
+    Column("source_customer_id", String(64)),
+    Column("source_account_id", String(64)),
+    Column("payment_ref", String(100)),
+    Column("amount", Numeric(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(20), nullable=False),  # upper case: PROCESSING, COMPLETED, ...
+    Column("risk_score", Float),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True)),
+    # completion moves no marker at the source: the latest read wins
+    Column("observed_at", DateTime(timezone=True), nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_payment_global_customer_id", "global_customer_id"),
+    Index("ix_payment_owner", "source_system", "source_customer_id"),
+    Index(
+        "ix_payment_open",
+        "source_system",
+        "source_payment_id",
+        postgresql_where=text("status NOT IN ('COMPLETED', 'FAILED')"),
+    ),
+)
+
+# global AML alerts: raised on a wallet transaction, resolved in place with no timestamp.
+aml_alert = Table(
+    "aml_alert",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("source_alert_id", String(64), primary_key=True),
+    Column("global_customer_id", UUID(as_uuid=True)),
+    Column("source_customer_id", String(64)),
+    Column("source_transaction_id", String(64)),
+    Column("alert_type", String(50), nullable=False),
+    Column("severity", String(20), nullable=False),  # upper case: LOW, MEDIUM, HIGH
+    Column("status", String(20), nullable=False),  # upper case: PENDING, RESOLVED
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("observed_at", DateTime(timezone=True), nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_aml_alert_global_customer_id", "global_customer_id"),
+    Index("ix_aml_alert_owner", "source_system", "source_customer_id"),
+    Index(
+        "ix_aml_alert_open",
+        "source_system",
+        "source_alert_id",
+        postgresql_where=text("status <> 'RESOLVED'"),
+    ),
 )
 
 risk_profile = Table(

@@ -1,4 +1,5 @@
-"""Risk_Profile: an explainable FraudScore and RiskLevel from fraud cases and channel alerts.
+"""Risk_Profile: an explainable FraudScore and RiskLevel from fraud cases, channel alerts, credit
+decisions, payment risk scores and AML alerts.
 
 Rule (documented in the README):
 - A fraud case contributes by its status (written by the engine and its analyst workbench):
@@ -12,6 +13,10 @@ Rule (documented in the README):
   as MEDIUM.
 - A dfs credit decision (risk_scores, at each loan application): the customer's latest, if
   REJECTED (a CRB listing, a low credit score), contributes 0.15; any other decision nothing.
+- An openbanking payment carries the payment engine's risk score (0..1): the customer's latest
+  payment contributes half its score (an engine's view of one payment, not a case).
+- A global AML alert contributes by severity while PENDING (every status but RESOLVED): LOW 0.1,
+  MEDIUM 0.25, HIGH 0.5; a severity no rule knows counts as MEDIUM. Resolved, nothing.
 - FraudScore = 1 - prod(1 - contribution): independent signals accumulate, never above 1.
 - RiskLevel = HIGH if FraudScore >= 0.7, or an open or blocked case the engine rated HIGH, or
   an open CRITICAL alert; MEDIUM if FraudScore >= 0.3; else LOW.
@@ -42,13 +47,17 @@ CLOSED_ALERT = frozenset({"RESOLVED", "FALSE_POSITIVE", "CLOSED"})
 ALERT_WEIGHT = {"LOW": 0.05, "MEDIUM": 0.15, "HIGH": 0.35, "CRITICAL": 0.6}
 UNKNOWN_SEVERITY_WEIGHT = ALERT_WEIGHT["MEDIUM"]
 REJECTED_CREDIT_WEIGHT = 0.15
+PAYMENT_RISK_SHARE = 0.5
+FINAL_PAYMENT = frozenset({"COMPLETED", "FAILED"})  # a payment that no longer changes
+RESOLVED_AML = frozenset({"RESOLVED"})
+AML_WEIGHT = {"LOW": 0.1, "MEDIUM": 0.25, "HIGH": 0.5}
 HIGH_AT, MEDIUM_AT = 0.7, 0.3
 
 
 @dataclass(frozen=True)
 class RiskInput:
-    source: str  # fraud | channel | dfs
-    kind: str  # fraud_case | security_alert | credit_decision
+    source: str  # the source system
+    kind: str  # fraud_case | security_alert | credit_decision | payment | aml_alert
     ref: str
     status: str
     level: str  # engine risk level, or alert severity
@@ -79,6 +88,12 @@ def contribution(item: RiskInput) -> float:
         return max(score, ESCALATED_FLOOR) if item.status == "ESCALATED" else score
     if item.kind == "credit_decision":
         return REJECTED_CREDIT_WEIGHT if item.status == "REJECTED" else 0.0
+    if item.kind == "payment":
+        return PAYMENT_RISK_SHARE * min(max(item.score or 0.0, 0.0), 1.0)
+    if item.kind == "aml_alert":
+        if item.status in RESOLVED_AML:
+            return 0.0
+        return AML_WEIGHT.get(item.level, AML_WEIGHT["MEDIUM"])
     if item.status in CLOSED_ALERT:
         return 0.0
     return ALERT_WEIGHT.get(item.level, UNKNOWN_SEVERITY_WEIGHT)
@@ -154,6 +169,18 @@ def update_risk_profiles(conn: Connection, global_ids: list[UUID]) -> int:
                 ORDER BY global_customer_id, decided_at DESC NULLS LAST,
                          source_decision_id DESC
             ) AS latest_credit_decision
+            UNION ALL
+            SELECT * FROM (
+                SELECT DISTINCT ON (global_customer_id) global_customer_id, source_system,
+                       'payment', source_payment_id, status, NULL::text, risk_score,
+                       coalesce(payment_ref, '') || ' ' || amount::text || ' ' || currency
+                FROM payment WHERE global_customer_id = ANY(:ids)
+                ORDER BY global_customer_id, created_at DESC, source_payment_id DESC
+            ) AS latest_payment
+            UNION ALL
+            SELECT global_customer_id, source_system, 'aml_alert', source_alert_id, status,
+                   severity, NULL, alert_type
+            FROM aml_alert WHERE global_customer_id = ANY(:ids)
             """
         ),
         {"ids": global_ids},

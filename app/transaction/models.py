@@ -14,9 +14,10 @@ transaction_360 = Table(
     Column("global_customer_id", UUID(as_uuid=True)),
     Column("source_account_id", String(64)),
     Column("source_customer_id", String(64)),
-    Column("amount", Numeric(18, 2), nullable=False),
+    # the scale its source holds it in (two decimals, or four in global wallets)
+    Column("amount", Numeric(), nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("type", String(20), nullable=False),  # CREDIT | DEBIT | UNKNOWN
+    Column("type", String(20), nullable=False),  # CREDIT | DEBIT | NONE (moves no money) | UNKNOWN
     Column("source_type", String(50)),  # the source's own type, as written (dfs txn_type)
     Column("source_business_id", String(64)),  # on a business's account (a dfs business wallet)
     Column("channel", String(20), nullable=False),

@@ -56,6 +56,7 @@ def test_item_fields(client, auth_headers, make_customer, add_transaction):
         status="POSTED",
         description="Salary",
         occurred_at=NOW,
+        source_type="SalaryCredit",
     )
 
     (item,) = client.get(f"/customer/{global_id}/transactions", headers=auth_headers).get_json()
@@ -72,6 +73,7 @@ def test_item_fields(client, auth_headers, make_customer, add_transaction):
         "status": "POSTED",
         "description": "Salary",
         "occurred_at": NOW.isoformat(),
+        "source_type": "SalaryCredit",
     }
 
 

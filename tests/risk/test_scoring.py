@@ -70,3 +70,24 @@ def test_acknowledged_and_investigating_alerts_are_open():
 
 def test_a_severity_no_rule_knows_counts_as_medium():
     assert score([alert("a", "SEVERE")]).fraud_score == Decimal("0.150")
+
+
+def aml(ref, severity, status="PENDING"):
+    return RiskInput("global", "aml_alert", ref, status, severity, None, "large_withdrawal")
+
+
+def payment(ref, risk, status="COMPLETED"):
+    return RiskInput("openbanking", "payment", ref, status, None, risk, "PAY1 1200.00 KES")
+
+
+def test_a_pending_aml_alert_counts_by_severity_and_nothing_once_resolved():
+    assert score([aml("x", "HIGH")]).fraud_score == Decimal("0.500")
+    assert score([aml("x", "MEDIUM")]).fraud_score == Decimal("0.250")
+    assert score([aml("x", "SEVERE")]).fraud_score == Decimal("0.250")  # unknown: as MEDIUM
+    assert score([aml("x", "HIGH", "RESOLVED")]).fraud_score == 0
+
+
+def test_a_payment_contributes_half_its_engine_risk_score():
+    result = score([payment("p", 0.46)])
+    assert result.fraud_score == Decimal("0.230")
+    assert result.reasons[0]["kind"] == "payment" and result.reasons[0]["contribution"] == 0.23
