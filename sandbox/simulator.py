@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from connectors.dfs import ACCOUNT_STATUSES, LOAN_STATUSES, utc_sessions
 from connectors.fraud import LOCAL_STYLE, NAIROBI
+from sandbox.group_activity import GroupActivity
 from sandbox.sources import (
     DEVICE_KINDS,
     FIRST_NAMES,
@@ -49,13 +50,16 @@ _ATTEMPTS = 8  # fresh generated values to try when one collides with a UNIQUE c
 _UTC_NOW = "(now() AT TIME ZONE 'UTC')"
 
 
-class Simulator:
-    """Writes realistic events into the core, channel, fraud and dfs demo sources."""
+class Simulator(GroupActivity):
+    """Writes realistic events into the demo sources: core, channel, fraud and dfs here, the
+    group's core_v1, openbanking and global in GroupActivity."""
 
     def __init__(self, urls: Mapping[str, str], seed: int = 7) -> None:
         self.rng = random.Random(seed)
         self.engines = {
-            s: create_engine(urls[s]) for s in ("core", "channel", "fraud") if s in urls
+            s: create_engine(urls[s])
+            for s in ("core", "channel", "fraud", "core_v1", "openbanking", "global")
+            if urls.get(s)
         }
         if urls.get("dfs"):
             self.engines["dfs"] = utc_sessions(create_engine(urls["dfs"]))
@@ -610,6 +614,12 @@ class Simulator:
                 ("dfs_new_loan", self._random_dfs_loan, 3),
                 ("dfs_set_loan_status", self._random_dfs_loan_status, 3),
             ]
+        if "core_v1" in self.engines:
+            events.append(("core_v1_post", self._random_core_v1_post, 6))
+        if "openbanking" in self.engines:
+            events.append(("openbanking_payment", self._random_openbanking_payment, 4))
+        if "global" in self.engines:
+            events.append(("global_move", self._random_global_move, 6))
         counts = dict.fromkeys([name for name, _, _ in events] + ["skipped"], 0)
         deadline = time.monotonic() + duration_s
         next_at = time.monotonic()
@@ -633,6 +643,26 @@ class Simulator:
         if row is None:
             raise LookupError(f"nothing to pick in {source}")
         return row
+
+    def _random_core_v1_post(self) -> object:
+        account = self._pick("core_v1", 'SELECT "Id" FROM "Accounts"')
+        kind = self.rng.choice(("Deposit", "Withdrawal", "Payment", "CashDeposit"))
+        return self.core_v1_post(str(account.Id), kind, self.rng.randrange(100, 20000))
+
+    def _random_openbanking_payment(self) -> object:
+        account = self._pick("openbanking", "SELECT id FROM accounts")
+        payment = self.openbanking_payment(
+            str(account.id), self.rng.randrange(100, 5000), self.rng.randrange(10, 51) / 100
+        )
+        self.openbanking_complete_payment(payment["payment_id"])
+        return payment
+
+    def _random_global_move(self) -> object:
+        wallet = self._pick("global", "SELECT wallet_id, balance FROM wallets")
+        amount = Decimal(self.rng.randrange(1_0000, 20_000_0000)) / 10_000
+        if wallet.balance >= amount and self.rng.random() < 0.4:
+            return self.global_withdraw(str(wallet.wallet_id), amount)
+        return self.global_deposit(str(wallet.wallet_id), amount)
 
     def _random_customer(self) -> object:
         customer = self.new_customer()

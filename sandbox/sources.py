@@ -23,11 +23,29 @@ from sqlalchemy.pool import NullPool
 from connectors.dfs import ACCOUNT_STATUSES, DEBIT_TYPES, LOAN_STATUSES, utc_sessions
 from connectors.fraud import LOCAL_STYLE, NAIROBI, UTC_STYLE
 
-DEMO_SOURCES = ("core", "channel", "fraud", "dfs")
+DEMO_SOURCES = ("core", "channel", "fraud", "dfs", "core_v1", "openbanking", "global")
 # The table whose rows tell that a source already holds data.
-_MAIN_TABLE = {"core": "Customers", "channel": "users", "fraud": "analyst_cases", "dfs": "users"}
-# CREATE TABLE t, or CREATE INDEX i ON t: the table the statement belongs to
-_CREATE = re.compile(r'CREATE (?:TABLE|INDEX\s+\w+\s+ON)\s+"?(\w+)"?', re.IGNORECASE)
+_MAIN_TABLE = {
+    "core": "Customers",
+    "channel": "users",
+    "fraud": "analyst_cases",
+    "dfs": "users",
+    "core_v1": "Customers",
+    "openbanking": "customers",
+    "global": "users",
+}
+# CREATE TABLE t, or CREATE [UNIQUE] INDEX i ON t, maybe schema-qualified (audit.audit_log):
+# the table the statement belongs to
+_CREATE = re.compile(
+    r'CREATE (?:TABLE|(?:UNIQUE\s+)?INDEX\s+\w+\s+ON)\s+(?:"?(\w+)"?\.)?"?(\w+)"?', re.IGNORECASE
+)
+# core_v1's column defaults call uuid_generate_v4(); where the server lacks the uuid-ossp
+# extension (the embedded PostgreSQL), the same function over the built-in gen_random_uuid()
+_UUID_OSSP = re.compile(r'CREATE EXTENSION IF NOT EXISTS "uuid-ossp"', re.IGNORECASE)
+_UUID_V4 = (
+    "CREATE OR REPLACE FUNCTION uuid_generate_v4() RETURNS uuid LANGUAGE sql"
+    " AS 'SELECT gen_random_uuid()'"
+)
 
 FIRST_NAMES = (
     "Alice", "John", "Mary", "Peter", "Grace", "James", "Faith", "David", "Mercy", "Joseph",
@@ -187,16 +205,41 @@ def _prepare(source: str, url: str) -> tuple[list[str], Engine]:
             notes.append(f"created database {parsed.database}")
         engine = create_engine(parsed)
     existing = set(inspect(engine).get_table_names())
+    seen_schemas: set[str] = set()
     missing = []
     with engine.begin() as conn:
         for statement in _statements(ddl(source)):
+            if _UUID_OSSP.match(statement) and not _has_extension(conn, "uuid-ossp"):
+                conn.exec_driver_sql(_UUID_V4)
+                continue
             match = _CREATE.match(statement)
-            if match is None or match.group(1) not in existing:
+            if match is None:
+                conn.exec_driver_sql(statement)  # idempotent (IF NOT EXISTS)
+                continue
+            schema, table = match.groups()
+            name = f"{schema}.{table}" if schema else table
+            if schema and schema not in seen_schemas:
+                existing |= {f"{schema}.{t}" for t in _tables_in(engine, schema)}
+                seen_schemas.add(schema)
+            if name not in existing:
                 conn.exec_driver_sql(statement)
-                missing.extend(match.groups() if match else ())
+                missing.append(name)
     created = ", ".join(dict.fromkeys(missing))
     notes.append(f"created tables {created}" if created else "tables present")
     return notes, engine
+
+
+def _has_extension(conn: Connection, name: str) -> bool:
+    return bool(
+        conn.execute(
+            text("SELECT 1 FROM pg_available_extensions WHERE name = :n"), {"n": name}
+        ).first()
+    )
+
+
+def _tables_in(engine: Engine, schema: str) -> list[str]:
+    inspector = inspect(engine)
+    return inspector.get_table_names(schema) if schema in inspector.get_schema_names() else []
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -332,6 +375,11 @@ class SampleData:
         data.rows["fraud"] = data._fraud(core[0][1], core[1][1], core[2][1])
         # Drawn last, so the other sources' data stays what it was for a seed.
         data.rows["dfs"] = data._dfs(core[0][1])
+        from sandbox import group_samples  # builds on this module's names and generators
+
+        data.rows["core_v1"] = group_samples.core_v1(data, core[0][1])
+        data.rows["openbanking"] = group_samples.openbanking(data, core[0][1])
+        data.rows["global"] = group_samples.global_wallets(data, core[0][1])
         return data
 
     def _uuid(self) -> uuid.UUID:
@@ -717,7 +765,7 @@ class SampleData:
         transactions. dfs stores TIMESTAMPs to the second."""
         people: list[tuple[dict[str, Any] | None, str | None]] = []
         for customer in customers:
-            digits = _id_digits(customer["IdentificationNumber"])
+            digits = id_digits(customer["IdentificationNumber"])
             if digits and len(people) < count // 2 and self.rng.random() < 0.35:
                 people.append((customer, digits))
         people += [(None, None)] * (count - len(people))
@@ -846,7 +894,7 @@ class SampleData:
         return rows
 
 
-def _id_digits(national_id: str | None) -> str | None:
+def id_digits(national_id: str | None) -> str | None:
     """The 7 or 8 digits of a core national ID typed with an ID prefix, spaces or dots; None for
     passports, KE-ID numbers and the placeholder."""
     if national_id is None or not re.fullmatch(r"(ID)?[\d .]+", national_id.strip()):

