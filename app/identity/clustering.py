@@ -143,6 +143,48 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
     def members(key: Key) -> list[Node]:
         return [nodes[k] for k in groups.members[groups.find(key)]]
 
+    def documented_root(root: Key) -> bool:
+        return bool(groups.national_ids[root] or groups.passports[root])
+
+    every_holder: dict[tuple[str, str], list[Key]] = defaultdict(list)
+    for node in ordered:
+        for identifier in node.soft_identifiers():
+            if identifier not in shared:
+                every_holder[identifier].append(node.key)
+
+    def claimed_by(root: Key) -> set[Key]:
+        """The documented people (other than `root`) holding any phone or email of `root`."""
+        return {
+            groups.find(k)
+            for m in members(root)
+            for identifier in m.soft_identifiers()
+            for k in every_holder.get(identifier, ())
+            if groups.find(k) != root and documented_root(groups.find(k))
+        }
+
+    def the_one_named(root: Key, candidates: Iterable[Key]) -> Key | None:
+        """Among documented people, the one `root`'s name clearly belongs to: its name fits,
+        nothing contradicts, and where several fit (twins one letter apart both fit 'Atieno
+        O.'), the one whose name it writes exactly."""
+        named = [
+            d
+            for d in dict.fromkeys(groups.find(c) for c in candidates)
+            if d != groups.find(root)
+            and any(name_fits(x.full_name, y.full_name) for x in members(root) for y in members(d))
+            and not contradicts(members(root), members(d))
+        ]
+        if len(named) > 1:
+            named = [
+                d
+                for d in named
+                if any(
+                    name_written(x.full_name, y.full_name)
+                    for x in members(root)
+                    for y in members(d)
+                )
+            ]
+        return named[0] if len(named) == 1 else None
+
     for kind in ("phone", "email"):
         holders = defaultdict(list)
         for node in ordered:
@@ -160,7 +202,7 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
             roots = sorted({groups.find(k) for k in keys})
             if len(roots) < 2:
                 continue
-            documented = [r for r in roots if groups.national_ids[r] or groups.passports[r]]
+            documented = [r for r in roots if documented_root(r)]
             with_id = [r for r in roots if groups.national_ids[r]]
             with_passport = [r for r in roots if groups.passports[r]]
             # The people on the line: the documented holders, then every holder without a
@@ -183,31 +225,9 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
                     for key in groups.members[root]:
                         result.refusals[key].append(refusal)
                 for root in [r for r in roots if r not in documented]:
-                    named = [
-                        d
-                        for d in dict.fromkeys(groups.find(p) for p in people)
-                        if d != groups.find(root)
-                        and any(
-                            name_fits(x.full_name, y.full_name)
-                            for x in members(root)
-                            for y in members(d)
-                        )
-                        and not contradicts(members(root), members(d))
-                    ]
-                    if len(named) > 1:
-                        # twins named one letter apart both fit 'Atieno O.': the one whose
-                        # name it writes exactly is meant
-                        named = [
-                            d
-                            for d in named
-                            if any(
-                                name_written(x.full_name, y.full_name)
-                                for x in members(root)
-                                for y in members(d)
-                            )
-                        ]
-                    if len(named) == 1:
-                        link(root, named[0], f"{kind}_and_name")
+                    chosen = the_one_named(root, people)
+                    if chosen is not None:
+                        link(root, chosen, f"{kind}_and_name")
                         continue
                     for key in groups.members[groups.find(root)]:
                         result.refusals[key].append(refusal)
@@ -220,6 +240,22 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
                     for key in groups.members[groups.find(root)]:
                         result.refusals[key].append(
                             f"{kind} matches, but names or dates of birth disagree: not used"
+                        )
+                    continue
+                owner = groups.find(anchor)
+                rivals = claimed_by(root) - {owner} if not documented_root(root) else set()
+                if rivals and documented_root(owner):
+                    # its other phone or email belongs to someone else (a sister's line, her
+                    # own email): when its name is clearly the other's, that identifier links
+                    # it, not this one; when names do not tell, phones go before emails
+                    chosen = the_one_named(root, [owner, *rivals])
+                    if chosen is not None and chosen != owner:
+                        continue
+                if kind == "phone" and _another_on_the_line(members(root), members(owner)):
+                    for key in groups.members[groups.find(root)]:
+                        result.refusals[key].append(
+                            "phone matches, but the name is not written as theirs and the emails"
+                            " differ: another person on the line, not used"
                         )
                     continue
                 link(anchor, root, kind)
@@ -395,6 +431,17 @@ def name_written(a: str | None, b: str | None) -> bool:
     """Every token of `a` (at least one) is a token of `b`, letter for letter."""
     ta = name_tokens(a)
     return bool(ta) and not Counter(ta) - Counter(name_tokens(b))
+
+
+def _another_on_the_line(record: list[Node], holders: list[Node]) -> bool:
+    """A record linked only by a phone, whose name is close to the holders' but not written as
+    theirs (Wanjiku for Wanjiru), and whose email differs from all of theirs: a sister on the
+    family line more likely than a typo."""
+    if any(name_written(x.full_name, y.full_name) for x in record for y in holders):
+        return False
+    emails = {n.email for n in record if n.email}
+    theirs = {n.email for n in holders if n.email}
+    return bool(emails and theirs) and not emails & theirs
 
 
 def contradicts(left: list[Node], right: list[Node]) -> bool:

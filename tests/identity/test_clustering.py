@@ -60,6 +60,30 @@ def test_a_record_between_two_people_joins_by_phone_before_email():
     assert groups(result) == [["a", "r"], ["b"]]
 
 
+def test_a_record_on_a_sisters_line_with_its_own_email_joins_the_one_it_names():
+    # Njeri's core record has no phone; she gave an open-banking app the family line, which
+    # only her sister Nyeri (one letter apart) has on file, and her own email
+    sisters = [
+        node("njeri", "36029119", email="notieno@yahoo.com", name="Njeri Chepkemoi Otieno"),
+        node("nyeri", "36029120", "+254788538823", "nyerio3@yahoo.com", "Nyeri Jepkoech Otieno"),
+    ]
+    app = node("app", phone="+254788538823", email="notieno@yahoo.com", name="Njeri Otieno")
+    for order in (sisters + [app], [app] + sisters[::-1]):
+        assert groups(cluster(order)) == [["app", "njeri"], ["nyeri"]]
+
+
+def test_a_sister_on_the_family_line_with_her_own_email_is_not_joined_by_the_phone():
+    result = cluster(
+        [
+            node("wanjiru", "19466271", "+254734049525", "wakinyi@gmail.com", "Wanjiru Akinyi"),
+            node("app", phone="+254734049525", email="wanjikua@outlook.com", name="Wanjiku Akinyi"),
+            node("login", phone="+254734049525", name="Akinyi Wanjiru"),
+        ]
+    )
+    assert groups(result) == [["app"], ["login", "wanjiru"]]
+    assert "another person on the line" in result.refusals[("src", "app")][0]
+
+
 def test_a_phone_of_two_people_links_nobody_else():
     result = cluster(
         [
