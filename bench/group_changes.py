@@ -65,7 +65,7 @@ def main() -> None:
     user = simulator.global_user("Bench Wallet", "bench.wallet@wgi.example", "+254799000111")
     wallet = simulator.global_open_wallet(user, "KES")
     simulator.global_deposit(wallet, "1000000.0000")
-    payer = simulator.openbanking_customer("Bench", "Payer", "bench.payer@example.co.ke", None)
+    payer = simulator.openbanking_customer("Bench", "Payer", "bench.payer@gmail.com", None)
     seconds: dict[str, list[float]] = {
         "wallet_balance": [],
         "aml_alert_raised": [],

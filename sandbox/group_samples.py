@@ -152,7 +152,7 @@ def openbanking(data: SampleData, customers: list[dict[str, Any]], count: int = 
             email, phone = core["Email"].strip().lower(), e164(core)
         else:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            email = f"{first}.{last}{n}@example.co.ke".lower()
+            email = f"{first}.{last}{n}@gmail.com".lower()
             phone = f"+254{data.phone()[0]}"
         if email in emails:
             email = f"{n}.{email}"

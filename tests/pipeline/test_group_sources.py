@@ -77,7 +77,7 @@ def test_one_person_across_all_seven_sources_is_one_profile(group_urls, dfs_url,
             LastName="Odhiambo",
             IdentificationNumber="27654321",
             PrimaryPhone="0722 456 789",
-            Email="achieng.odhiambo@example.co.ke",
+            Email="achieng.odhiambo@gmail.com",
             Gender="Female",
         )
         simulator.login(core, device_id="android-1234")
@@ -87,13 +87,13 @@ def test_one_person_across_all_seven_sources_is_one_profile(group_urls, dfs_url,
             national_id="27 654 321", full_name="ACHIENG ODHIAMBO", phone_number="0722456789"
         )
         v1 = simulator.core_v1_register(
-            "Achieng", "Odhiambo", "ID27654321", "+254722456789", "achieng.odhiambo@example.co.ke"
+            "Achieng", "Odhiambo", "ID27654321", "+254722456789", "achieng.odhiambo@gmail.com"
         )
         bank = simulator.openbanking_customer(
-            "Achieng", "Odhiambo", "Achieng.Odhiambo@example.co.ke", "+254722456789"
+            "Achieng", "Odhiambo", "Achieng.Odhiambo@gmail.com", "+254722456789"
         )
         wallet_user = simulator.global_user(
-            "Achieng Odhiambo", "achieng.odhiambo@example.co.ke", "+254722456789"
+            "Achieng Odhiambo", "achieng.odhiambo@gmail.com", "+254722456789"
         )
         keys = {
             "core": core["customer_id"],
@@ -250,7 +250,7 @@ def test_a_payment_risk_score_joins_the_profile_and_its_completion_lands(group_u
     simulator = Simulator({**pipeline.source_urls, **group_urls}, seed=34)
     client = api()
     try:
-        person = simulator.openbanking_customer("Juma", "Mwangi", "juma@example.co.ke", None)
+        person = simulator.openbanking_customer("Juma", "Mwangi", "juma.mwangi@gmail.com", None)
         payment = simulator.openbanking_payment(person["account_id"], "1200.00", 0.46)
         gid = pipeline.wait_until(
             lambda: owner_of(pipeline, "openbanking", person["customer_id"]),
