@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, text
 from app import db, processes
 from app.config import Settings
 from app.migrate import upgrade
+from app.waiting import wait_until
 from sandbox.scenario import api_server
 from sandbox.simulator import Simulator
 from sandbox.sources import create_sources, drop_sources
@@ -43,13 +44,10 @@ def get(base: str, path: str) -> object:
 
 
 def wait_for(check, timeout: float = 30.0, step: float = 0.02) -> float:
-    """Seconds until check() is true (polling the API), or raise."""
+    """Seconds until check() is true (polling the API), or TimeoutError."""
     start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if check():
-            return time.monotonic() - start
-        time.sleep(step)
-    raise TimeoutError("write not visible in the API")
+    wait_until(check, timeout=timeout, interval=step, what="the write in the API")
+    return time.monotonic() - start
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -81,27 +79,19 @@ def main() -> None:
     latencies: dict[str, list[float]] = {"core": [], "channel": [], "fraud": []}
     commands = {"worker": processes.worker_command(), "beat": processes.beat_command()}
     with processes.running(commands, workdir), api_server(settings) as api:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
+
+        def loaded() -> object:
             with engine.connect() as conn:
-                idle = conn.execute(
+                return conn.execute(
                     text(
-                        "SELECT count(*) = 0 AND (SELECT count(*) FROM source_customer) > 0 "
-                        "FROM ingest_batch WHERE status <> 'done'"
-                    )
-                ).scalar()
-                gid = conn.execute(
-                    text(
-                        "SELECT global_customer_id FROM source_customer "
-                        "WHERE source_system = 'core' AND source_customer_id = :id"
+                        "SELECT global_customer_id FROM source_customer"
+                        " WHERE source_system = 'core' AND source_customer_id = :id"
+                        " AND NOT EXISTS (SELECT 1 FROM ingest_batch WHERE status <> 'done')"
                     ),
                     {"id": person["customer_id"]},
                 ).scalar()
-            if idle and gid:
-                break
-            time.sleep(0.5)
-        else:
-            raise SystemExit(f"initial load did not finish; logs in {workdir}")
+
+        gid = wait_until(loaded, timeout=300, interval=0.5, what=f"the initial load ({workdir})")
         rng = random.Random(7)
         for n in range(args.writes):
             time.sleep(rng.uniform(0, settings.poll_interval))

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from app import db, processes
+from app.config import demo_source_url
 from app.identity.clustering import deletion_variants
 from app.identity.matcher import link_customers
 from app.migrate import upgrade
@@ -31,7 +32,8 @@ from sandbox.population import generate_population, write_population
 from sandbox.sources import create_sources, drop_sources
 
 GROUP_SOURCES = ("core_v1", "openbanking", "global")
-ALL_PERSONS = ("core", "channel", *GROUP_SOURCES)  # the sources a population can be written to
+# the sources a population can be written to
+ALL_PERSONS = ("core", "channel", "dfs", *GROUP_SOURCES)
 MATCH_BATCH = 1000  # records per identity batch for FEBRL, like a page of the pipeline
 
 
@@ -125,19 +127,25 @@ def evaluate_population(
     group: bool = False,
 ) -> tuple[Scores, dict[str, Any]]:
     """Write a synthetic population into fresh core and channel sources (and, with `group`,
-    core_v1, openbanking and global), let the real worker and beat take it in, and score the
-    grouping against the ground truth, overall and per pair of sources."""
+    core_v1, openbanking, global and, where a local MySQL/MariaDB answers, dfs), let the real
+    worker and beat take it in, and score the grouping against the ground truth, overall and
+    per pair of sources."""
     url = _scratch(base_url)
     workdir = Path(tempfile.mkdtemp(prefix="c360-accuracy-"))
     names = ("core", "channel", *(GROUP_SOURCES if group else ()))
     sources = {name: db.sibling_url(url, f"_src_{name}") for name in names}
+    if group and demo_source_url("dfs", url):  # a local MySQL/MariaDB answers
+        sources["dfs"] = demo_source_url("dfs", url)
     drop_sources(sources)
     create_sources(sources, sample=False)
     population = generate_population(people, seed, group=group)
+    # dfs only where a MySQL/MariaDB serves it: what is not written is not scored
+    population.group_rows = {s: t for s, t in population.group_rows.items() if s in sources}
+    population.truth = {k: v for k, v in population.truth.items() if k[0] in sources}
     write_population(sources, population)
     expected = len(population.truth)
     # only the sources named are polled (the others left empty)
-    env = {"C360_DATABASE_URL": url, "C360_SOURCE_FRAUD_URL": "", "C360_SOURCE_DFS_URL": ""}
+    env = {"C360_DATABASE_URL": url, "C360_SOURCE_FRAUD_URL": ""}
     env |= {f"C360_SOURCE_{name.upper()}_URL": sources.get(name, "") for name in ALL_PERSONS}
     previous = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the worker and beat started below inherit these

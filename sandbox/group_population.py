@@ -1,5 +1,8 @@
 """The population in the group's other systems, typed the way each of them writes people:
 
+- dfs (some of those with a national ID): one `full_name`, the ID as typed (digits, or spaced),
+  the phone only for the few whose sign-up saved it (07XX…), the email if given;
+
 - core_v1 (some of those with a national ID or passport): First/Last only, the ID as
   `ID12345678`, `12345678` or `KE-ID-12345678`, an E.164 phone or '' and the email, or VIF's
   `<32 hex>@vif.local` when none;
@@ -19,16 +22,20 @@ from typing import Any
 
 from sandbox.population import NICKNAMES, Person, Population
 
-CORE_V1_SHARE, OPENBANKING_SHARE, GLOBAL_SHARE = 0.25, 0.2, 0.2
-WITHOUT_PHONE = {"core_v1": 0.1, "openbanking": 0.1, "global": 0.3}
+CORE_V1_SHARE, OPENBANKING_SHARE, GLOBAL_SHARE, DFS_SHARE = 0.25, 0.2, 0.2, 0.2
+# the dfs web app accepts a phone at sign-up and saves it only on another path (sample data)
+WITHOUT_PHONE = {"core_v1": 0.1, "openbanking": 0.1, "global": 0.3, "dfs": 0.75}
 
 
 def spread_over_group(population: Population, rng: random.Random) -> None:
     core_v1: list[dict[str, Any]] = []
     openbanking: list[dict[str, Any]] = []
     wallets_users: list[dict[str, Any]] = []
+    dfs_users: list[dict[str, Any]] = []
     identifications: set[str] = set()
     for person in population.people:
+        if person.national_id and rng.random() < DFS_SHARE:
+            dfs_users.append(_dfs(rng, person, len(dfs_users) + 1))
         document = person.national_id or person.passport
         if document and rng.random() < CORE_V1_SHARE:
             typed = _typed_id(rng, person)
@@ -43,10 +50,12 @@ def spread_over_group(population: Population, rng: random.Random) -> None:
         "core_v1": [("Customers", core_v1)],
         "openbanking": [("customers", openbanking)],
         "global": [("users", wallets_users)],
+        "dfs": [("users", dfs_users)],
     }
     population.truth |= {("core_v1", str(r["Id"])): r.pop("_person") for r in core_v1}
     population.truth |= {("openbanking", str(r["id"])): r.pop("_person") for r in openbanking}
     population.truth |= {("global", str(r["user_id"])): r.pop("_person") for r in wallets_users}
+    population.truth |= {("dfs", str(r["user_id"])): r.pop("_person") for r in dfs_users}
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:
@@ -109,4 +118,22 @@ def _global(rng: random.Random, person: Person) -> dict[str, Any]:
         # NOT NULL at the source: a stand-in the connector never reads
         "password_hash": "$2a$10$" + "x" * 53,
         "kyc_status": rng.choice(("verified", "pending")),
+    }
+
+
+def _dfs(rng: random.Random, person: Person, user_id: int) -> dict[str, Any]:
+    number = person.national_id or ""
+    phone = _phone(rng, person, "dfs")
+    forms = [f"{person.first_name} {person.last_name}", f"{person.last_name} {person.first_name}"]
+    if person.middle_name:
+        forms.append(f"{person.first_name} {person.middle_name} {person.last_name}")
+    return {
+        "_person": person.person_id,
+        "user_id": user_id,
+        "full_name": rng.choice(forms),
+        "email": person.email,
+        "phone_number": f"0{phone[4:]}" if phone else None,  # 07XXXXXXXX
+        "national_id": rng.choice((number, number, f"{number[:2]} {number[2:5]} {number[5:]}")),
+        "kyc_tier": "TIER_1",
+        "is_active": True,
     }

@@ -130,26 +130,29 @@ def write_population(urls: dict[str, str], population: Population) -> None:
         ("CreatedAt", "UpdatedAt"),
     )
     _insert(urls["channel"], [("users", population.channel_users)], ("created_at", "updated_at"))
+    stamps = {"core_v1": ("CreatedAt", "UpdatedAt"), "dfs": ("created_at",)}
     for source, tables in population.group_rows.items():
-        stamps = ("CreatedAt", "UpdatedAt") if source == "core_v1" else ("created_at", "updated_at")
-        _insert(urls[source], tables, stamps)
+        if source in urls:  # dfs only where a MySQL/MariaDB serves it
+            _insert(urls[source], tables, stamps.get(source, ("created_at", "updated_at")))
 
 
 def _insert(
-    url: str, tables: list[tuple[str, list[dict[str, Any]]]], stamps: tuple[str, str]
+    url: str, tables: list[tuple[str, list[dict[str, Any]]]], stamps: tuple[str, ...]
 ) -> None:
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
+            quote = conn.dialect.identifier_preparer.quote_identifier  # "x" or `x`
             for table, rows in tables:
-                if conn.execute(text(f'SELECT EXISTS (SELECT 1 FROM "{table}")')).scalar_one():
+                present = conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})"))
+                if present.scalar_one():
                     raise ValueError(f"{table} in {engine.url.database} is not empty")
                 if not rows:
                     continue
                 columns = list(rows[0])
-                names = ", ".join(f'"{c}"' for c in (*columns, *stamps))
+                names = ", ".join(quote(c) for c in (*columns, *stamps))
                 values = ", ".join([f":{c}" for c in columns] + ["now()"] * len(stamps))
-                conn.execute(text(f'INSERT INTO "{table}" ({names}) VALUES ({values})'), rows)
+                conn.execute(text(f"INSERT INTO {quote(table)} ({names}) VALUES ({values})"), rows)
     finally:
         engine.dispose()
 

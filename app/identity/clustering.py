@@ -22,6 +22,10 @@ Rules, applied in this order:
    contradicts theirs) links no one of them to another; a record without a document joins the
    one of them whose name fits its own (tolerating typos and known nicknames) if exactly one
    does ('Esther Koech' among the Koechs), or stays apart ('Koech' alone fits them all).
+   A record without a document whose other phone or email belongs to another documented
+   person joins the one its name is written as (phones before emails when names do not tell);
+   one linked by a phone alone, named close to the holder but not as them, with an email that
+   differs from theirs, is another person on the line.
    Refused links are reported with their reason.
 """
 

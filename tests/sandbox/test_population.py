@@ -310,10 +310,13 @@ def test_the_group_spread_leaves_core_and_channel_as_they_were_and_types_each_sy
     assert spread.core_customers == plain.core_customers
     assert spread.channel_users == plain.channel_users
     people = {p.person_id: p for p in spread.people}
-    (_, core_v1), (_, openbanking), (_, wallets) = (
-        spread.group_rows[s][0] for s in ("core_v1", "openbanking", "global")
+    (_, core_v1), (_, openbanking), (_, wallets), (_, dfs) = (
+        spread.group_rows[s][0] for s in ("core_v1", "openbanking", "global", "dfs")
     )
-    assert core_v1 and openbanking and wallets
+    assert core_v1 and openbanking and wallets and dfs
+    for row in dfs:
+        person = people[spread.truth[("dfs", str(row["user_id"]))]]
+        assert row["national_id"].replace(" ", "") == person.national_id
     for row in core_v1:
         person = people[spread.truth[("core_v1", str(row["Id"]))]]
         document = person.national_id or person.passport
