@@ -24,8 +24,9 @@ Rules, applied in this order:
    does ('Esther Koech' among the Koechs), or stays apart ('Koech' alone fits them all).
    A record without a document whose other phone or email belongs to another documented
    person joins the one its name is written as (phones before emails when names do not tell);
-   one linked by a phone alone, named close to the holder but not as them, with an email that
-   differs from theirs, is another person on the line.
+   one linked by a phone alone whose name is one letter off the holder's (Nyeri for Njeri), or
+   close but not written as theirs with an email that differs from theirs, is another person
+   on the line.
    Refused links are reported with their reason.
 """
 
@@ -258,7 +259,7 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
                 if kind == "phone" and _another_on_the_line(members(root), members(owner)):
                     for key in groups.members[groups.find(root)]:
                         result.refusals[key].append(
-                            "phone matches, but the name is not written as theirs and the emails"
+                            "phone matches, but the name is one letter off theirs or the emails"
                             " differ: another person on the line, not used"
                         )
                     continue
@@ -439,13 +440,31 @@ def name_written(a: str | None, b: str | None) -> bool:
 
 def _another_on_the_line(record: list[Node], holders: list[Node]) -> bool:
     """A record linked only by a phone, whose name is close to the holders' but not written as
-    theirs (Wanjiku for Wanjiru), and whose email differs from all of theirs: a sister on the
-    family line more likely than a typo."""
+    theirs: a name one letter off theirs (Nyeri for Njeri, Wanjiku for Wanjiru), or any other
+    difference with an email that differs from all of theirs, is a sister or a brother on the
+    family line more likely than a typo (people type their own names)."""
     if any(name_written(x.full_name, y.full_name) for x in record for y in holders):
         return False
+    if any(_one_letter_off(x.full_name, y.full_name) for x in record for y in holders):
+        return True
     emails = {n.email for n in record if n.email}
     theirs = {n.email for n in holders if n.email}
     return bool(emails and theirs) and not emails & theirs
+
+
+def _one_letter_off(a: str | None, b: str | None) -> bool:
+    """A name token of `a` one letter off a token of `b` that it does not also write exactly:
+    one letter changed or two swapped, as in sisters' names (Njeri / Nyeri, Wanjiru / Wanjiku),
+    and not a known nickname. A letter added or dropped is how diminutives are made (Pete for
+    Peter, Gracie for Grace), so it does not count."""
+    ta, tb = name_tokens(a), name_tokens(b)
+    return any(
+        len(x) == len(y) >= 4 and OSA.distance(x, y) == 1 and not known_alias(x, y)
+        for x in ta
+        if x not in tb
+        for y in tb
+        if y not in ta
+    )
 
 
 def contradicts(left: list[Node], right: list[Node]) -> bool:

@@ -84,6 +84,19 @@ def test_a_sister_on_the_family_line_with_her_own_email_is_not_joined_by_the_pho
     assert "another person on the line" in result.refusals[("src", "app")][0]
 
 
+def test_a_name_one_letter_off_the_only_holder_of_a_line_is_her_sister():
+    # Nyeri's own core record has no identifier at all; her app record has the family line
+    result = cluster(
+        [
+            node("njeri", "05424049", "+254707094578", name="Njeri Wafula"),
+            node("app", phone="+254707094578", email="nyeriw@gmail.com", name="Nyeri Wafula"),
+            node("login", phone="+254707094578", name="Njeri W."),
+            node("nick", phone="+254707094578", name="Njesh Wafula"),  # a nickname of Njeri
+        ]
+    )
+    assert groups(result) == [["app"], ["login", "nick", "njeri"]]
+
+
 def test_a_phone_of_two_people_links_nobody_else():
     result = cluster(
         [
