@@ -29,7 +29,10 @@ def services_up() -> dict[str, str]:
         values["C360_REDIS_URL"] = _start_redis(home)
     if not os.environ.get("C360_API_KEYS"):
         values["C360_API_KEYS"] = _api_key(home)
-    embedded_env_file().write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    path = embedded_env_file()
+    path.touch(mode=0o600)
+    path.chmod(0o600)  # it holds the API key: the owner's alone, before anything is written
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     return values
 
 

@@ -6,16 +6,30 @@ registers them. Tasks are a few lines each over plain functions of `app.pipeline
 
 import logging
 
-from celery.signals import beat_init, worker_init, worker_process_init
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    beat_init,
+    worker_init,
+    worker_process_init,
+)
 
 from app.celeryconfig import create_celery
 from app.config import Settings
 from app.db import dispose_engine
-from app.logs import configure_logging
+from app.logs import configure_logging, mask_handlers
 from app.preflight import NotReady, check_services
 
 configure_logging()
 celery = create_celery()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _mask_celery_logs(logger: logging.Logger, **_: object) -> None:
+    # Celery's own lines (task failures with their tracebacks, whose psycopg DETAIL quotes row
+    # values) are masked like ours before any handler writes them
+    mask_handlers(logger)
 
 
 @worker_process_init.connect

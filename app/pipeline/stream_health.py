@@ -9,7 +9,6 @@ finds nothing new is healthy: its `last_success_at` moves all the same.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -25,7 +24,6 @@ from app.pipeline.models import stream_poll
 log = logging.getLogger("c360.extract")
 
 LOG_EVERY = timedelta(minutes=1)
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 
 
 def describe_error(error: BaseException) -> str:
@@ -34,7 +32,7 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, exc.DBAPIError) and error.orig is not None:
         error = error.orig
     message = (str(error).strip().splitlines() or [""])[0] or type(error).__name__
-    return mask_text(_URL_PASSWORD.sub(r"\1***@", message))[:500]
+    return mask_text(message)[:500]
 
 
 @contextmanager
