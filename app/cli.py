@@ -204,7 +204,7 @@ def quarantine_group() -> None:
 @click.option("--limit", default=50, show_default=True)
 def quarantine_list(source: str | None, limit: int) -> None:
     from app import db
-    from app.logs import mask_text
+    from app.logs import mask_reason
     from app.pipeline.quarantine import list_quarantine
 
     checked_settings(database=True)
@@ -213,7 +213,7 @@ def quarantine_list(source: str | None, limit: int) -> None:
     for entry in entries:
         click.echo(
             f"#{entry['quarantine_id']} {entry['source_system']}.{entry['entity']} "
-            f"{entry['source_key']} [{entry['level']}] {mask_text(entry['reason'])}"
+            f"{entry['source_key']} [{entry['level']}] {mask_reason(entry['reason'])}"
         )
     click.echo(f"{len(entries)} open entries shown")
 

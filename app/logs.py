@@ -45,6 +45,16 @@ def mask_text(text: str) -> str:
     return _NATIONAL_ID.sub(lambda m: mask(m.group(0)) or "", text)
 
 
+_QUOTED = re.compile(r"'[^']*'")
+
+
+def mask_reason(text: str) -> str:
+    """A quarantine reason for a log or a terminal: it quotes the value it could not read
+    ("unreadable phone '07123'"), which may be personal however short or malformed, so every
+    quoted value goes, then the rest is masked like any text."""
+    return mask_text(_QUOTED.sub("'***'", text))
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {

@@ -30,10 +30,15 @@ def flower_command(port: int = 5555) -> list[str]:
     return celery_command("flower", f"--port={port}", f"--address={address}")
 
 
+def _log_level() -> str:
+    """Celery's own log level follows ours (C360_LOG_LEVEL, INFO by default)."""
+    return os.environ.get("C360_LOG_LEVEL", "INFO")
+
+
 def worker_command(concurrency: int = 2, name: str = "worker") -> list[str]:
     return celery_command(
         "worker",
-        "--loglevel=INFO",
+        f"--loglevel={_log_level()}",
         f"--concurrency={concurrency}",
         "-Q",
         ",".join(QUEUES),
@@ -44,7 +49,7 @@ def worker_command(concurrency: int = 2, name: str = "worker") -> list[str]:
 
 def beat_command(schedule: Path | None = None) -> list[str]:
     extra = ["-s", str(schedule)] if schedule else []
-    return celery_command("beat", "--loglevel=INFO", *extra)
+    return celery_command("beat", f"--loglevel={_log_level()}", *extra)
 
 
 def start(command: list[str], log: Path | None = None, **env: str) -> subprocess.Popen:

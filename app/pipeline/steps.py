@@ -23,7 +23,7 @@ from app import db
 from app.customer.models import source_customer
 from app.customer.survivorship import refresh_golden_records
 from app.identity.matcher import link_customers
-from app.logs import log_event, mask_text
+from app.logs import log_event, mask_reason, mask_text
 from app.pipeline import validate
 from app.pipeline.batches import DONE, MATCHED, STAGED, UPSERTED, batch_records
 from app.pipeline.facts import FACTS, FactSpec, repoint_owners, upsert_facts
@@ -176,7 +176,7 @@ def _quarantine(conn: Connection, batch: Batch, rows: list[dict[str, Any]]) -> N
         source=batch.source_system,
         batch_id=batch.batch_id,
         count=len(rows),
-        reasons=sorted({r["reason"] for r in rows})[:5],
+        reasons=sorted({mask_reason(r["reason"]) for r in rows})[:5],
     )
 
 
