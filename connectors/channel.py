@@ -40,8 +40,8 @@ class ChannelConnector(TimestampConnector):
     watched = {"security_alerts_open": "security_alerts"}
     queries = {
         "users": StreamQuery(
-            columns="user_id, account_id, account_name, account_type, currency, "
-            "is_in_shadow_mode, created_at, updated_at",
+            # not is_in_shadow_mode: duress is never read (Salama's "never reveal mode")
+            columns="user_id, account_id, account_name, created_at, updated_at",
             source="users",
             marker="updated_at",
             key="user_id",

@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import Connection, func, select
 
 from app.account.service import list_accounts
+from app.channel.duress import ordinary_login
 from app.channel.models import channel_login
 from app.customer.models import GOLDEN_FIELDS, customer_360
 from app.customer.service import list_source_records, resolve_customer
@@ -27,7 +28,7 @@ def last_login(conn: Connection, customer_ids: Sequence[UUID]) -> dict[str, Any]
         .limit(1)
     )
     row = conn.execute(query).mappings().first()
-    return dict(row) if row else None
+    return ordinary_login(dict(row)) if row else None
 
 
 def list_devices(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[str, Any]]:

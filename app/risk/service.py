@@ -8,6 +8,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, select
 
+from app.channel.duress import generic_reasons
 from app.risk.models import fraud_case, risk_profile
 
 # --- Reads (API) -------------------------------------------------------------------------------
@@ -22,7 +23,9 @@ def get_risk_profile(conn: Connection, global_id: UUID) -> dict[str, Any] | None
         risk_profile.c.last_updated,
     ).where(risk_profile.c.global_customer_id == global_id)
     row = conn.execute(query).mappings().first()
-    return dict(row) if row else None
+    if row is None:
+        return None
+    return {**row, "reasons": generic_reasons(row["reasons"])}
 
 
 def list_fraud_cases(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[str, Any]]:

@@ -127,17 +127,17 @@ def test_channel_alerts_change_in_place_and_a_quiet_source_is_healthy(pipeline):
 
 
 def test_a_missing_table_or_column_fails_its_stream_alone(pipeline):
-    engine = create_engine(pipeline.source_urls["channel"])
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE security_alerts"))
-        conn.execute(text("ALTER TABLE users DROP COLUMN currency"))  # a column we read
-    engine.dispose()
     settings = Settings.from_env()
     simulator = Simulator(pipeline.source_urls, seed=41)
     try:
-        simulator.login("0733 444 020", device_id="ios-bb02")
+        simulator.login("0733 444 020", device_id="ios-bb02")  # registers its user first
     finally:
         simulator.close()
+    engine = create_engine(pipeline.source_urls["channel"])
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE security_alerts"))
+        conn.execute(text("ALTER TABLE users DROP COLUMN account_name"))  # a column we read
+    engine.dispose()
     # the other streams go on: the login lands
     pipeline.wait_until(
         lambda: pipeline.scalar("SELECT count(*) FROM channel_login") == 1,
@@ -152,7 +152,7 @@ def test_a_missing_table_or_column_fails_its_stream_alone(pipeline):
     assert channel["status"] == "failing"
     alerts, users = channel["streams"]["security_alerts"], channel["streams"]["users"]
     assert 'relation "security_alerts" does not exist' in alerts["error"]
-    assert "column" in users["error"] and "currency" in users["error"]
+    assert "column" in users["error"] and "account_name" in users["error"]
     assert channel["streams"]["sessions"]["status"] == "ok"
     assert health(settings)["status"] == "degraded"
     # logged once per failing stream for the run of failures, not once per poll
