@@ -59,7 +59,7 @@ class CoreV1Connector(TimestampConnector):
     queries = {
         "customers": StreamQuery(
             columns='"Id", "FirstName", "LastName", "Email", "PhoneNumber", '
-            '"IdentificationNumber", "RiskRating", "IsActive", "CreatedAt", "UpdatedAt"',
+            '"IdentificationNumber", "IsActive", "CreatedAt", "UpdatedAt"',
             source='"Customers"',
             marker='"UpdatedAt"',
             key='"Id"',
@@ -88,8 +88,7 @@ class CoreV1Connector(TimestampConnector):
         ),
         "loans": StreamQuery(
             columns='"Id", "LoanNumber", "CustomerId", "PrincipalAmount", "OutstandingBalance", '
-            '"InterestRate", "LoanType", "Status", "DisbursedDate", "MaturityDate", "CreatedAt", '
-            '"UpdatedAt"',
+            '"InterestRate", "Status", "DisbursedDate", "MaturityDate", "CreatedAt", "UpdatedAt"',
             source='"Loans"',
             marker='"UpdatedAt"',
             key='"Id"',

@@ -56,8 +56,7 @@ class GlobalConnector(TimestampConnector):
     watched = {"aml_alerts_open": "aml_alerts"}
     queries = {
         "users": StreamQuery(
-            columns="user_id, full_name, email, phone_number, kyc_status, role, account_type, "
-            "created_at, updated_at",
+            columns="user_id, full_name, email, phone_number, kyc_status, created_at, updated_at",
             source="users",
             marker="updated_at",
             key="user_id",
