@@ -75,18 +75,24 @@ def main() -> None:
     commands = {"worker": processes.worker_command(), "beat": processes.beat_command()}
     with processes.running(commands, workdir), api_server(settings) as api:
 
-        def loaded() -> object:
+        def linked(source: str, key: str, idle: bool = False) -> object:
+            """The record's Global Customer ID once linked (and, with `idle`, every batch done)."""
             with engine.connect() as conn:
                 return conn.execute(
                     text(
-                        "SELECT global_customer_id FROM source_customer WHERE source_system ="
-                        " 'global' AND source_customer_id = :u AND NOT EXISTS (SELECT 1 FROM"
-                        " ingest_batch WHERE status <> 'done')"
+                        "SELECT global_customer_id FROM source_customer WHERE source_system = :s"
+                        " AND source_customer_id = :k AND (NOT :idle OR NOT EXISTS"
+                        " (SELECT 1 FROM ingest_batch WHERE status <> 'done'))"
                     ),
-                    {"u": user},
+                    {"s": source, "k": key, "idle": idle},
                 ).scalar()
 
-        gid = wait_until(loaded, timeout=300, interval=0.5, what=f"the initial load ({workdir})")
+        gid = wait_until(
+            lambda: linked("global", user, idle=True),
+            timeout=300,
+            interval=0.5,
+            what=f"the initial load ({workdir})",
+        )
 
         def balance() -> str | None:
             accounts = get(api, f"/customer/{gid}/accounts")
@@ -102,17 +108,9 @@ def main() -> None:
             reasons = [r for r in profile.get("reasons", []) if r["ref"] == payment_id]
             return reasons[0]["status"] if reasons else None
 
-        def payer_linked() -> object:
-            with engine.connect() as conn:
-                return conn.execute(
-                    text(
-                        "SELECT global_customer_id FROM source_customer WHERE source_system ="
-                        " 'openbanking' AND source_customer_id = :c"
-                    ),
-                    {"c": payer["customer_id"]},
-                ).scalar()
-
-        payer_gid = wait_until(payer_linked, timeout=60, what="the payer")
+        payer_gid = wait_until(
+            lambda: linked("openbanking", payer["customer_id"]), timeout=60, what="the payer"
+        )
         rng = random.Random(7)
         expected = Decimal(wait_until(balance, timeout=60, what="the wallet"))
         for n in range(args.rounds):

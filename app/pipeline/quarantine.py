@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from app.config import Settings
 from app.pipeline import validate
 from app.pipeline.models import quarantine
 from app.pipeline.sources import SourceNotConfigured, source_connector
@@ -35,9 +36,10 @@ def replay(conn: Connection, quarantine_ids: list[int] | None = None) -> dict[st
         query = query.where(quarantine.c.quarantine_id.in_(quarantine_ids))
     passing: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
     resolved, still = [], 0
+    settings = Settings.from_env()  # read once, not once per entry
     for entry in conn.execute(query).mappings():
         try:
-            connector = source_connector(entry["source_system"])
+            connector = source_connector(entry["source_system"], settings)
         except SourceNotConfigured:
             still += 1  # a source no longer configured here: its entries wait, reason unchanged
             continue
