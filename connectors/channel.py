@@ -52,7 +52,7 @@ class ChannelConnector(TimestampConnector):
         # placed at its login
         "sessions": StreamQuery(
             columns="session_id, user_id, session_mode, device_id, "
-            "host(ip_address) AS ip_address, user_agent, created_at, expires_at, last_activity, "
+            "host(ip_address) AS ip_address, user_agent, created_at, last_activity, "
             "COALESCE(last_activity, created_at) AS active_at",
             source="sessions",
             marker="COALESCE(last_activity, created_at)",
@@ -61,7 +61,7 @@ class ChannelConnector(TimestampConnector):
             key_field="session_id",
         ),
         "security_alerts": StreamQuery(
-            columns="alert_id, user_id, session_id, alert_type, severity, device_id, "
+            columns="alert_id, user_id, alert_type, severity, device_id, "
             "alert_status, created_at, acknowledged_at, resolved_at",
             source="security_alerts",
             marker="created_at",

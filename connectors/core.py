@@ -29,8 +29,8 @@ class CoreConnector(TimestampConnector):
     queries = {
         "customers": StreamQuery(
             columns='"Id", "CustomerNumber", "FirstName", "MiddleName", "LastName", "Email", '
-            '"IdentificationNumber", "DateOfBirth", "Gender", "Nationality", "PrimaryPhone", '
-            '"SecondaryPhone", "Status", "KYCStatus", "AMLRiskRating", "CreatedAt", "UpdatedAt"',
+            '"IdentificationNumber", "DateOfBirth", "Gender", "PrimaryPhone", "SecondaryPhone", '
+            '"Status", "KYCStatus", "CreatedAt", "UpdatedAt"',
             source='"Customers"',
             marker='"UpdatedAt"',
             key='"Id"',
@@ -39,8 +39,7 @@ class CoreConnector(TimestampConnector):
         ),
         "accounts": StreamQuery(
             columns='"Id", "AccountNumber", "CustomerId", "AccountType", "Currency", "Balance", '
-            '"AvailableBalance", "Status", "IsFrozen", "IsClosed", "ClosedAt", "CreatedAt", '
-            '"UpdatedAt"',
+            '"AvailableBalance", "Status", "IsClosed", "ClosedAt", "CreatedAt", "UpdatedAt"',
             source='"Accounts"',
             marker='"UpdatedAt"',
             key='"Id"',
@@ -50,8 +49,7 @@ class CoreConnector(TimestampConnector):
         # Transactions carry only their account; the join names the owning customer.
         "transactions": StreamQuery(
             columns='t."Id", t."AccountId", a."CustomerId", t."Type", t."Amount", t."Currency", '
-            't."PreviousBalance", t."NewBalance", t."Status", t."Reference", t."Description", '
-            't."ProcessedAt", t."ProcessedBy"',
+            't."Status", t."Reference", t."Description", t."ProcessedAt", t."ProcessedBy"',
             source='"Transactions" t JOIN "Accounts" a ON a."Id" = t."AccountId"',
             marker='t."ProcessedAt"',
             key='t."Id"',
@@ -61,8 +59,7 @@ class CoreConnector(TimestampConnector):
         "loans": StreamQuery(
             columns='"Id", "LoanNumber", "CustomerId", "AccountId", "PrincipalAmount", '
             '"OutstandingBalance", "InterestRate", "TermInMonths", "Currency", "Status", '
-            '"RiskGrade", "DisbursedAt", "MaturityDate", "NextPaymentDate", "CreatedAt", '
-            '"UpdatedAt"',
+            '"DisbursedAt", "MaturityDate", "CreatedAt", "UpdatedAt"',
             source='"Loans"',
             marker='"UpdatedAt"',
             key='"Id"',

@@ -45,7 +45,7 @@ _MIN_CASE = "0"
 
 _COLUMNS = (
     "case_id, transaction_id, customer_id, amount, currency, merchant_name, transaction_type, "
-    "risk_score, risk_level, status, analyst_id, flagged_reason, "
+    "risk_score, risk_level, status, flagged_reason, "
     "CAST(created_at AS TEXT) AS created_at, CAST(updated_at AS TEXT) AS updated_at"
 )
 # Markers are compared in SQL as the source holds them: case_id as a number, updated_at as text.

@@ -91,7 +91,6 @@ def case_row(**changes: Any) -> dict[str, Any]:
         "risk_score": 0.87,
         "risk_level": "high",
         "status": "ESCALATED",
-        "analyst_id": "an-007",
         "flagged_reason": "Unusual amount; New device",
         "created_at": "2026-11-24 07:01:00",
         "updated_at": "2026-11-24 10:00:00.123456",
@@ -292,7 +291,6 @@ def test_channel_login_and_alert(channel: ChannelConnector) -> None:
         "ip_address": ipaddress.IPv4Address("41.90.1.2"),
         "user_agent": "WekezaMobile/4.2.1",
         "created_at": datetime(2026, 11, 24, 7, 0, tzinfo=UTC),
-        "expires_at": None,
         "last_activity": datetime(2026, 11, 24, 7, 5, tzinfo=UTC),
     }
     login = channel.transform("login", stored(session))
