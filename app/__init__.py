@@ -31,6 +31,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         OPENAPI_SWAGGER_UI_URL=f"{SWAGGER_UI_ASSETS}/",
     )
     app.config.update(overrides)
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # the client's address, as the trusted proxies saw it, for the access log
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
 
     from app.api import init_api
 

@@ -12,7 +12,7 @@ from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
 from app import SWAGGER_UI_ASSETS
-from app.auth import BEARER_SCHEME
+from app.access.auth import BEARER_SCHEME
 from app.customer.service import CustomerMerged, CustomerNotFound
 
 logger = logging.getLogger("c360.api")
@@ -75,6 +75,7 @@ def _unexpected(error: Exception) -> ErrorResponse:
 
 
 def init_api(app: Flask) -> Api:
+    from app.access.views import blp as access
     from app.account.views import blp as accounts
     from app.identity.views import blp as identity
     from app.ops.views import blp as ops
@@ -86,7 +87,7 @@ def init_api(app: Flask) -> Api:
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
-    for blueprint in (customers, accounts, transactions, risk, identity, admin, ops):
+    for blueprint in (customers, accounts, transactions, risk, identity, admin, access, ops):
         api.register_blueprint(blueprint)
     app.register_error_handler(CustomerNotFound, _customer_not_found)
     app.register_error_handler(CustomerMerged, _customer_merged)

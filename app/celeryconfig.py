@@ -52,6 +52,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # its own queue: a backlog of polls during a backfill must not starve it
         "options": {"queue": "maintenance", "expires": settings.sweep_interval},
     }
+    schedule["purge-expired"] = {
+        "task": "tasks.retention.purge_expired",
+        "schedule": settings.purge_interval,
+        "options": {"queue": "maintenance", "expires": settings.purge_interval},
+    }
     return {
         "broker_url": settings.redis_url,
         "broker_connection_retry_on_startup": True,
@@ -64,6 +69,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_default_queue": "extract",
         "task_routes": {
             "tasks.extract.sweep_stalled_batches": {"queue": "maintenance"},
+            "tasks.retention.*": {"queue": "maintenance"},
             "tasks.extract.*": {"queue": "extract"},
             "tasks.pipeline.match_batch": {"queue": "match"},
             "tasks.pipeline.upsert_batch": {"queue": "upsert"},

@@ -1,6 +1,6 @@
-"""The `c360` command line (see CONTRACT): services, db, backfill, replay, quarantine, status,
-run. The demo source systems add theirs (sources, demo, accuracy, simulate) from the sandbox
-distribution, through the `c360.commands` entry points, when it is installed."""
+"""The `c360` command line (see CONTRACT): services, db, backfill, replay, quarantine, keys,
+audit, status, run. The demo source systems add theirs (sources, demo, accuracy, simulate)
+from the sandbox distribution, through the `c360.commands` entry points, when it is installed."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import sys
 import time
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
+from uuid import UUID
 
 import click
 
+from app.access.keys import SCOPES
 from app.config import SOURCE_SYSTEMS, Settings, state_dir
 from app.preflight import NotReady, check_services
 from app.progress import Tally, follow
@@ -180,16 +182,29 @@ def replay(
     nothing; a failed one gets another chance)."""
     from app import db
     from app.pipeline.batches import replay_batches
+    from app.pipeline.retention import purged_batches
     from tasks.pipeline import enqueue_batch
 
-    checked_settings(database=True, broker=True)
+    settings = checked_settings(database=True, broker=True)
     if not (all_batches or failed or batch_ids):
         raise click.UsageError("give --all, --failed or --batch N")
     with db.transaction() as conn:
+        past = purged_batches(conn, list(batch_ids)) if batch_ids else []
         ids = replay_batches(conn, list(batch_ids) or None, failed_only=failed)
     for batch_id in ids:
         enqueue_batch(batch_id)
     click.echo(f"{len(ids)} batches queued again")
+    for batch in past:
+        click.echo(
+            f"batch {batch['batch_id']} is past the replay window: its raw rows were purged "
+            f"{settings.raw_retention_days:g} days after it was done "
+            f"({batch['raw_purged_at'].isoformat(timespec='seconds')}); re-read the source "
+            f"instead: c360 backfill {batch['source_system']} "
+            f"--since {batch['created_at'].isoformat(timespec='seconds')}",
+            err=True,
+        )
+    if past:
+        sys.exit(1)
     if wait and ids:
         _wait_for_batches(ids, timeout, "replay")
 
@@ -239,6 +254,103 @@ def quarantine_replay(ids: tuple[int, ...], wait: bool, timeout: float) -> None:
     )
     if wait and outcome["batches"]:
         _wait_for_batches(outcome["batches"], timeout, "quarantine replay")
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """API keys and their scopes (read, steward, security, admin); stored hashed."""
+
+
+@keys_group.command("create")
+@click.argument("name")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(SCOPES),
+    help="A scope the key holds (repeatable).",
+)
+def keys_create(name: str, scopes: tuple[str, ...]) -> None:
+    """Create key NAME; the key is printed once and never stored in clear."""
+    from app import db
+    from app.access.keys import KeyRefused, create_key
+
+    checked_settings(database=True)
+    try:
+        with db.transaction() as conn:
+            key = create_key(conn, name, list(scopes))
+    except KeyRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"key {name} ({', '.join(scopes)}) created; it is shown only now:", err=True)
+    click.echo(key)
+
+
+@keys_group.command("list")
+def keys_list() -> None:
+    from app import db
+    from app.access.keys import list_keys
+
+    checked_settings(database=True)
+    with db.connect() as conn:
+        keys = list_keys(conn)
+    for key in keys:
+        state = (
+            f"revoked {key['revoked_at'].isoformat(timespec='seconds')}"
+            if key["revoked_at"]
+            else "active"
+        )
+        click.echo(
+            f"{key['name']:<24} {','.join(key['scopes']):<30} "
+            f"created {key['created_at'].isoformat(timespec='seconds')}  {state}"
+        )
+    click.echo(f"{len(keys)} keys")
+
+
+@keys_group.command("revoke")
+@click.argument("name")
+def keys_revoke(name: str) -> None:
+    """Revoke key NAME at once (its name stays taken, so the access log stays unambiguous)."""
+    from app import db
+    from app.access.keys import KeyRefused, revoke_key
+
+    checked_settings(database=True)
+    try:
+        with db.transaction() as conn:
+            revoke_key(conn, name)
+    except KeyRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"key {name} revoked")
+
+
+@main.command()
+@click.option("--customer", type=click.UUID, help="A Global Customer ID (and IDs merged in).")
+@click.option("--key", "key_name", help="Only the reads made with this key.")
+@click.option("--since", help="ISO 8601 with its offset.")
+@click.option("--limit", default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def audit(
+    customer: UUID | None, key_name: str | None, since: str | None, limit: int, as_json: bool
+) -> None:
+    """The access log: who read whose data, through which endpoint, when and from where."""
+    from app import db
+    from app.access.audit import list_access
+
+    checked_settings(database=True)
+    moment = _parse_time(since) if since else None
+    with db.connect() as conn:
+        entries = list_access(conn, customer=customer, key_name=key_name, since=moment, limit=limit)
+    if as_json:
+        click.echo(json.dumps(entries, indent=2, default=_json_value))
+        return
+    for entry in entries:
+        served = ",".join(str(gid) for gid in entry["customer_ids"]) or "-"
+        click.echo(
+            f"{entry['at'].isoformat(timespec='milliseconds')}  {entry['key_name']:<20} "
+            f"{entry['remote_addr'] or '-':<15} {entry['status']} {entry['method']} "
+            f"{entry['endpoint']}  {served}"
+        )
+    click.echo(f"{len(entries)} entries shown")
 
 
 @main.command()

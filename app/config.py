@@ -33,6 +33,14 @@ class Settings:
     scan_chunk_size: int = 1000
     # what each source's naive times mean (IANA zone), where not the connector's default
     source_time_zones: dict[str, str] = field(default_factory=dict)
+    # retention: raw staged rows after their batch is done, a quarantined row's raw copy after
+    # its entry is resolved, access-log entries; the purge runs every purge_interval seconds
+    raw_retention_days: float = 3.0
+    quarantine_retention_days: float = 30.0
+    access_log_retention_days: float = 730.0
+    purge_interval: float = 3600.0
+    # proxies in front of the API whose X-Forwarded-For is trusted (the access log's "from where")
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,6 +62,11 @@ class Settings:
             scan_interval=float(env.get("C360_SCAN_INTERVAL", "15")),
             scan_chunk_size=int(env.get("C360_SCAN_CHUNK_SIZE", "1000")),
             api_keys=tuple(k.strip() for k in keys.split(",") if k.strip()),
+            raw_retention_days=float(env.get("C360_RAW_RETENTION_DAYS", "3")),
+            quarantine_retention_days=float(env.get("C360_QUARANTINE_RETENTION_DAYS", "30")),
+            access_log_retention_days=float(env.get("C360_ACCESS_LOG_RETENTION_DAYS", "730")),
+            purge_interval=float(env.get("C360_PURGE_INTERVAL", "3600")),
+            proxy_hops=int(env.get("C360_PROXY_HOPS", "0")),
             source_time_zones={
                 name: env[f"C360_SOURCE_{name.upper()}_TIMEZONE"]
                 for name in SOURCE_SYSTEMS

@@ -112,6 +112,7 @@ def _api_key(home: Path) -> str:
     """A local API key, made once and kept, so the demo's printed key stays valid."""
     path = home / "api-key"
     if not path.exists():
+        path.touch(mode=0o600)
+        path.chmod(0o600)  # the owner's alone before the key is in it
         path.write_text(secrets.token_urlsafe(24))
-        path.chmod(0o600)
     return path.read_text().strip()

@@ -1,5 +1,6 @@
 """Every table of the Enterprise Brain, imported so `metadata` knows them all (Alembic, tests)."""
 
+from app.access.models import access_log, api_key
 from app.account.models import account_360, loan_360
 from app.channel.models import channel_login, security_alert
 from app.customer.models import customer_360, merge_history, source_customer
@@ -18,6 +19,8 @@ from app.risk.models import fraud_case, risk_profile
 from app.transaction.models import transaction_360
 
 __all__ = [
+    "access_log",
+    "api_key",
     "account_360",
     "backfill",
     "channel_login",

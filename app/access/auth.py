@@ -1,30 +1,36 @@
-"""Bearer-key authentication for the data endpoints (CONTRACT: `Authorization: Bearer <key>`)."""
+"""Bearer keys with scopes for the data endpoints (CONTRACT: `Authorization: Bearer <key>`), and
+the access log entry of every response they get."""
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+from uuid import UUID
 
-from flask import current_app, request
+from flask import Response, current_app, g, request
 from flask_smorest import Blueprint, abort
 
-BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "An API key (C360_API_KEYS)"}
-BEARER_AUTH = [{"bearerAuth": []}]
+from app import db
+from app.access.audit import record_access
+from app.access.keys import SCOPES, Principal, authenticate
+
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": f"An API key (`c360 keys create`), with scopes among {', '.join(SCOPES)}",
+}
 
 
-def key_is_valid(presented: str, keys: tuple[str, ...]) -> bool:
-    """Constant-time check of `presented` against every configured key; no keys accept nothing."""
-    # Bytes, because compare_digest refuses non-ASCII str (and header values may hold any).
-    candidate = presented.encode()
-    valid = False
-    for key in keys:
-        valid |= hmac.compare_digest(candidate, key.encode())
-    return valid
+def serving(customer_ids: Iterable[UUID]) -> None:
+    """Note the Global Customer IDs this response carries, for its access log entry."""
+    g.served_customers = [*g.get("served_customers", []), *customer_ids]
 
 
-def require_bearer() -> None:
-    """`before_request` hook: abort 401 unless the request carries a configured key."""
+def current_principal() -> Principal:
+    return g.principal
+
+
+def _bearer_token() -> str:
     scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(
@@ -32,26 +38,70 @@ def require_bearer() -> None:
             message="Missing bearer key: send 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": 'Bearer realm="c360"'},
         )
-    if not key_is_valid(token.strip(), current_app.config["C360_SETTINGS"].api_keys):
-        abort(
-            401,
-            message="Invalid bearer key",
-            headers={"WWW-Authenticate": 'Bearer realm="c360", error="invalid_token"'},
-        )
+    return token.strip()
 
 
 class SecuredBlueprint(Blueprint):
-    """A blueprint whose every route needs a bearer key: enforced, and documented per operation."""
+    """A blueprint whose every route needs a key holding a scope (the blueprint's, or the
+    route's own): enforced, documented per operation, and every successful response recorded
+    in the access log with the customers it served."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, scope: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.before_request(require_bearer)
+        self.scope = scope
+        self.route_scopes: dict[str, str] = {}
+        self.before_request(self._authorize)
+        self.after_request(self._record_access)
 
-    def route(self, rule: str, **options: Any) -> Callable[[Callable], Callable]:
+    def route(self, rule: str, *, scope: str | None = None, **options: Any) -> Callable:
         register = super().route(rule, **options)
+        required = scope or self.scope
 
         def decorator(func: Callable) -> Callable:
+            self.route_scopes[options.get("endpoint", func.__name__)] = required
             documented = self.alt_response(401, response="UNAUTHORIZED")(func)
-            return register(self.doc(security=BEARER_AUTH)(documented))
+            documented = self.alt_response(403, response="FORBIDDEN")(documented)
+            security = [{"bearerAuth": []}]
+            return register(self.doc(security=security, **{"x-scope": required})(documented))
 
         return decorator
+
+    def _required_scope(self) -> str:
+        return self.route_scopes.get((request.endpoint or "").rpartition(".")[2], self.scope)
+
+    def _authorize(self) -> None:
+        token = _bearer_token()
+        with db.connect() as conn:
+            principal = authenticate(conn, token, current_app.config["C360_SETTINGS"].api_keys)
+        if principal is None:
+            abort(
+                401,
+                message="Invalid bearer key",
+                headers={"WWW-Authenticate": 'Bearer realm="c360", error="invalid_token"'},
+            )
+        required = self._required_scope()
+        if not principal.may(required):
+            abort(
+                403,
+                message=f"This key ({principal.name}) lacks the '{required}' scope, "
+                f"which {request.method} {request.url_rule.rule} needs",
+            )
+        g.principal = principal
+
+    def _record_access(self, response: Response) -> Response:
+        """Log a successful response before it leaves; if the log cannot be written, the
+        response does not leave either (the error handler answers 500)."""
+        principal = g.get("principal")
+        if principal is None or not 200 <= response.status_code < 300:
+            return response
+        with db.transaction() as conn:
+            record_access(
+                conn,
+                key_name=principal.name,
+                method=request.method,
+                endpoint=request.url_rule.rule,
+                status=response.status_code,
+                customer_ids=g.get("served_customers", []),
+                remote_addr=request.remote_addr,
+            )
+        return response

@@ -1,12 +1,13 @@
 from uuid import UUID
 
 from app import db
+from app.access.auth import SecuredBlueprint, serving
+from app.access.keys import READ
 from app.account.schemas import AccountSchema, LoanSchema
 from app.account.service import list_accounts, list_loans
-from app.auth import SecuredBlueprint
 from app.customer.service import resolve_customer
 
-blp = SecuredBlueprint("accounts", __name__, description="A customer's accounts")
+blp = SecuredBlueprint("accounts", __name__, scope=READ, description="A customer's accounts")
 
 
 @blp.route("/customer/<uuid:global_id>/accounts")
@@ -16,7 +17,9 @@ blp = SecuredBlueprint("accounts", __name__, description="A customer's accounts"
 def get_accounts(global_id: UUID) -> list[dict]:
     """Every account of the customer, across source systems"""
     with db.connect() as conn:
-        return list_accounts(conn, resolve_customer(conn, global_id))
+        accounts = list_accounts(conn, resolve_customer(conn, global_id))
+    serving([global_id])
+    return accounts
 
 
 @blp.route("/customer/<uuid:global_id>/loans")
@@ -26,4 +29,6 @@ def get_accounts(global_id: UUID) -> list[dict]:
 def get_loans(global_id: UUID) -> list[dict]:
     """Every loan of the customer, from core banking and the digital lending platform"""
     with db.connect() as conn:
-        return list_loans(conn, resolve_customer(conn, global_id))
+        loans = list_loans(conn, resolve_customer(conn, global_id))
+    serving([global_id])
+    return loans

@@ -2,8 +2,8 @@
 duress (a reversed PIN, a duress code) gets a `shadow` session that looks normal to whoever is
 watching, and the bank's security team is alerted (`DURESS_MODE_ACTIVATED`). The Enterprise
 Brain keeps both (the risk level still rises) but serves them as ordinary: a shadow login is a
-standard login, a duress alert a generic security alert. No key can hold the security scope
-that would reveal them yet (issue 15), so no response reveals them."""
+standard login, a duress alert a generic security alert, to every key but one holding the
+`security` scope."""
 
 from __future__ import annotations
 
@@ -20,6 +20,13 @@ def ordinary_login(login: dict[str, Any] | None) -> dict[str, Any] | None:
     if login and str(login.get("session_mode") or "").strip().lower() == SHADOW_MODE:
         return {**login, "session_mode": ORDINARY_MODE}
     return login
+
+
+def ordinary_alert(alert: dict[str, Any]) -> dict[str, Any]:
+    """A security alert as served: a duress alert shown as a generic one."""
+    if str(alert.get("alert_type") or "").strip().upper() in DURESS_ALERTS:
+        return {**alert, "alert_type": GENERIC_ALERT}
+    return alert
 
 
 def generic_reasons(reasons: list[Any]) -> list[Any]:

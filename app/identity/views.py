@@ -2,7 +2,8 @@ from typing import Any
 from uuid import UUID
 
 from app import db
-from app.auth import SecuredBlueprint
+from app.access.auth import SecuredBlueprint, serving
+from app.access.keys import READ, STEWARD
 from app.customer.service import resolve_customer
 from app.identity.schemas import (
     IdentityHistorySchema,
@@ -11,16 +12,25 @@ from app.identity.schemas import (
 )
 from app.identity.service import identity_history, list_suspected_duplicates
 
-blp = SecuredBlueprint("identity", __name__, description="Identity resolution, for review")
+blp = SecuredBlueprint(
+    "identity", __name__, scope=READ, description="Identity resolution, for review"
+)
 
 
-@blp.route("/identity/suspected-duplicates")
+@blp.route("/identity/suspected-duplicates", scope=STEWARD)
 @blp.arguments(SuspectedDuplicateArgsSchema, location="query")
 @blp.response(200, SuspectedDuplicateSchema(many=True))
 def get_suspected_duplicates(args: dict[str, Any]) -> list[dict[str, Any]]:
     """National IDs one edit apart that were not merged: possible typos, for a person to review"""
     with db.connect() as conn:
-        return list_suspected_duplicates(conn, args["status"], args["limit"])
+        suspects = list_suspected_duplicates(conn, args["status"], args["limit"])
+    serving(
+        gid
+        for row in suspects
+        for gid in (row["global_customer_id_a"], row["global_customer_id_b"])
+        if gid is not None
+    )
+    return suspects
 
 
 @blp.route("/customer/<uuid:global_id>/identity")
@@ -30,4 +40,6 @@ def get_suspected_duplicates(args: dict[str, Any]) -> list[dict[str, Any]]:
 def get_identity_history(global_id: UUID) -> dict[str, Any]:
     """How this profile came to be: its merges and the decisions on its source records"""
     with db.connect() as conn:
-        return identity_history(conn, resolve_customer(conn, global_id))
+        history = identity_history(conn, resolve_customer(conn, global_id))
+    serving([global_id])
+    return history

@@ -51,8 +51,11 @@ def stalled_batches(conn: Connection, older_than_seconds: float, limit: int = 50
 
 def replay_batches(conn: Connection, batch_ids: list[int] | None, failed_only: bool) -> list[int]:
     """Put batches back to 'staged' so every step runs again (all steps are idempotent: a
-    replay of a done batch changes nothing; a failed batch gets another chance)."""
-    condition = "status = 'failed'" if failed_only else "true"
+    replay of a done batch changes nothing; a failed batch gets another chance). Batches whose
+    raw rows were purged (retention) have nothing to run again and are left as they are."""
+    condition = "raw_purged_at IS NULL"
+    if failed_only:
+        condition += " AND status = 'failed'"
     if batch_ids is not None:
         condition += " AND batch_id = ANY(:ids)"
     return list(

@@ -71,6 +71,8 @@ ingest_batch = Table(
     Column("latency_sum_seconds", Float),
     Column("latency_count", BigInteger),
     Column("error", Text),
+    # its raw rows (ingest_record) were purged, C360_RAW_RETENTION_DAYS after it was done
+    Column("raw_purged_at", DateTime(timezone=True)),
     Index(
         "ix_ingest_batch_unfinished",
         "progressed_at",
@@ -116,9 +118,11 @@ quarantine = Table(
     Column("reason", Text, nullable=False),
     # record: rejected whole; field: the record landed without the field the reason names
     Column("level", String(8), nullable=False, server_default="record"),
-    Column("raw", JSONB, nullable=False),
+    # the row as read; null once purged (C360_QUARANTINE_RETENTION_DAYS after it was resolved)
+    Column("raw", JSONB),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("resolved_at", DateTime(timezone=True)),
+    Column("raw_purged_at", DateTime(timezone=True)),
     # one open entry per bad source row (and level), however often the row is read again
     Index(
         "uq_quarantine_open",

@@ -17,5 +17,8 @@ class QuarantineSchema(Schema):
     source_key = fields.String()
     level = fields.String()
     reason = fields.String()
-    raw = fields.Dict()
+    raw = fields.Dict(
+        allow_none=True,
+        metadata={"description": "The row as read; null once purged after its resolution"},
+    )
     created_at = fields.DateTime()

@@ -1,11 +1,12 @@
 from typing import Any
 
 from app import db
-from app.auth import SecuredBlueprint
+from app.access.auth import SecuredBlueprint
+from app.access.keys import ADMIN
 from app.pipeline.quarantine import list_quarantine
 from app.pipeline.schemas import QuarantineArgsSchema, QuarantineSchema
 
-blp = SecuredBlueprint("admin", __name__, description="Pipeline administration")
+blp = SecuredBlueprint("admin", __name__, scope=ADMIN, description="Pipeline administration")
 
 
 @blp.route("/admin/quarantine")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from app.account.schemas import AccountSchema
 from app.config import SOURCE_SYSTEMS
@@ -13,7 +13,6 @@ from app.transaction.schemas import TransactionSchema
 
 MAX_QUERY_VALUE = 200
 IDENTIFIERS = ("national_id", "phone", "email")
-SOURCE_KEY = ("source_system", "source_customer_id")
 
 
 class GoldenTextSchema(Schema):
@@ -117,29 +116,42 @@ class NormalizedString(fields.String):
         return normalized
 
 
-class LookupArgsSchema(Schema):
+class SearchSchema(Schema):
+    """A look-up by a personal identifier: in a JSON body, never in a URL (proxies and access
+    logs keep URLs)."""
+
     national_id = NormalizedString(
         _national_id_number, "national ID or passport number", metadata={"example": "ID12345678"}
     )
     phone = NormalizedString(normalize.phone, "phone number", metadata={"example": "0712 345 678"})
     email = NormalizedString(normalize.email, "email address")
-    source_system = fields.String(validate=validate.OneOf(SOURCE_SYSTEMS))
-    source_customer_id = NormalizedString(
-        _plain, "source customer ID", metadata={"description": "The source's own primary key"}
-    )
 
     @validates_schema
-    def exactly_one_criterion(self, data: dict[str, Any], **kwargs: Any) -> None:
-        source_key = [name for name in SOURCE_KEY if name in data]
-        if len(source_key) == 1:
-            missing = next(name for name in SOURCE_KEY if name not in data)
-            raise ValidationError(f"Required with {source_key[0]}.", missing)
-        given = [name for name in IDENTIFIERS if name in data] + source_key[:1]
-        if len(given) != 1:
+    def exactly_one_identifier(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if len([name for name in IDENTIFIERS if name in data]) != 1:
+            raise ValidationError("Give exactly one of national_id, phone, email.")
+
+
+class SourceKeyArgsSchema(Schema):
+    """A look-up by a source's own key, which is not personal data, so it may stay a GET."""
+
+    source_system = fields.String(required=True, validate=validate.OneOf(SOURCE_SYSTEMS))
+    source_customer_id = NormalizedString(
+        _plain,
+        "source customer ID",
+        required=True,
+        metadata={"description": "The source's own primary key"},
+    )
+
+    @pre_load
+    def no_personal_identifiers(self, data: Any, **kwargs: Any) -> Any:
+        named = [name for name in IDENTIFIERS if name in data]
+        if named:
             raise ValidationError(
-                "Give exactly one of national_id, phone, email, "
-                "or source_system with source_customer_id."
+                f"{', '.join(named)} is not taken in a URL, where proxies and logs keep it: "
+                "POST it in a JSON body to /customers/search."
             )
+        return data
 
 
 class LookupResultSchema(Schema):
@@ -148,3 +160,25 @@ class LookupResultSchema(Schema):
     matched_on = fields.String(
         metadata={"description": "national_id, phone, email or source_customer_id"}
     )
+
+
+class ExportSchema(Schema):
+    """Every row as stored: times in ISO 8601 with their offset, money as decimal text."""
+
+    global_customer_id = fields.UUID()
+    merged_ids = fields.List(fields.UUID(), metadata={"description": "IDs merged into it"})
+    golden_record = fields.Dict(metadata={"description": "Golden fields, each with its source"})
+    source_records = fields.List(fields.Dict())
+    accounts = fields.List(fields.Dict())
+    loans = fields.List(fields.Dict())
+    transactions = fields.List(fields.Dict(), metadata={"description": "Every one, oldest first"})
+    logins = fields.List(fields.Dict())
+    devices = fields.List(fields.Dict())
+    security_alerts = fields.List(fields.Dict())
+    fraud_cases = fields.List(fields.Dict())
+    credit_decisions = fields.List(fields.Dict())
+    payments = fields.List(fields.Dict())
+    aml_alerts = fields.List(fields.Dict())
+    risk_profile = fields.Dict(allow_none=True)
+    identity_decisions = fields.List(fields.Dict())
+    merges = fields.List(fields.Dict())

@@ -20,7 +20,11 @@ from app.transaction.service import list_transactions
 RECENT_TRANSACTIONS = 10
 
 
-def last_login(conn: Connection, customer_ids: Sequence[UUID]) -> dict[str, Any] | None:
+def last_login(
+    conn: Connection, customer_ids: Sequence[UUID], *, reveal_duress: bool = False
+) -> dict[str, Any] | None:
+    """The newest login; a shadow (duress) session reads as a standard one unless
+    `reveal_duress`."""
     query = (
         select(channel_login)
         .where(channel_login.c.global_customer_id.in_(customer_ids))
@@ -28,7 +32,9 @@ def last_login(conn: Connection, customer_ids: Sequence[UUID]) -> dict[str, Any]
         .limit(1)
     )
     row = conn.execute(query).mappings().first()
-    return ordinary_login(dict(row)) if row else None
+    if row is None:
+        return None
+    return dict(row) if reveal_duress else ordinary_login(dict(row))
 
 
 def list_devices(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[str, Any]]:
@@ -51,8 +57,11 @@ def list_devices(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[st
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def get_profile(conn: Connection, global_id: UUID) -> dict[str, Any]:
-    """The unified profile: golden fields with their source, and everything linked to the ID."""
+def get_profile(
+    conn: Connection, global_id: UUID, *, reveal_duress: bool = False
+) -> dict[str, Any]:
+    """The unified profile: golden fields with their source, and everything linked to the ID.
+    Duress is served only where `reveal_duress` (a key with the security scope)."""
     ids = resolve_customer(conn, global_id)
     query = select(customer_360).where(customer_360.c.global_customer_id == global_id)
     customer = conn.execute(query).mappings().one()
@@ -66,7 +75,7 @@ def get_profile(conn: Connection, global_id: UUID) -> dict[str, Any]:
         "source_records": list_source_records(conn, ids),
         "accounts": list_accounts(conn, ids),
         "recent_transactions": list_transactions(conn, ids, limit=RECENT_TRANSACTIONS),
-        "last_login": last_login(conn, ids),
+        "last_login": last_login(conn, ids, reveal_duress=reveal_duress),
         "devices": list_devices(conn, ids),
-        "risk": get_risk_profile(conn, global_id),
+        "risk": get_risk_profile(conn, global_id, reveal_duress=reveal_duress),
     }

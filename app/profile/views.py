@@ -1,15 +1,24 @@
-"""The customer-facing reads: the unified profile of one customer, and lookup by identifier."""
+"""The customer-facing reads: the unified profile of one customer, its export, and look-ups by
+a personal identifier (POST, kept out of URLs) or by a source's own key."""
 
 from typing import Any
 from uuid import UUID
 
 from app import db
-from app.auth import SecuredBlueprint
+from app.access.auth import SecuredBlueprint, current_principal, serving
+from app.access.keys import READ, SECURITY
 from app.customer.service import find_customers
-from app.profile.schemas import LookupArgsSchema, LookupResultSchema, ProfileSchema
+from app.profile.export import export_customer
+from app.profile.schemas import (
+    ExportSchema,
+    LookupResultSchema,
+    ProfileSchema,
+    SearchSchema,
+    SourceKeyArgsSchema,
+)
 from app.profile.service import get_profile
 
-blp = SecuredBlueprint("customers", __name__, description="Unified customer profiles")
+blp = SecuredBlueprint("customers", __name__, scope=READ, description="Unified customer profiles")
 
 
 @blp.route("/customer/<uuid:global_id>")
@@ -22,13 +31,48 @@ def get_customer(global_id: UUID) -> dict[str, Any]:
     A merged-away ID answers 308 with the survivor's URL in `Location`.
     """
     with db.connect() as conn:
-        return get_profile(conn, global_id)
+        profile = get_profile(conn, global_id, reveal_duress=current_principal().may(SECURITY))
+    serving([global_id])
+    return profile
+
+
+@blp.route("/customer/<uuid:global_id>/export")
+@blp.response(200, ExportSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(308, response="PERMANENT_REDIRECT")
+def get_customer_export(global_id: UUID) -> dict[str, Any]:
+    """Everything held about one customer, as one document (a data subject's access request)
+
+    Golden fields with their sources, the source records, accounts, loans, every transaction,
+    logins and devices, risk inputs, identity decisions and merges, the records merged into
+    this customer included.
+    """
+    with db.connect() as conn:
+        document = export_customer(conn, global_id, reveal_duress=current_principal().may(SECURITY))
+    serving([global_id])
+    return document
+
+
+@blp.route("/customers/search", methods=["POST"])
+@blp.arguments(SearchSchema)
+@blp.response(200, LookupResultSchema(many=True))
+def search_customers(criteria: dict[str, str]) -> list[dict[str, Any]]:
+    """Find customers by a national ID, phone or email, normalized as the matcher does it
+
+    The identifier travels in the JSON body, never in a URL.
+    """
+    with db.connect() as conn:
+        found = find_customers(conn, criteria)
+    serving(row["global_customer_id"] for row in found)
+    return found
 
 
 @blp.route("/customers")
-@blp.arguments(LookupArgsSchema, location="query")
+@blp.arguments(SourceKeyArgsSchema, location="query")
 @blp.response(200, LookupResultSchema(many=True))
 def lookup_customers(criteria: dict[str, str]) -> list[dict[str, Any]]:
-    """Find customers by one identifier, normalized as the matcher does it"""
+    """Find the customer holding a source's own record (`source_system`, `source_customer_id`)"""
     with db.connect() as conn:
-        return find_customers(conn, criteria)
+        found = find_customers(conn, criteria)
+    serving(row["global_customer_id"] for row in found)
+    return found

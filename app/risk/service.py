@@ -14,8 +14,11 @@ from app.risk.models import fraud_case, risk_profile
 # --- Reads (API) -------------------------------------------------------------------------------
 
 
-def get_risk_profile(conn: Connection, global_id: UUID) -> dict[str, Any] | None:
-    """The customer's Risk_Profile, or None while it has not been computed."""
+def get_risk_profile(
+    conn: Connection, global_id: UUID, *, reveal_duress: bool = False
+) -> dict[str, Any] | None:
+    """The customer's Risk_Profile, or None while it has not been computed. A duress alert
+    among its reasons reads as a generic security alert unless `reveal_duress`."""
     query = select(
         risk_profile.c.fraud_score,
         risk_profile.c.risk_level,
@@ -25,7 +28,7 @@ def get_risk_profile(conn: Connection, global_id: UUID) -> dict[str, Any] | None
     row = conn.execute(query).mappings().first()
     if row is None:
         return None
-    return {**row, "reasons": generic_reasons(row["reasons"])}
+    return {**row, "reasons": row["reasons"] if reveal_duress else generic_reasons(row["reasons"])}
 
 
 def list_fraud_cases(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[str, Any]]:

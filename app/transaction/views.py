@@ -3,12 +3,15 @@ from uuid import UUID
 from flask_smorest.pagination import PaginationParameters
 
 from app import db
-from app.auth import SecuredBlueprint
+from app.access.auth import SecuredBlueprint, serving
+from app.access.keys import READ
 from app.customer.service import resolve_customer
 from app.transaction.schemas import TransactionSchema
 from app.transaction.service import count_transactions, list_transactions
 
-blp = SecuredBlueprint("transactions", __name__, description="A customer's transactions")
+blp = SecuredBlueprint(
+    "transactions", __name__, scope=READ, description="A customer's transactions"
+)
 
 
 @blp.route("/customer/<uuid:global_id>/transactions")
@@ -23,6 +26,7 @@ def get_transactions(global_id: UUID, pagination_parameters: PaginationParameter
     """
     with db.connect() as conn:
         ids = resolve_customer(conn, global_id)
+        serving([global_id])
         total = count_transactions(conn, ids)
         pagination_parameters.item_count = total
         # Past the end there is nothing to read: and a huge page must not reach OFFSET (bigint).

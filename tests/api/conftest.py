@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, insert
 
 from app import create_app
+from app.access.keys import create_key
 from app.account.models import account_360
 from app.channel.models import channel_login
 from app.config import Settings
@@ -51,7 +52,19 @@ def client(flask_app: Flask, conn: Connection) -> FlaskClient:
 
 @pytest.fixture
 def auth_headers() -> dict[str, str]:
+    """The bootstrap key of C360_API_KEYS: the `read` scope."""
     return {"Authorization": f"Bearer {API_KEY}"}
+
+
+@pytest.fixture
+def headers_for(conn: Connection) -> Callable[..., dict[str, str]]:
+    """Headers carrying a new stored key (in the test's transaction) holding these scopes."""
+
+    def make(*scopes: str, name: str | None = None) -> dict[str, str]:
+        key = create_key(conn, name or f"test-{'-'.join(scopes)}-{uuid4().hex[:6]}", list(scopes))
+        return {"Authorization": f"Bearer {key}"}
+
+    return make
 
 
 @pytest.fixture

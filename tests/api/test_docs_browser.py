@@ -1,24 +1,25 @@
 """/docs in a real headless browser on a network with no internet: Swagger UI comes from the app
-itself, authorizes with a key, and a call made from it answers 200."""
+itself, authorizes with a (steward) key, and a call made from it answers 200."""
 
 from __future__ import annotations
 
 import dataclasses
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from werkzeug.serving import make_server
 
-from app import create_app
+from app import create_app, db
+from app.access.keys import create_key
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ready  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-KEY = "docs-browser-key"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 
@@ -29,8 +30,14 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
+def steward_key(database_url) -> str:
+    with db.transaction() as conn:
+        return create_key(conn, f"docs-browser-{uuid.uuid4().hex[:8]}", ["steward"])
+
+
+@pytest.fixture
 def server(settings, database_url) -> Iterator[str]:
-    app = create_app(dataclasses.replace(settings, api_keys=(KEY,)))
+    app = create_app(dataclasses.replace(settings, api_keys=()))
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
@@ -51,7 +58,7 @@ def browser() -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
-def test_docs_load_offline_authorize_and_call(server, browser):
+def test_docs_load_offline_authorize_and_call(server, browser, steward_key):
     wait = WebDriverWait(browser, 20)
     browser.get(f"{server}/docs")
     wait.until(ready.presence_of_element_located((By.CSS_SELECTOR, ".opblock")))
@@ -64,7 +71,7 @@ def test_docs_load_offline_authorize_and_call(server, browser):
 
     browser.find_element(By.CSS_SELECTOR, ".auth-wrapper .authorize").click()
     field = wait.until(ready.visibility_of_element_located((By.CSS_SELECTOR, ".modal-ux input")))
-    field.send_keys(KEY)
+    field.send_keys(steward_key)
     browser.find_element(By.CSS_SELECTOR, ".modal-ux .auth-btn-wrapper .authorize").click()
     browser.find_element(By.CSS_SELECTOR, ".modal-ux .btn-done").click()
 

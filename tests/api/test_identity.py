@@ -12,16 +12,19 @@ def person(key, national_id, name, phone=None):
     return CustomerRecord("core", key, name, national_id, phone, None, None, True, NOW, NOW)
 
 
-def test_suspected_duplicates_are_listed_for_review(client, auth_headers, conn):
+def test_suspected_duplicates_are_listed_for_review(client, auth_headers, headers_for, conn):
     link_customers(conn, [person("t1", "23456789", "Wanjiru Kamau")])
     link_customers(conn, [person("t2", "23456788", "Njeri Kamau")])
-    response = client.get("/identity/suspected-duplicates", headers=auth_headers)
+    steward = headers_for("steward")
+    # the review list is the stewards' work: a read key is refused
+    assert client.get("/identity/suspected-duplicates", headers=auth_headers).status_code == 403
+    response = client.get("/identity/suspected-duplicates", headers=steward)
     assert response.status_code == 200
     (suspect,) = response.get_json()
     assert (suspect["national_id_a"], suspect["national_id_b"]) == ("23456788", "23456789")
     assert suspect["status"] == "open"
     assert client.get("/identity/suspected-duplicates").status_code == 401
-    bad = client.get("/identity/suspected-duplicates?status=maybe", headers=auth_headers)
+    bad = client.get("/identity/suspected-duplicates?status=maybe", headers=steward)
     assert bad.status_code == 422
 
 

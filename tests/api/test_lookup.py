@@ -1,7 +1,13 @@
 import pytest
 
 
+def _search(client, auth_headers, **body):
+    """A look-up by a personal identifier: POSTed, never in the URL."""
+    return client.post("/customers/search", json=body, headers=auth_headers)
+
+
 def _lookup(client, auth_headers, **params):
+    """A look-up by a source's own key: a GET."""
     return client.get("/customers", query_string=params, headers=auth_headers)
 
 
@@ -19,7 +25,7 @@ def _lookup(client, auth_headers, **params):
 def test_inputs_are_normalized_like_the_matcher(
     client, auth_headers, customer, param, value, matched_on
 ):
-    response = _lookup(client, auth_headers, **{param: value})
+    response = _search(client, auth_headers, **{param: value})
 
     assert response.status_code == 200
     assert response.get_json() == [
@@ -44,7 +50,7 @@ def test_lookup_by_source_record(client, auth_headers, customer):
 
 
 def test_no_match_is_an_empty_list(client, auth_headers, customer):
-    response = _lookup(client, auth_headers, national_id="87654321")
+    response = _search(client, auth_headers, national_id="87654321")
 
     assert response.status_code == 200
     assert response.get_json() == []
@@ -57,7 +63,7 @@ def test_a_record_on_a_merged_away_id_finds_the_survivor(
     link_source(first, "dfs", "d-1", phone="+254733111222")
     link_source(survivor, "core", "c-1", phone="+254733111222")
 
-    found = _lookup(client, auth_headers, phone="0733 111 222").get_json()
+    found = _search(client, auth_headers, phone="0733 111 222").get_json()
 
     assert found == [
         {"global_customer_id": str(survivor), "full_name": "Survivor", "matched_on": "phone"}
@@ -72,28 +78,22 @@ def test_several_people_sharing_a_phone_are_all_listed(
     link_source(a, "core", "1", phone="+254722000111")
     link_source(b, "core", "2", phone="+254722000111")
 
-    found = _lookup(client, auth_headers, phone="0722000111").get_json()
+    found = _search(client, auth_headers, phone="0722000111").get_json()
 
     assert [c["global_customer_id"] for c in found] == [str(a), str(b)]
 
 
 @pytest.mark.parametrize(
-    ("params", "field"),
+    ("body", "field"),
     [
         ({}, "_schema"),
-        ({"unknown": "x"}, "_schema"),
+        ({"unknown": "x"}, "unknown"),
         ({"phone": "0712345678", "email": "amina@wekeza.co.ke"}, "_schema"),
-        (
-            {"national_id": "12345678", "source_system": "core", "source_customer_id": "1"},
-            "_schema",
-        ),
-        ({"source_system": "core"}, "source_customer_id"),
-        ({"source_customer_id": "101"}, "source_system"),
-        ({"source_system": "mainframe", "source_customer_id": "101"}, "source_system"),
-        ({"source_system": "core", "source_customer_id": "  "}, "source_customer_id"),
+        ({"national_id": "12345678", "source_system": "core"}, "source_system"),
         ({"phone": "0700000000"}, "phone"),
         ({"phone": "not a phone"}, "phone"),
         ({"phone": ""}, "phone"),
+        ({"phone": 712345678}, "phone"),
         ({"national_id": "KE-ID-123"}, "national_id"),
         ({"national_id": "00000000"}, "national_id"),
         ({"email": "noemail@wekeza.co.ke"}, "email"),
@@ -101,20 +101,71 @@ def test_several_people_sharing_a_phone_are_all_listed(
         ({"email": "a\x00b@wekeza.co.ke"}, "email"),
     ],
 )
-def test_bad_criteria_are_422_with_a_clear_message(client, auth_headers, params, field):
-    response = _lookup(client, auth_headers, **params)
+def test_bad_searches_are_422_with_a_clear_message(client, auth_headers, body, field):
+    response = _search(client, auth_headers, **body)
 
     assert response.status_code == 422
     body = response.get_json()
     assert body["code"] == 422
+    assert field in body["errors"]["json"]
+    assert body["message"].startswith("Invalid input: ")
+
+
+@pytest.mark.parametrize("payload", [None, "", "[]", "12345678", '"12345678"', "{"])
+def test_a_search_body_that_is_not_an_object_is_refused(client, auth_headers, payload):
+    response = client.post(
+        "/customers/search",
+        data=payload,
+        content_type="application/json",
+        headers=auth_headers,
+    )
+
+    assert response.status_code in (400, 422)
+    assert response.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({}, "source_system"),
+        ({"source_system": "core"}, "source_customer_id"),
+        ({"source_customer_id": "101"}, "source_system"),
+        ({"source_system": "mainframe", "source_customer_id": "101"}, "source_system"),
+        ({"source_system": "core", "source_customer_id": "  "}, "source_customer_id"),
+    ],
+)
+def test_bad_source_keys_are_422_with_a_clear_message(client, auth_headers, params, field):
+    response = _lookup(client, auth_headers, **params)
+
+    assert response.status_code == 422
+    body = response.get_json()
     assert field in body["errors"]["query"]
     assert body["message"].startswith("Invalid input: ")
 
 
-def test_placeholder_message_says_why(client, auth_headers):
-    body = _lookup(client, auth_headers, phone="0711111111").get_json()
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"national_id": "12345678"},
+        {"phone": "0712345678"},
+        {"email": "amina@wekeza.co.ke"},
+        {"phone": "0712345678", "source_system": "core", "source_customer_id": "1"},
+    ],
+)
+def test_personal_identifiers_in_a_url_are_refused(client, auth_headers, customer, params):
+    response = _lookup(client, auth_headers, **params)
 
-    assert body["errors"]["query"]["phone"] == [
+    assert response.status_code == 422
+    body = response.get_json()
+    assert "POST it in a JSON body to /customers/search" in body["message"]
+    # the value is not echoed back either
+    assert not any(value in response.get_data(as_text=True) for value in params.values())
+
+
+def test_placeholder_message_says_why(client, auth_headers):
+    body = _search(client, auth_headers, phone="0711111111").get_json()
+
+    assert body["errors"]["json"]["phone"] == [
         "Not a usable phone number (empty, a placeholder or invalid)."
     ]
 
@@ -122,6 +173,6 @@ def test_placeholder_message_says_why(client, auth_headers):
 def test_a_secondary_phone_finds_its_holder(client, auth_headers, customer, link_source):
     link_source(customer, "dfs", "d-9", secondary_phone="+254110999002", match_rule="phone")
 
-    found = _lookup(client, auth_headers, phone="0110 999 002").get_json()
+    found = _search(client, auth_headers, phone="0110 999 002").get_json()
 
     assert [c["global_customer_id"] for c in found] == [str(customer)]

@@ -271,20 +271,27 @@ def test_openapi_lists_every_path_and_the_bearer_scheme(client):
         "/customer/{global_id}/transactions",
         "/customer/{global_id}/risk",
         "/customer/{global_id}/identity",
+        "/customer/{global_id}/export",
         "/customers",
+        "/customers/search",
         "/identity/suspected-duplicates",
         "/admin/quarantine",
+        "/admin/access-log",
         "/health",
         "/metrics",
     }
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     for path, operations in spec["paths"].items():
-        secured = operations["get"].get("security")
-        if path in ("/health", "/metrics"):
-            assert secured is None, path
-        else:
-            assert secured == [{"bearerAuth": []}], path
-            assert "401" in operations["get"]["responses"], path
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            secured = operation.get("security")
+            if path in ("/health", "/metrics"):
+                assert secured is None, path
+            else:
+                assert secured == [{"bearerAuth": []}], path
+                assert {"401", "403"} <= set(operation["responses"]), path
+                assert operation["x-scope"] in ("read", "steward", "security", "admin"), path
 
 
 def test_swagger_ui(client):

@@ -9,7 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from app import create_app
+from app import create_app, db
+from app.access.keys import create_key
 from app.config import Settings
 from sandbox.simulator import Simulator
 
@@ -101,8 +102,12 @@ def test_twins_and_siblings_stay_apart_and_a_re_registration_merges(pipeline):
         id=str(case["case_id"]),
     ) == gid(probe2)
 
+    with db.transaction() as conn:
+        steward = create_key(conn, "twins-steward", ["steward"])
     client = api_client()
-    suspects = client.get("/identity/suspected-duplicates").get_json()
+    suspects = client.get(
+        "/identity/suspected-duplicates", headers={"Authorization": f"Bearer {steward}"}
+    ).get_json()
     assert sorted((s["national_id_a"], s["national_id_b"]) for s in suspects) == [
         ("31234567", "31234568"),
         ("42345678", "42345679"),

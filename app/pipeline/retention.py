@@ -1,0 +1,67 @@
+"""Keep only what is needed for as long as it is needed. Raw staged rows (`ingest_record`) serve
+replays: they are deleted C360_RAW_RETENTION_DAYS after their batch is done, and the batch
+remembers when (a replay past that window says so and names the backfill that re-reads the
+source). A quarantined row's raw copy is kept while the entry is open, and cleared
+C360_QUARANTINE_RETENTION_DAYS after it is resolved."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, text
+
+# batches purged per statement: a purge after a long outage never holds one huge transaction
+PURGE_CHUNK = 1000
+
+
+def purge_raw_rows(conn: Connection, now: datetime, retention_days: float) -> int:
+    """Delete the raw rows of one chunk of batches done before the window; returns how many
+    batches were purged (call again until 0)."""
+    batch_ids = list(
+        conn.execute(
+            text(
+                """
+                UPDATE ingest_batch SET raw_purged_at = :now
+                WHERE batch_id IN (
+                    SELECT batch_id FROM ingest_batch
+                    WHERE status = 'done' AND finished_at < :cutoff AND raw_purged_at IS NULL
+                    ORDER BY batch_id LIMIT :chunk FOR UPDATE SKIP LOCKED
+                )
+                RETURNING batch_id
+                """
+            ),
+            {"now": now, "cutoff": now - timedelta(days=retention_days), "chunk": PURGE_CHUNK},
+        ).scalars()
+    )
+    if batch_ids:
+        conn.execute(
+            text("DELETE FROM ingest_record WHERE batch_id = ANY(:ids)"), {"ids": batch_ids}
+        )
+    return len(batch_ids)
+
+
+def purge_resolved_quarantine(conn: Connection, now: datetime, retention_days: float) -> int:
+    """Clear the raw row of entries resolved before the window (the entry, its reason and
+    source key stay: what was set aside and why is not personal data)."""
+    return conn.execute(
+        text(
+            "UPDATE quarantine SET raw = NULL, raw_purged_at = :now"
+            " WHERE resolved_at < :cutoff AND raw IS NOT NULL"
+        ),
+        {"now": now, "cutoff": now - timedelta(days=retention_days)},
+    ).rowcount
+
+
+def purged_batches(conn: Connection, batch_ids: list[int]) -> list[dict]:
+    """Of these batches, those whose raw rows are gone: source, when done, when purged."""
+    return [
+        dict(row)
+        for row in conn.execute(
+            text(
+                "SELECT batch_id, source_system, created_at, finished_at, raw_purged_at"
+                " FROM ingest_batch WHERE batch_id = ANY(:ids) AND raw_purged_at IS NOT NULL"
+                " ORDER BY batch_id"
+            ),
+            {"ids": batch_ids},
+        ).mappings()
+    ]

@@ -1,0 +1,293 @@
+"""Scoped keys and the access log: every secured endpoint refuses a key without its scope (403,
+naming it), and every response carrying a person's data leaves an entry saying who read which
+customers, through which endpoint, when and from where."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from app import create_app
+from app.access.keys import SCOPES, create_key, digest, revoke_key
+from app.access.models import access_log, api_key
+from tests.api.conftest import NOW
+
+# Every secured endpoint, the scope it needs and how to call it. The completeness test below
+# fails when an endpoint is added without an entry here.
+ENDPOINTS = {
+    ("GET", "/customer/<uuid:global_id>"): ("read", "/customer/{id}", None),
+    ("GET", "/customer/<uuid:global_id>/accounts"): ("read", "/customer/{id}/accounts", None),
+    ("GET", "/customer/<uuid:global_id>/loans"): ("read", "/customer/{id}/loans", None),
+    ("GET", "/customer/<uuid:global_id>/transactions"): (
+        "read",
+        "/customer/{id}/transactions",
+        None,
+    ),
+    ("GET", "/customer/<uuid:global_id>/risk"): ("read", "/customer/{id}/risk", None),
+    ("GET", "/customer/<uuid:global_id>/identity"): ("read", "/customer/{id}/identity", None),
+    ("GET", "/customer/<uuid:global_id>/export"): ("read", "/customer/{id}/export", None),
+    ("GET", "/customers"): ("read", "/customers?source_system=core&source_customer_id=101", None),
+    ("POST", "/customers/search"): ("read", "/customers/search", {"phone": "0712 345 678"}),
+    ("GET", "/identity/suspected-duplicates"): ("steward", "/identity/suspected-duplicates", None),
+    ("GET", "/admin/quarantine"): ("admin", "/admin/quarantine", None),
+    ("GET", "/admin/access-log"): ("admin", "/admin/access-log", None),
+}
+CUSTOMER_ENDPOINTS = [key for key in ENDPOINTS if "{id}" in ENDPOINTS[key][1]] + [
+    ("GET", "/customers"),
+    ("POST", "/customers/search"),
+]
+
+
+def call(client, endpoint, customer, headers):
+    method, _ = endpoint
+    _, url, body = ENDPOINTS[endpoint]
+    return client.open(url.format(id=customer), method=method, json=body, headers=headers)
+
+
+def test_every_secured_endpoint_is_in_the_table(flask_app):
+    secured = {
+        (method, rule.rule)
+        for rule in flask_app.url_map.iter_rules()
+        if rule.endpoint.split(".")[0] in ("customers", "accounts", "transactions", "risk")
+        or rule.endpoint.split(".")[0] in ("identity", "admin", "access")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert secured == set(ENDPOINTS)
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS), ids=lambda e: f"{e[0]} {e[1]}")
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_key_reaches_only_the_endpoints_of_its_scopes(
+    client, customer, headers_for, endpoint, scope
+):
+    required = ENDPOINTS[endpoint][0]
+
+    response = call(client, endpoint, customer, headers_for(scope))
+
+    if scope == required:
+        assert response.status_code == 200, response.get_json()
+    else:
+        assert response.status_code == 403
+        body = response.get_json()
+        assert body["code"] == 403
+        assert f"lacks the '{required}' scope" in body["message"]
+
+
+def test_the_bootstrap_key_reads_and_nothing_else(client, auth_headers, customer):
+    for endpoint, (required, _, _) in ENDPOINTS.items():
+        expected = 200 if required == "read" else 403
+        assert call(client, endpoint, customer, auth_headers).status_code == expected, endpoint
+
+
+def test_a_key_with_several_scopes_has_each(client, customer, headers_for):
+    headers = headers_for("read", "admin")
+    for endpoint, (required, _, _) in ENDPOINTS.items():
+        expected = 200 if required in ("read", "admin") else 403
+        assert call(client, endpoint, customer, headers).status_code == expected, endpoint
+
+
+def newest_entry(conn):
+    query = select(access_log).order_by(access_log.c.access_id.desc()).limit(1)
+    return conn.execute(query).mappings().first()
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS), ids=lambda e: f"{e[0]} {e[1]}")
+def test_every_data_response_is_in_the_access_log(client, conn, customer, headers_for, endpoint):
+    scope = ENDPOINTS[endpoint][0]
+    headers = headers_for(scope, name=f"auditor-{scope}")
+
+    response = client.open(
+        ENDPOINTS[endpoint][1].format(id=customer),
+        method=endpoint[0],
+        json=ENDPOINTS[endpoint][2],
+        headers=headers,
+        environ_base={"REMOTE_ADDR": "10.20.30.40"},
+    )
+
+    assert response.status_code == 200
+    entry = newest_entry(conn)
+    assert (entry["key_name"], entry["method"], entry["endpoint"]) == (
+        f"auditor-{scope}",
+        endpoint[0],
+        endpoint[1],
+    )
+    assert entry["status"] == 200
+    assert entry["remote_addr"] == "10.20.30.40"
+    assert abs(entry["at"] - conn.execute(text("SELECT now()")).scalar()) < timedelta(minutes=1)
+    if endpoint in CUSTOMER_ENDPOINTS:
+        assert entry["customer_ids"] == [customer]
+
+
+def test_refused_and_failed_requests_serve_nobody_and_are_not_logged(
+    client, conn, customer, auth_headers, headers_for
+):
+    before = conn.execute(select(access_log.c.access_id)).all()
+
+    client.get(f"/customer/{customer}")  # no key
+    client.get(f"/customer/{customer}", headers={"Authorization": "Bearer c360_forged"})
+    client.get("/admin/quarantine", headers=auth_headers)  # 403
+    client.get(f"/customer/{customer.hex[:-1]}0", headers=auth_headers)  # 404
+
+    assert conn.execute(select(access_log.c.access_id)).all() == before
+
+
+def test_a_search_logs_every_customer_it_found(
+    client, conn, auth_headers, make_customer, link_source
+):
+    a, b = make_customer(full_name="A"), make_customer(full_name="B")
+    link_source(a, "core", "1", phone="+254722000111")
+    link_source(b, "core", "2", phone="+254722000111")
+
+    client.post("/customers/search", json={"phone": "0722000111"}, headers=auth_headers)
+
+    assert sorted(newest_entry(conn)["customer_ids"]) == sorted([a, b])
+
+
+def test_the_access_log_is_append_only(client, conn, customer, auth_headers):
+    client.get(f"/customer/{customer}", headers=auth_headers)
+    entry = newest_entry(conn)
+
+    for statement in (
+        "UPDATE access_log SET key_name = 'someone-else'",
+        "DELETE FROM access_log",
+        "TRUNCATE access_log",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
+            conn.execute(text(statement))
+    assert newest_entry(conn) == entry
+
+
+def test_an_auditor_finds_who_read_a_customer_merged_ids_included(
+    client, conn, customer, auth_headers, headers_for, make_customer
+):
+    other = make_customer(full_name="Someone else")
+    client.get(f"/customer/{customer}", headers=auth_headers)
+    client.get(f"/customer/{other}/accounts", headers=auth_headers)
+    client.get(f"/customer/{customer}/risk", headers=headers_for("read", name="branch-teller"))
+    # later the customer is merged into another: reads of the survivor concern it too
+    survivor = make_customer(full_name="Survivor")
+    conn.execute(
+        text(
+            "UPDATE customer_360 SET status = 'merged', merged_into = :s"
+            " WHERE global_customer_id = :c"
+        ),
+        {"s": survivor, "c": customer},
+    )
+    auditor = headers_for("admin", name="dpo")
+
+    entries = client.get(
+        "/admin/access-log", query_string={"customer": customer}, headers=auditor
+    ).get_json()
+    of_survivor = client.get(
+        "/admin/access-log", query_string={"customer": survivor}, headers=auditor
+    ).get_json()
+
+    assert [(e["key_name"], e["endpoint"]) for e in entries] == [
+        ("branch-teller", "/customer/<uuid:global_id>/risk"),
+        (entries[1]["key_name"], "/customer/<uuid:global_id>"),
+    ]
+    assert entries[1]["key_name"].startswith("bootstrap-")
+    assert [e["access_id"] for e in of_survivor] == [e["access_id"] for e in entries]
+    teller_only = client.get(
+        "/admin/access-log", query_string={"key": "branch-teller"}, headers=auditor
+    ).get_json()
+    assert [e["endpoint"] for e in teller_only] == ["/customer/<uuid:global_id>/risk"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"customer": "not-a-uuid"},
+        {"since": "2026-11-01T00:00:00"},  # no offset: refused, not guessed
+        {"since": "2026-11-02T00:00:00Z", "until": "2026-11-01T00:00:00Z"},
+        {"limit": "0"},
+    ],
+)
+def test_bad_access_log_queries_are_422(client, headers_for, query):
+    response = client.get("/admin/access-log", query_string=query, headers=headers_for("admin"))
+
+    assert response.status_code == 422
+    assert response.get_json()["message"].startswith("Invalid input")
+
+
+def test_keys_are_stored_hashed_and_revocable(client, conn, customer):
+    key = create_key(conn, "mobile-app", ["read"])
+    stored = conn.execute(select(api_key).where(api_key.c.name == "mobile-app")).mappings().one()
+    assert key not in str(dict(stored))
+    assert stored["key_hash"] == digest(key)
+
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get(f"/customer/{customer}", headers=headers).status_code == 200
+    revoke_key(conn, "mobile-app")
+    assert client.get(f"/customer/{customer}", headers=headers).status_code == 401
+
+
+def test_the_export_is_logged_and_holds_a_merged_customers_facts(
+    client,
+    conn,
+    headers_for,
+    make_customer,
+    link_source,
+    add_account,
+    add_transaction,
+    add_login,
+    add_fraud_case,
+):
+    survivor = make_customer(full_name="Amina Wanjiku", national_id="12345678")
+    merged = make_customer(status="merged", merged_into=survivor)
+    link_source(survivor, "core", "101", national_id="12345678")
+    link_source(merged, "dfs", "d-9", phone="+254712345678")
+    add_account(survivor, "ACC-core", balance=1500.5)
+    add_account(merged, "ACC-dfs", source_system="dfs", balance=20)
+    add_transaction(survivor, "T-core", amount=Decimal("100.00"))
+    add_transaction(merged, "T-dfs", source_system="dfs", amount=Decimal("55.25"))
+    add_login(merged, "S-1", NOW, device_id="phone-A")
+    add_fraud_case(merged, "FC-9")
+    headers = headers_for("read", name="dsar-desk")
+
+    response = client.get(f"/customer/{survivor}/export", headers=headers)
+
+    assert response.status_code == 200
+    document = response.get_json()
+    assert document["merged_ids"] == [str(merged)]
+    assert {r["source_customer_id"] for r in document["source_records"]} == {"101", "d-9"}
+    assert {a["source_account_id"] for a in document["accounts"]} == {"ACC-core", "ACC-dfs"}
+    assert {t["source_transaction_id"]: t["amount"] for t in document["transactions"]} == {
+        "T-core": "100.00",
+        "T-dfs": "55.25",
+    }
+    assert [login["source_session_id"] for login in document["logins"]] == ["S-1"]
+    assert [d["device_id"] for d in document["devices"]] == ["phone-A"]
+    assert [c["source_case_id"] for c in document["fraud_cases"]] == ["FC-9"]
+    assert document["golden_record"]["national_id"] == "12345678"
+    assert document["logins"][0]["login_at"] == NOW.isoformat()
+    entry = newest_entry(conn)
+    assert (entry["key_name"], entry["endpoint"], entry["customer_ids"]) == (
+        "dsar-desk",
+        "/customer/<uuid:global_id>/export",
+        [survivor],
+    )
+    # a merged-away ID is sent to the survivor's export
+    moved = client.get(f"/customer/{merged}/export", headers=headers)
+    assert moved.status_code == 308
+    assert moved.headers["Location"].endswith(f"/customer/{survivor}/export")
+
+
+@pytest.mark.parametrize(("hops", "logged"), [(0, "10.0.0.1"), (1, "41.90.1.2")])
+def test_from_where_trusts_forwarded_for_only_behind_configured_proxies(
+    settings, conn, customer, auth_headers, hops, logged
+):
+    app = create_app(dataclasses.replace(settings, proxy_hops=hops))
+
+    app.test_client().get(
+        f"/customer/{customer}",
+        headers={**auth_headers, "X-Forwarded-For": "41.90.1.2"},
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+    )
+
+    assert newest_entry(conn)["remote_addr"] == logged
