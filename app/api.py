@@ -83,11 +83,23 @@ def init_api(app: Flask) -> Api:
     from app.pipeline.views import blp as admin
     from app.profile.views import blp as customers
     from app.risk.views import blp as risk
+    from app.stewardship.views import blp as stewardship
     from app.transaction.views import blp as transactions
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
-    for blueprint in (customers, accounts, transactions, risk, identity, admin, access, ops):
+    blueprints = (
+        customers,
+        accounts,
+        transactions,
+        risk,
+        identity,
+        stewardship,
+        admin,
+        access,
+        ops,
+    )
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
     app.register_error_handler(CustomerNotFound, _customer_not_found)
     app.register_error_handler(CustomerMerged, _customer_merged)

@@ -5,7 +5,7 @@ from app.account.models import account_360, loan_360
 from app.channel.models import channel_login, security_alert
 from app.customer.models import customer_360, merge_history, source_customer
 from app.db import metadata
-from app.identity.models import match_decision
+from app.identity.models import identity_rule, match_decision
 from app.pipeline.models import (
     backfill,
     ingest_batch,
@@ -16,6 +16,7 @@ from app.pipeline.models import (
     source_row_version,
 )
 from app.risk.models import fraud_case, risk_profile
+from app.stewardship.models import steward_proposal
 from app.transaction.models import transaction_360
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "channel_login",
     "customer_360",
     "fraud_case",
+    "identity_rule",
     "ingest_batch",
     "ingest_record",
     "loan_360",
@@ -39,5 +41,6 @@ __all__ = [
     "source_chunk_digest",
     "source_customer",
     "source_row_version",
+    "steward_proposal",
     "transaction_360",
 ]

@@ -15,7 +15,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from app.db import metadata
 
@@ -115,11 +115,20 @@ merge_history = Table(
     Column("merge_id", BigInteger, Identity(), primary_key=True),
     Column("survivor_id", UUID(as_uuid=True), nullable=False),
     Column("merged_id", UUID(as_uuid=True), nullable=False),
+    # merge, or unmerge: survivor_id is the profile split from, merged_id the one split out
+    Column("kind", String(8), nullable=False, server_default="merge"),
     Column("identifier", String(32), nullable=False),
-    Column("rule", String(64), nullable=False),
+    Column("rule", Text, nullable=False),
+    # the record whose identifier caused it
     Column("source_system", String(16)),
     Column("source_customer_id", String(64)),
     Column("merged_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # a steward's action: who approved it, and the proposal
+    Column("actor", String(80)),
+    Column("proposal_id", BigInteger),
+    # the records the merged-away ID held when it merged ([[system, id], ...]): an unmerge's
+    # what to split back out
+    Column("records", JSONB),
     Index("ix_merge_history_survivor_id", "survivor_id"),
     Index("ix_merge_history_merged_id", "merged_id"),
 )

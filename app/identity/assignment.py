@@ -15,6 +15,14 @@ from app.identity.clustering import Clustering, Key, Node
 from app.identity.component import StoredNode
 
 
+@dataclass(frozen=True)
+class Steward:
+    """A resolution a steward's approved proposal caused: who approved it, which proposal."""
+
+    name: str
+    proposal_id: int
+
+
 @dataclass
 class Resolution:
     """What a batch changed: every key whose link is new or moved, and the IDs involved."""

@@ -28,6 +28,16 @@ Rules, applied in this order:
    close but not written as theirs with an email that differs from theirs, is another person
    on the line.
    Refused links are reported with their reason.
+
+Above every rule stand the stewards' decisions (`StewardRules`): two records declared the same
+person are linked first, a link no rule can cut; two declared different people are never put
+in one group, whatever rule would join them (every union checks it). And a phone or email alone
+never joins a profile under an open or blocked fraud case with another profile: that merge
+waits for a steward (the same national ID still merges at once).
+
+What the rules held back for a person to decide is listed in `Clustering.held_apart`, each
+with both sides' records: IDs one edit apart, a line several people hold, identifiers whose
+names or birth dates contradict, a name one letter off on a line, a risk-gated merge.
 """
 
 from __future__ import annotations
@@ -82,6 +92,39 @@ class SuspectedDuplicate:
     checks: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class StewardRules:
+    """Decisions stewards made about pairs of records (approved, so binding), and the profiles
+    under an open or blocked fraud case, which no phone or email alone joins to another."""
+
+    same: tuple[tuple[Key, Key], ...] = ()
+    different: tuple[tuple[Key, Key], ...] = ()
+    gated_profiles: frozenset[UUID] = frozenset()
+
+
+SOFT_KINDS = frozenset({"phone", "email", "phone_and_name", "email_and_name"})
+
+# What a reviewer is asked to decide, by what held the link back.
+TYPO, SHARED_LINE, CONTRADICTION, ON_THE_LINE, RISK_GATE = (
+    "national_id_typo",
+    "shared_line",
+    "contradiction",
+    "on_the_line",
+    "risk_gate",
+)
+
+
+@dataclass(frozen=True)
+class HeldApart:
+    """Two groups of records a rule kept apart that a person may decide are one."""
+
+    kind: str  # TYPO, SHARED_LINE, CONTRADICTION, ON_THE_LINE or RISK_GATE
+    side_a: tuple[Key, ...]
+    side_b: tuple[Key, ...]
+    identifier: str | None  # the kind of identifier that would have linked them
+    reason: str
+
+
 @dataclass
 class Clustering:
     clusters: list[list[Key]]
@@ -91,16 +134,28 @@ class Clustering:
     suspected: list[SuspectedDuplicate] = field(default_factory=list)
     # (key_a, key_b, identifier kind) for every union made, in order
     links: list[tuple[Key, Key, str]] = field(default_factory=list)
+    held_apart: list[HeldApart] = field(default_factory=list)
 
 
 class _Groups:
     """Union-find that also tracks which documents each group holds."""
 
-    def __init__(self, nodes: list[Node]) -> None:
+    def __init__(self, nodes: list[Node], different: Iterable[tuple[Key, Key]] = ()) -> None:
         self.parent = {n.key: n.key for n in nodes}
         self.members = {n.key: [n.key] for n in nodes}
         self.national_ids = {n.key: {n.national_id} - {None} for n in nodes}
         self.passports = {n.key: {n.passport} - {None} for n in nodes}
+        # per group, the records a steward declared to be other people than one of its members
+        self.apart: dict[Key, set[Key]] = {n.key: set() for n in nodes}
+        self.profiles = {n.key: {n.global_customer_id} - {None} for n in nodes}
+        for a, b in different:
+            if a in self.apart and b in self.apart:
+                self.apart[a].add(b)
+                self.apart[b].add(a)
+
+    def may_join(self, a: Key, b: Key) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        return not (self.apart[ra] & set(self.members[rb]))
 
     def find(self, key: Key) -> Key:
         while self.parent[key] != key:
@@ -118,19 +173,60 @@ class _Groups:
         self.members[ra] += self.members.pop(rb)
         self.national_ids[ra] |= self.national_ids.pop(rb)
         self.passports[ra] |= self.passports.pop(rb)
+        self.apart[ra] |= self.apart.pop(rb)
+        self.profiles[ra] |= self.profiles.pop(rb)
         return ra
 
 
-def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -> Clustering:
-    """Group the records; `shared` holds the (kind, value) identifiers known to be shared."""
+STEWARD_APART = "a steward declared them different people: not linked"
+
+
+def cluster(
+    nodes: Iterable[Node],
+    shared: set[tuple[str, str]] = frozenset(),
+    rules: StewardRules = StewardRules(),
+) -> Clustering:
+    """Group the records; `shared` holds the (kind, value) identifiers known to be shared,
+    `rules` the stewards' decisions about pairs of them."""
     ordered = sorted(nodes, key=lambda n: n.key)
-    groups = _Groups(ordered)
+    groups = _Groups(ordered, rules.different)
     result = Clustering(clusters=[])
 
+    def hold(a: Key, b: Key, kind: str, identifier: str | None, reason: str) -> None:
+        side_a = tuple(sorted(groups.members[groups.find(a)]))
+        side_b = tuple(sorted(groups.members[groups.find(b)]))
+        result.held_apart.append(HeldApart(kind, side_a, side_b, identifier, reason))
+
+    def gated(a: Key, b: Key) -> bool:
+        """Joining these would merge a profile under an open or blocked fraud case with
+        another profile."""
+        pa, pb = groups.profiles[groups.find(a)], groups.profiles[groups.find(b)]
+        return bool(pa and pb and pa.isdisjoint(pb) and (pa | pb) & rules.gated_profiles)
+
     def link(a: Key, b: Key, kind: str) -> None:
-        if groups.find(a) != groups.find(b):
-            groups.union(a, b)
-            result.links.append((a, b, kind))
+        if groups.find(a) == groups.find(b):
+            return
+        if not groups.may_join(a, b):
+            for key in (a, b):
+                if STEWARD_APART not in result.refusals[key]:
+                    result.refusals[key].append(STEWARD_APART)
+            return
+        if kind in SOFT_KINDS and gated(a, b):
+            identifier = kind.removesuffix("_and_name")
+            reason = (
+                f"{identifier} would merge a profile under an open fraud case with another:"
+                " waits for a steward"
+            )
+            for key in (a, b):
+                result.refusals[key].append(reason)
+            hold(a, b, RISK_GATE, identifier, reason)
+            return
+        groups.union(a, b)
+        result.links.append((a, b, kind))
+
+    for a, b in sorted(rules.same):
+        if a in groups.parent and b in groups.parent:
+            link(a, b, "steward")
 
     for kind in ("national_id", "passport"):
         holders: dict[str, list[Key]] = defaultdict(list)
@@ -236,16 +332,19 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
                         continue
                     for key in groups.members[groups.find(root)]:
                         result.refusals[key].append(refusal)
+                    for person in people:
+                        if groups.find(person) != groups.find(root):
+                            hold(root, person, SHARED_LINE, kind, refusal)
                 continue
             anchor = people[0] if people else roots[0]
             for root in roots:
                 if root == anchor:
                     continue
                 if contradicts(members(anchor), members(root)):
+                    refusal = f"{kind} matches, but names or dates of birth disagree: not used"
                     for key in groups.members[groups.find(root)]:
-                        result.refusals[key].append(
-                            f"{kind} matches, but names or dates of birth disagree: not used"
-                        )
+                        result.refusals[key].append(refusal)
+                    hold(anchor, root, CONTRADICTION, kind, refusal)
                     continue
                 owner = groups.find(anchor)
                 rivals = claimed_by(root) - {owner} if not documented_root(root) else set()
@@ -257,11 +356,13 @@ def cluster(nodes: Iterable[Node], shared: set[tuple[str, str]] = frozenset()) -
                     if chosen is not None and chosen != owner:
                         continue
                 if kind == "phone" and _another_on_the_line(members(root), members(owner)):
+                    refusal = (
+                        "phone matches, but the name is one letter off theirs or the emails"
+                        " differ: another person on the line, not used"
+                    )
                     for key in groups.members[groups.find(root)]:
-                        result.refusals[key].append(
-                            "phone matches, but the name is one letter off theirs or the emails"
-                            " differ: another person on the line, not used"
-                        )
+                        result.refusals[key].append(refusal)
+                    hold(owner, root, ON_THE_LINE, kind, refusal)
                     continue
                 link(anchor, root, kind)
 
@@ -297,6 +398,9 @@ def _link_typos(ordered: list[Node], link, result: Clustering) -> None:
         else:
             continue  # two unrelated people whose numbers happen to be close
         result.suspected.append(SuspectedDuplicate(a, b, reason, pair_checks))
+        side_a = tuple(sorted(n.key for n in by_id[a]))
+        side_b = tuple(sorted(n.key for n in by_id[b]))
+        result.held_apart.append(HeldApart(TYPO, side_a, side_b, "national_id", reason))
 
 
 # What must agree before IDs one edit apart are taken for a typo; see `typo_checks`.

@@ -1,18 +1,19 @@
 """The connected component of a batch: every stored person record reachable from the batch's
-records through a national ID, a national ID one edit away, or a phone or email that is not
-shared by too many people; and the values that are so shared."""
+records through a national ID, a national ID one edit away, a phone or email that is not
+shared by too many people, or a steward's decision about two records; the values that are so
+shared, and the stewards' decisions within it."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, or_, select, tuple_, union_all
+from sqlalchemy import Connection, func, or_, select, text, tuple_, union_all
 
 from app.customer.models import source_customer
 from app.identity import normalize
-from app.identity.clustering import SHARED_LIMIT, Key, Node, deletion_variants
-from app.identity.models import national_id_variant
+from app.identity.clustering import SHARED_LIMIT, Key, Node, StewardRules, deletion_variants
+from app.identity.models import identity_rule, national_id_variant
 from connectors.records import CustomerRecord
 
 
@@ -115,6 +116,8 @@ def connected_component(
         frontier |= _identifiers(node)
         if key in stored:
             frontier |= _identifiers(stored[key])
+    for node in _add_tied(conn, list(batch_nodes), component).values():
+        frontier |= _identifiers(node)
     seen: set[tuple[str, str]] = set()
     while frontier:
         frontier |= _typo_neighbours(conn, {v for k, v in frontier if k == "national_id"})
@@ -123,10 +126,69 @@ def connected_component(
             k: n for k, n in _rows_to_nodes(_holders(conn, frontier)).items() if k not in component
         }
         component.update(found)
+        found.update(_add_tied(conn, list(found), component))
         candidates = {i for n in found.values() for i in _identifiers(n)} - seen
         # beyond the seeds, a shared phone or email links nobody: do not follow it
         frontier = candidates - _shared_values(conn, candidates)
     return component
+
+
+RULE_CHUNK = 5000  # keys per query: two bound values each, far below PostgreSQL's limit
+
+
+def _rules_touching(conn: Connection, keys: list[Key]) -> list:
+    """The stewards' decisions naming any of these records."""
+    rule = identity_rule
+    columns = (rule.c.system_a, rule.c.customer_a, rule.c.system_b, rule.c.customer_b)
+    rows = []
+    for start in range(0, len(keys), RULE_CHUNK):
+        chunk = keys[start : start + RULE_CHUNK]
+        rows += conn.execute(
+            select(*columns, rule.c.relation).where(
+                or_(
+                    tuple_(rule.c.system_a, rule.c.customer_a).in_(chunk),
+                    tuple_(rule.c.system_b, rule.c.customer_b).in_(chunk),
+                )
+            )
+        ).all()
+    return list(dict.fromkeys(tuple(row) for row in rows))
+
+
+def _add_tied(conn: Connection, keys: list[Key], component: dict[Key, Node]) -> dict[Key, Node]:
+    """Add to the component the stored records a steward's decision ties to these (and to
+    those, in turn); returns the records added."""
+    added: dict[Key, Node] = {}
+    while keys:
+        rows = _rules_touching(conn, keys)
+        others = {k for r in rows for k in ((r[0], r[1]), (r[2], r[3]))} - set(component)
+        tied = stored_nodes(conn, sorted(others)) if others else {}
+        component.update(tied)
+        added.update(tied)
+        keys = list(tied)
+    return added
+
+
+def steward_rules(conn: Connection, component: dict[Key, Node]) -> StewardRules:
+    """The stewards' decisions between records of the component, and its profiles under an
+    open or blocked fraud case (whose merges on a phone or email wait for a steward)."""
+    same, different = [], []
+    for a_system, a_id, b_system, b_id, relation in _rules_touching(conn, list(component)):
+        pair = ((a_system, a_id), (b_system, b_id))
+        if pair[0] in component and pair[1] in component:
+            (same if relation == "same" else different).append(pair)
+    profiles = sorted({n.global_customer_id for n in component.values()} - {None}, key=str)
+    gated = conn.execute(
+        text(
+            "SELECT DISTINCT global_customer_id FROM fraud_case"
+            " WHERE global_customer_id = ANY(:ids) AND upper(status) <> 'CLOSED'"
+        ),
+        {"ids": profiles},
+    ).scalars()
+    return StewardRules(
+        same=tuple(sorted(same)),
+        different=tuple(sorted(different)),
+        gated_profiles=frozenset(gated),
+    )
 
 
 def _holders(conn: Connection, identifiers: set[tuple[str, str]]):

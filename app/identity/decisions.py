@@ -8,15 +8,25 @@ from collections import defaultdict
 from sqlalchemy import Connection, func, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from app.identity.assignment import Resolution
+from app.identity.assignment import Resolution, Steward
 from app.identity.clustering import Clustering, Key, Node
-from app.identity.models import match_decision, suspected_duplicate
+from app.identity.models import match_decision, review_item, suspected_duplicate
 
 
 def record_decisions(
-    conn: Connection, resolution: Resolution, result: Clustering, batch_id: int | None
+    conn: Connection,
+    resolution: Resolution,
+    result: Clustering,
+    batch_id: int | None,
+    steward: Steward | None = None,
 ) -> None:
     rows = []
+    # a steward's action says so, and who approved it, in every decision it caused
+    cause = (
+        f"steward action (proposal {steward.proposal_id}, approved by {steward.name}): "
+        if steward
+        else ""
+    )
     previous = resolution.previous
     cluster_of = {k: i for i, keys in enumerate(result.clusters) for k in keys}
     for key, gid in resolution.links.items():
@@ -43,7 +53,7 @@ def record_decisions(
                 "global_customer_id": gid,
                 "decision": decision,
                 "identifier": identifier,
-                "reason": "; ".join([reason, *refusals]),
+                "reason": cause + "; ".join([reason, *refusals]),
                 "batch_id": batch_id,
             }
         )
@@ -58,7 +68,7 @@ def record_decisions(
                 "global_customer_id": gid,
                 "decision": "moved",
                 "identifier": result.joined_by.get(key),
-                "reason": "regrouped after a related record arrived or changed",
+                "reason": cause + "regrouped after a related record arrived or changed",
                 "batch_id": batch_id,
             }
         )
@@ -115,4 +125,60 @@ def _evidence(node: Node) -> dict[str, str | None]:
         "full_name": node.full_name,
         "date_of_birth": node.date_of_birth.isoformat() if node.date_of_birth else None,
         "gender": node.gender,
+    }
+
+
+ITEMS_PER_STATEMENT = 1000  # nine values each: well below PostgreSQL's 65,535 parameters
+
+
+def record_held_apart(
+    conn: Connection, resolution: Resolution, result: Clustering, component: dict[Key, Node]
+) -> None:
+    """Put what the rules held back in the stewards' review queue (or refresh its evidence):
+    one item per pair of sides, named by the first record of each; a settled item stays so."""
+    items = {}
+    for held in result.held_apart:
+        side_a, side_b = sorted((held.side_a, held.side_b))
+        identity = (held.kind, *side_a[0], *side_b[0])
+        items[identity] = {
+            "kind": held.kind,
+            "system_a": side_a[0][0],
+            "customer_a": side_a[0][1],
+            "system_b": side_b[0][0],
+            "customer_b": side_b[0][1],
+            "identifier": held.identifier,
+            "reason": held.reason,
+            "evidence": {
+                "side_a": [_full_evidence(component[k], resolution) for k in side_a],
+                "side_b": [_full_evidence(component[k], resolution) for k in side_b],
+            },
+        }
+    rows = list(items.values())
+    for start in range(0, len(rows), ITEMS_PER_STATEMENT):
+        stmt = pg_insert(review_item).values(rows[start : start + ITEMS_PER_STATEMENT])
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["kind", "system_a", "customer_a", "system_b", "customer_b"],
+                set_={
+                    "reason": stmt.excluded.reason,
+                    "evidence": stmt.excluded.evidence,
+                    "identifier": stmt.excluded.identifier,
+                    "last_seen_at": func.now(),
+                },
+            )
+        )
+
+
+def _full_evidence(node: Node, resolution: Resolution) -> dict[str, str | None]:
+    """One record as a reviewer compares it: normalized identifiers, name, birth date, gender,
+    and the profile it is in."""
+    gid = resolution.now(node.key) or node.global_customer_id
+    return {
+        **_evidence(node),
+        "global_customer_id": str(gid) if gid else None,
+        "national_id": node.national_id,
+        "passport": node.passport,
+        "phone": node.phone,
+        "secondary_phone": node.secondary_phone,
+        "email": node.email,
     }

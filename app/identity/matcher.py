@@ -10,16 +10,19 @@ recorded with its reason in `match_decision`, suspected duplicates listed for re
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import Connection
 
 from app.identity import locks
-from app.identity.assignment import Resolution, assign_ids
+from app.identity.assignment import Resolution, Steward, assign_ids
 from app.identity.clustering import Key, cluster
 from app.identity.component import (
     connected_component,
     is_newer,
     node_of,
     shared_identifiers,
+    steward_rules,
     stored_nodes,
 )
 from app.identity.store import store_resolution
@@ -40,10 +43,31 @@ def link_customers(
     locks.lock_identity(conn)
     stored = stored_nodes(conn, list(latest))
     incoming = {k: r for k, r in latest.items() if is_newer(r, stored.get(k))}
-    batch_nodes = {k: node_of(r) for k, r in incoming.items()}
+    # each with the profile it is linked to now: what a risk-gated merge is judged on
+    batch_nodes = {
+        k: replace(
+            node_of(r), global_customer_id=getattr(stored.get(k), "global_customer_id", None)
+        )
+        for k, r in incoming.items()
+    }
     component = connected_component(conn, batch_nodes, stored)
     shared = shared_identifiers(conn, component)
-    result = cluster(component.values(), shared)
+    result = cluster(component.values(), shared, steward_rules(conn, component))
     resolution = assign_ids(conn, result, component, batch_nodes, stored)
     store_resolution(conn, resolution, result, incoming, batch_nodes, component, batch_id)
+    return resolution
+
+
+def resolve_stored(conn: Connection, keys: list[Key], steward: Steward) -> Resolution:
+    """Resolve stored records again, as they are, in the caller's transaction: after a
+    steward's decision about them, under the same identity lock as any batch."""
+    locks.lock_identity(conn)
+    stored = stored_nodes(conn, keys)
+    if not stored:
+        return Resolution()
+    component = connected_component(conn, dict(stored), stored)
+    shared = shared_identifiers(conn, component)
+    result = cluster(component.values(), shared, steward_rules(conn, component))
+    resolution = assign_ids(conn, result, component, dict(stored), stored)
+    store_resolution(conn, resolution, result, {}, dict(stored), component, None, steward)
     return resolution

@@ -9,6 +9,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -58,4 +59,45 @@ suspected_duplicate = Table(
     Column("detected_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_suspected_duplicate_a", "global_customer_id_a"),
     Index("ix_suspected_duplicate_b", "global_customer_id_b"),
+)
+
+
+# What stewards decided about two records (approved proposals): `same` is a link no rule can
+# cut, `different` a pair no rule can join, whatever arrives later. One row per pair, (a < b).
+identity_rule = Table(
+    "identity_rule",
+    metadata,
+    Column("system_a", String(16), primary_key=True),
+    Column("customer_a", String(64), primary_key=True),
+    Column("system_b", String(16), primary_key=True),
+    Column("customer_b", String(64), primary_key=True),
+    Column("relation", String(16), nullable=False),  # same | different
+    Column("proposal_id", BigInteger, nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_identity_rule_b", "system_b", "customer_b"),
+)
+
+
+# What the rules held back for a person to decide (`clustering.HeldApart`): two records (each
+# the first of its side) and both sides' evidence; the stewards' review queue.
+review_item = Table(
+    "review_item",
+    metadata,
+    Column("item_id", BigInteger, Identity(), primary_key=True),
+    # national_id_typo | shared_line | contradiction | on_the_line | risk_gate
+    Column("kind", String(24), nullable=False),
+    Column("system_a", String(16), nullable=False),
+    Column("customer_a", String(64), nullable=False),
+    Column("system_b", String(16), nullable=False),
+    Column("customer_b", String(64), nullable=False),
+    Column("identifier", String(32)),
+    Column("reason", Text, nullable=False),
+    Column("evidence", JSONB, nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),  # open | resolved
+    Column("detected_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("proposal_id", BigInteger),  # the approved proposal that settled it
+    UniqueConstraint("kind", "system_a", "customer_a", "system_b", "customer_b"),
+    Index("ix_review_item_open", "detected_at", postgresql_where=text("status = 'open'")),
 )

@@ -10,9 +10,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.customer.models import customer_360, merge_history, source_customer
 from app.identity import locks
-from app.identity.assignment import Resolution
+from app.identity.assignment import Resolution, Steward
 from app.identity.clustering import Clustering, Key, Node, deletion_variants
-from app.identity.decisions import record_decisions, record_suspects
+from app.identity.decisions import record_decisions, record_held_apart, record_suspects
 from app.identity.models import national_id_variant
 from connectors.records import CustomerRecord
 
@@ -25,6 +25,7 @@ def store_resolution(
     batch_nodes: dict[Key, Node],
     component: dict[Key, Node],
     batch_id: int | None,
+    steward: Steward | None = None,
 ) -> None:
     new_ids = set(resolution.links.values()) | set(resolution.moved.values())
     if new_ids:
@@ -97,33 +98,49 @@ def store_resolution(
                 "gids": list(others.values()),
             },
         )
-    _record_merges(conn, resolution, result, incoming)
-    record_decisions(conn, resolution, result, batch_id)
+    _record_merges(conn, resolution, result, steward)
+    record_decisions(conn, resolution, result, batch_id, steward)
     record_suspects(conn, resolution, result, component)
+    record_held_apart(conn, resolution, result, component)
     _record_variants(conn, batch_nodes)
 
 
+def _merge_cause(
+    old: UUID, resolution: Resolution, result: Clustering
+) -> tuple[Key | None, str, list[Key]]:
+    """What merged `old` away: the record on the other side of the first link that joined one
+    of old's records (the one that arrived, or a steward's), its identifier; and old's records."""
+    previous = resolution.previous
+    held = sorted(k for k, gid in previous.items() if gid == old)
+    for a, b, kind in result.links:
+        if (previous.get(a) == old) != (previous.get(b) == old):
+            return (b if previous.get(a) == old else a), kind, held
+    return None, "regrouped", held
+
+
 def _record_merges(
-    conn: Connection, resolution: Resolution, result: Clustering, incoming: dict
+    conn: Connection, resolution: Resolution, result: Clustering, steward: Steward | None
 ) -> None:
     if not resolution.merged:
         return
-    trigger = next(iter(incoming), (None, None))
-    previous = resolution.previous
     history = []
     for old, survivor in resolution.merged.items():
-        identifier = next(
-            (kind for a, b, kind in result.links if old in (previous.get(a), previous.get(b))),
-            "regrouped",
-        )
+        cause, identifier, held = _merge_cause(old, resolution, result)
+        if identifier == "steward" and steward is not None:
+            rule = f"a steward declared them the same person (proposal {steward.proposal_id})"
+        else:
+            rule = f"same person by the identity rules: {identifier.replace('_', ' ')}"
         history.append(
             {
                 "survivor_id": survivor,
                 "merged_id": old,
                 "identifier": identifier,
-                "rule": "component regrouped: same person by the identity rules",
-                "source_system": trigger[0],
-                "source_customer_id": trigger[1],
+                "rule": rule,
+                "source_system": cause[0] if cause else None,
+                "source_customer_id": cause[1] if cause else None,
+                "actor": steward.name if steward else None,
+                "proposal_id": steward.proposal_id if steward else None,
+                "records": [list(key) for key in held],
             }
         )
     conn.execute(insert(merge_history), history)

@@ -9,52 +9,128 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app import create_app
+from app.access.auth import SecuredBlueprint
 from app.access.keys import SCOPES, create_key, digest, revoke_key
 from app.access.models import access_log, api_key
+from app.identity.models import review_item
+from app.stewardship.service import propose
 from tests.api.conftest import NOW
 
-# Every secured endpoint, the scope it needs and how to call it. The completeness test below
-# fails when an endpoint is added without an entry here.
+# Every secured endpoint: the scope it needs, how to call it (URL template, JSON body) and its
+# success status. The completeness test below fails when an endpoint is added without an entry.
+UNMERGE_AMINA = {
+    "action": "unmerge_record",
+    "record": {"source_system": "channel", "source_customer_id": "u-7"},
+    "reason": "not the same person",
+}
 ENDPOINTS = {
-    ("GET", "/customer/<uuid:global_id>"): ("read", "/customer/{id}", None),
-    ("GET", "/customer/<uuid:global_id>/accounts"): ("read", "/customer/{id}/accounts", None),
-    ("GET", "/customer/<uuid:global_id>/loans"): ("read", "/customer/{id}/loans", None),
+    ("GET", "/customer/<uuid:global_id>"): ("read", "/customer/{id}", None, 200),
+    ("GET", "/customer/<uuid:global_id>/accounts"): ("read", "/customer/{id}/accounts", None, 200),
+    ("GET", "/customer/<uuid:global_id>/loans"): ("read", "/customer/{id}/loans", None, 200),
     ("GET", "/customer/<uuid:global_id>/transactions"): (
         "read",
         "/customer/{id}/transactions",
         None,
+        200,
     ),
-    ("GET", "/customer/<uuid:global_id>/risk"): ("read", "/customer/{id}/risk", None),
-    ("GET", "/customer/<uuid:global_id>/identity"): ("read", "/customer/{id}/identity", None),
-    ("GET", "/customer/<uuid:global_id>/export"): ("read", "/customer/{id}/export", None),
-    ("GET", "/customers"): ("read", "/customers?source_system=core&source_customer_id=101", None),
-    ("POST", "/customers/search"): ("read", "/customers/search", {"phone": "0712 345 678"}),
-    ("GET", "/identity/suspected-duplicates"): ("steward", "/identity/suspected-duplicates", None),
-    ("GET", "/admin/quarantine"): ("admin", "/admin/quarantine", None),
-    ("GET", "/admin/access-log"): ("admin", "/admin/access-log", None),
+    ("GET", "/customer/<uuid:global_id>/risk"): ("read", "/customer/{id}/risk", None, 200),
+    ("GET", "/customer/<uuid:global_id>/identity"): ("read", "/customer/{id}/identity", None, 200),
+    ("GET", "/customer/<uuid:global_id>/export"): ("read", "/customer/{id}/export", None, 200),
+    ("GET", "/customers"): (
+        "read",
+        "/customers?source_system=core&source_customer_id=101",
+        None,
+        200,
+    ),
+    ("POST", "/customers/search"): ("read", "/customers/search", {"phone": "0712 345 678"}, 200),
+    ("GET", "/identity/suspected-duplicates"): (
+        "steward",
+        "/identity/suspected-duplicates",
+        None,
+        200,
+    ),
+    ("POST", "/steward/proposals"): ("steward", "/steward/proposals", UNMERGE_AMINA, 201),
+    ("GET", "/steward/proposals"): ("steward", "/steward/proposals", None, 200),
+    ("GET", "/steward/proposals/<int:proposal_id>"): (
+        "steward",
+        "/steward/proposals/{proposal}",
+        None,
+        200,
+    ),
+    ("POST", "/steward/proposals/<int:proposal_id>/approve"): (
+        "steward",
+        "/steward/proposals/{proposal}/approve",
+        {},
+        200,
+    ),
+    ("POST", "/steward/proposals/<int:proposal_id>/reject"): (
+        "steward",
+        "/steward/proposals/{other_proposal}/reject",
+        {"note": "not convinced"},
+        200,
+    ),
+    ("GET", "/steward/review-queue"): ("steward", "/steward/review-queue", None, 200),
+    ("POST", "/steward/review-queue/<int:item_id>/proposals"): (
+        "steward",
+        "/steward/review-queue/{item}/proposals",
+        {"action": "different_people", "reason": "twins"},
+        201,
+    ),
+    ("GET", "/admin/quarantine"): ("admin", "/admin/quarantine", None, 200),
+    ("GET", "/admin/access-log"): ("admin", "/admin/access-log", None, 200),
 }
-CUSTOMER_ENDPOINTS = [key for key in ENDPOINTS if "{id}" in ENDPOINTS[key][1]] + [
+CUSTOMER_ENDPOINTS = [key for key in ENDPOINTS if "{" in ENDPOINTS[key][1]] + [
     ("GET", "/customers"),
     ("POST", "/customers/search"),
+    ("POST", "/steward/proposals"),
+    ("GET", "/steward/proposals"),
 ]
 
 
-def call(client, endpoint, customer, headers):
+@pytest.fixture
+def world(conn, customer):
+    """What the URL templates name: the customer (Amina: core 101 and channel u-7), two
+    pending proposals by another steward, and an open review item about her two records."""
+    proposals = [
+        propose(conn, "unmerge_record", {"record": UNMERGE_AMINA["record"]}, "why", "steward-x")
+        for _ in range(2)
+    ]
+    item = conn.execute(
+        insert(review_item)
+        .values(
+            kind="contradiction",
+            system_a="channel",
+            customer_a="u-7",
+            system_b="core",
+            customer_b="101",
+            reason="phone matches, but names or dates of birth disagree: not used",
+            evidence={"side_a": [], "side_b": []},
+        )
+        .returning(review_item.c.item_id)
+    ).scalar_one()
+    return {
+        "id": customer,
+        "proposal": proposals[0]["proposal_id"],
+        "other_proposal": proposals[1]["proposal_id"],
+        "item": item,
+    }
+
+
+def call(client, endpoint, world, headers, **kwargs):
     method, _ = endpoint
-    _, url, body = ENDPOINTS[endpoint]
-    return client.open(url.format(id=customer), method=method, json=body, headers=headers)
+    _, url, body, _ = ENDPOINTS[endpoint]
+    return client.open(url.format(**world), method=method, json=body, headers=headers, **kwargs)
 
 
 def test_every_secured_endpoint_is_in_the_table(flask_app):
     secured = {
         (method, rule.rule)
         for rule in flask_app.url_map.iter_rules()
-        if rule.endpoint.split(".")[0] in ("customers", "accounts", "transactions", "risk")
-        or rule.endpoint.split(".")[0] in ("identity", "admin", "access")
+        if isinstance(flask_app.blueprints.get(rule.endpoint.split(".")[0]), SecuredBlueprint)
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert secured == set(ENDPOINTS)
@@ -63,14 +139,14 @@ def test_every_secured_endpoint_is_in_the_table(flask_app):
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS), ids=lambda e: f"{e[0]} {e[1]}")
 @pytest.mark.parametrize("scope", SCOPES)
 def test_a_key_reaches_only_the_endpoints_of_its_scopes(
-    client, customer, headers_for, endpoint, scope
+    client, world, headers_for, endpoint, scope
 ):
-    required = ENDPOINTS[endpoint][0]
+    required, _, _, success = ENDPOINTS[endpoint]
 
-    response = call(client, endpoint, customer, headers_for(scope))
+    response = call(client, endpoint, world, headers_for(scope))
 
     if scope == required:
-        assert response.status_code == 200, response.get_json()
+        assert response.status_code == success, response.get_json()
     else:
         assert response.status_code == 403
         body = response.get_json()
@@ -78,17 +154,17 @@ def test_a_key_reaches_only_the_endpoints_of_its_scopes(
         assert f"lacks the '{required}' scope" in body["message"]
 
 
-def test_the_bootstrap_key_reads_and_nothing_else(client, auth_headers, customer):
-    for endpoint, (required, _, _) in ENDPOINTS.items():
-        expected = 200 if required == "read" else 403
-        assert call(client, endpoint, customer, auth_headers).status_code == expected, endpoint
+def test_the_bootstrap_key_reads_and_nothing_else(client, auth_headers, world):
+    for endpoint, (required, _, _, success) in ENDPOINTS.items():
+        expected = success if required == "read" else 403
+        assert call(client, endpoint, world, auth_headers).status_code == expected, endpoint
 
 
-def test_a_key_with_several_scopes_has_each(client, customer, headers_for):
+def test_a_key_with_several_scopes_has_each(client, world, headers_for):
     headers = headers_for("read", "admin")
-    for endpoint, (required, _, _) in ENDPOINTS.items():
-        expected = 200 if required in ("read", "admin") else 403
-        assert call(client, endpoint, customer, headers).status_code == expected, endpoint
+    for endpoint, (required, _, _, success) in ENDPOINTS.items():
+        expected = success if required in ("read", "admin") else 403
+        assert call(client, endpoint, world, headers).status_code == expected, endpoint
 
 
 def newest_entry(conn):
@@ -97,30 +173,26 @@ def newest_entry(conn):
 
 
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS), ids=lambda e: f"{e[0]} {e[1]}")
-def test_every_data_response_is_in_the_access_log(client, conn, customer, headers_for, endpoint):
-    scope = ENDPOINTS[endpoint][0]
+def test_every_data_response_is_in_the_access_log(
+    client, conn, world, customer, headers_for, endpoint
+):
+    scope, _, _, success = ENDPOINTS[endpoint]
     headers = headers_for(scope, name=f"auditor-{scope}")
 
-    response = client.open(
-        ENDPOINTS[endpoint][1].format(id=customer),
-        method=endpoint[0],
-        json=ENDPOINTS[endpoint][2],
-        headers=headers,
-        environ_base={"REMOTE_ADDR": "10.20.30.40"},
-    )
+    response = call(client, endpoint, world, headers, environ_base={"REMOTE_ADDR": "10.20.30.40"})
 
-    assert response.status_code == 200
+    assert response.status_code == success, response.get_json()
     entry = newest_entry(conn)
     assert (entry["key_name"], entry["method"], entry["endpoint"]) == (
         f"auditor-{scope}",
         endpoint[0],
         endpoint[1],
     )
-    assert entry["status"] == 200
+    assert entry["status"] == success
     assert entry["remote_addr"] == "10.20.30.40"
     assert abs(entry["at"] - conn.execute(text("SELECT now()")).scalar()) < timedelta(minutes=1)
     if endpoint in CUSTOMER_ENDPOINTS:
-        assert entry["customer_ids"] == [customer]
+        assert customer in entry["customer_ids"]
 
 
 def test_refused_and_failed_requests_serve_nobody_and_are_not_logged(

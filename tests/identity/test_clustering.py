@@ -2,8 +2,19 @@
 
 import random
 from datetime import date
+from uuid import uuid4
 
-from app.identity.clustering import Node, cluster, one_edit_pairs, typo_checks, typo_confirmed
+from app.identity.clustering import (
+    RISK_GATE,
+    SHARED_LINE,
+    TYPO,
+    Node,
+    StewardRules,
+    cluster,
+    one_edit_pairs,
+    typo_checks,
+    typo_confirmed,
+)
 
 
 def node(
@@ -479,3 +490,64 @@ def test_a_twin_without_an_id_or_gender_named_with_another_first_letter_stays_ap
         ]
     )
     assert groups(result) == [["her"], ["him"]]
+
+
+def test_stewards_decisions_stand_above_every_rule():
+    records = [
+        node("a", "12345678", name="Achieng Otieno"),
+        node("b", "12345678", name="Achieng Otieno"),
+        node("c", email="x@y.co", name="Brian Kip"),
+    ]
+    apart = StewardRules(different=((("src", "a"), ("src", "b")),))
+    together = StewardRules(same=((("src", "a"), ("src", "c")),))
+
+    assert groups(cluster(records)) == [["a", "b"], ["c"]]
+    split = cluster(records, rules=apart)
+    assert groups(split) == [["a"], ["b"], ["c"]]
+    assert any("steward declared them different" in r for r in split.refusals[("src", "b")])
+    joined = cluster(records, rules=together)
+    assert groups(joined) == [["a", "b", "c"]]
+    assert (("src", "a"), ("src", "c"), "steward") in joined.links
+    # a record joining one of two people declared different cannot join them through it
+    bridge = node("d", "12345678", email="x@y.co", name="Achieng Otieno")
+    both = StewardRules(different=((("src", "a"), ("src", "c")),))
+    result = cluster([*records, bridge], rules=both)
+    assert not any({("src", "a"), ("src", "c")} <= set(keys) for keys in result.clusters)
+
+
+def test_a_phone_alone_never_merges_a_profile_under_a_fraud_case():
+    flagged, other = uuid4(), uuid4()
+    suspect = Node(("core", "1"), national_id="12345678", phone="+254711000001",
+                   full_name="Juma Hassan", global_customer_id=flagged)  # fmt: skip
+    mule = Node(("dfs", "9"), phone="+254711000001", full_name="Juma Hassan",
+                global_customer_id=other)  # fmt: skip
+    rules = StewardRules(gated_profiles=frozenset({flagged}))
+
+    result = cluster([suspect, mule], rules=rules)
+
+    assert len(result.clusters) == 2
+    (held,) = result.held_apart
+    assert (held.kind, held.identifier) == (RISK_GATE, "phone")
+    assert {held.side_a, held.side_b} == {(("core", "1"),), (("dfs", "9"),)}
+    # without the case the phone merges them; the same national ID merges them even with it
+    assert len(cluster([suspect, mule]).clusters) == 1
+    same_id = Node(("dfs", "9"), national_id="12345678", global_customer_id=other)
+    assert len(cluster([suspect, same_id], rules=rules).clusters) == 1
+    # a new record (no profile yet) still joins the flagged profile by its phone
+    newcomer = Node(("channel", "u"), phone="+254711000001", full_name="Juma Hassan")
+    assert len(cluster([suspect, newcomer], rules=rules).clusters) == 1
+
+
+def test_what_the_rules_held_back_is_listed_with_both_sides():
+    result = cluster(
+        [
+            node("a", "31234567", "+254711000001", name="Otieno Ouma", dob=date(2001, 3, 4)),
+            node("b", "31234568", name="Atieno Ouma", dob=date(2001, 3, 4)),
+            node("c", phone="+254711000001", name="Mary Wambui", dob=date(1970, 1, 1)),
+        ]
+    )
+
+    kinds = {(h.kind, h.side_a, h.side_b) for h in result.held_apart}
+    assert (TYPO, (("src", "a"),), (("src", "b"),)) in kinds
+    # her phone, held by someone whose name and birth date contradict hers: another person
+    assert (SHARED_LINE, (("src", "c"),), (("src", "a"),)) in kinds

@@ -1,0 +1,1 @@
+"""Data stewardship: people correcting identity, four eyes on every change."""

@@ -1,0 +1,136 @@
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.config import SOURCE_SYSTEMS
+from app.stewardship.service import (
+    ACTIONS,
+    DIFFERENT_PEOPLE,
+    MERGE,
+    SAME_PERSON,
+    UNMERGE_MERGE,
+    UNMERGE_RECORD,
+)
+
+
+class RecordKeySchema(Schema):
+    source_system = fields.String(required=True, validate=validate.OneOf(SOURCE_SYSTEMS))
+    source_customer_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+# what each action acts on
+SUBJECT_FIELD = {
+    MERGE: "global_customer_ids",
+    UNMERGE_RECORD: "record",
+    UNMERGE_MERGE: "merge_id",
+    SAME_PERSON: "records",
+    DIFFERENT_PEOPLE: "records",
+}
+
+
+class ProposalCreateSchema(Schema):
+    action = fields.String(
+        required=True,
+        validate=validate.OneOf(ACTIONS),
+        metadata={
+            "description": "merge (two profiles), unmerge_record (split one source record out "
+            "of its profile), unmerge_merge (split out everything a merge brought), "
+            "same_person or different_people (two source records)"
+        },
+    )
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    global_customer_ids = fields.List(
+        fields.UUID(), validate=validate.Length(equal=2), metadata={"description": "merge"}
+    )
+    record = fields.Nested(RecordKeySchema, metadata={"description": "unmerge_record"})
+    merge_id = fields.Integer(
+        validate=validate.Range(min=1), metadata={"description": "unmerge_merge"}
+    )
+    records = fields.List(
+        fields.Nested(RecordKeySchema),
+        validate=validate.Length(equal=2),
+        metadata={"description": "same_person, different_people"},
+    )
+
+    @validates_schema
+    def subject_of_its_action(self, data: dict[str, Any], **kwargs: Any) -> None:
+        needed = SUBJECT_FIELD.get(data.get("action", ""))
+        if needed is None:
+            return
+        if needed not in data:
+            raise ValidationError(f"Required for {data['action']}.", needed)
+        extra = [f for f in set(SUBJECT_FIELD.values()) - {needed} if f in data]
+        if extra:
+            raise ValidationError(f"Not taken by {data['action']}.", extra[0])
+
+
+class ApprovalSchema(Schema):
+    note = fields.String(validate=validate.Length(max=2000), load_default=None)
+
+
+class RejectionSchema(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+
+class ProposalArgsSchema(Schema):
+    status = fields.String(validate=validate.OneOf(["pending", "approved", "rejected"]))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class ProposalSchema(Schema):
+    proposal_id = fields.Integer()
+    action = fields.String()
+    subject = fields.Dict()
+    reason = fields.String()
+    proposed_by = fields.String(metadata={"description": "The key name of the proposer"})
+    proposed_at = fields.DateTime()
+    status = fields.String(metadata={"description": "pending, approved or rejected"})
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    decision_note = fields.String(allow_none=True)
+    effect = fields.Dict(
+        allow_none=True,
+        metadata={"description": "What the approval changed: merged IDs, moved records"},
+    )
+    customer_ids = fields.List(fields.UUID())
+
+
+REVIEW_KINDS = ["national_id_typo", "shared_line", "contradiction", "on_the_line", "risk_gate"]
+
+
+class ReviewQueueArgsSchema(Schema):
+    kind = fields.String(validate=validate.OneOf(REVIEW_KINDS))
+    source_system = fields.String(validate=validate.OneOf(SOURCE_SYSTEMS))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class ReviewItemSchema(Schema):
+    item_id = fields.Integer()
+    kind = fields.String(
+        metadata={
+            "description": "national_id_typo (IDs one edit apart), shared_line (a phone or "
+            "email several people hold), contradiction (an identifier matches, names or birth "
+            "dates do not), on_the_line (a name one letter off on a phone), risk_gate (a merge "
+            "with a profile under an open fraud case, on a phone or email alone)"
+        }
+    )
+    identifier = fields.String(allow_none=True)
+    reason = fields.String(metadata={"description": "The rule that held the link back"})
+    evidence = fields.Dict(
+        metadata={"description": "side_a, side_b: each side's records, side by side"}
+    )
+    global_customer_ids = fields.List(fields.UUID())
+    records = fields.List(fields.Nested(RecordKeySchema))
+    detected_at = fields.DateTime()
+    last_seen_at = fields.DateTime()
+
+
+class ReviewQueueSchema(Schema):
+    total = fields.Integer()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    items = fields.List(fields.Nested(ReviewItemSchema), metadata={"description": "Oldest first"})
+
+
+class ItemProposalSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf([SAME_PERSON, DIFFERENT_PEOPLE]))
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))

@@ -1,0 +1,354 @@
+"""Steward actions with four eyes. A proposal names an action and why; a different steward
+approves it (which applies it) or rejects it. Applying a proposal writes the stewards'
+decision about pairs of records (`identity_rule`: the same person, or different people) and
+resolves the records concerned again through the matcher, under the same identity lock as any
+batch, so a steward action and a batch touching the same people never interleave: links,
+merges (with their history and 308s), facts, golden records and risk follow as for a batch."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from app.customer.models import customer_360, merge_history, source_customer
+from app.customer.service import survivor_id
+from app.customer.survivorship import refresh_golden_records
+from app.identity import locks
+from app.identity.assignment import Steward
+from app.identity.clustering import Key
+from app.identity.matcher import resolve_stored
+from app.identity.models import identity_rule, match_decision, review_item
+from app.pipeline.facts import repoint_owners
+from app.risk.scoring import update_risk_profiles
+from app.stewardship.models import steward_proposal
+
+MERGE, UNMERGE_RECORD, UNMERGE_MERGE = "merge", "unmerge_record", "unmerge_merge"
+SAME_PERSON, DIFFERENT_PEOPLE = "same_person", "different_people"
+ACTIONS = (MERGE, UNMERGE_RECORD, UNMERGE_MERGE, SAME_PERSON, DIFFERENT_PEOPLE)
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+
+
+class Refused(Exception):
+    """A proposal or decision that cannot be made as asked; `status` is the HTTP answer."""
+
+    status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(Refused):
+    status = 404
+
+
+class Forbidden(Refused):
+    status = 403
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+def records_of(conn: Connection, global_id: UUID) -> list[Key]:
+    sc = source_customer
+    rows = conn.execute(
+        select(sc.c.source_system, sc.c.source_customer_id)
+        .where(sc.c.global_customer_id == global_id)
+        .order_by(sc.c.source_system, sc.c.source_customer_id)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def _profile_of(conn: Connection, key: Key) -> UUID:
+    sc = source_customer
+    gid = conn.execute(
+        select(sc.c.global_customer_id).where(
+            sc.c.source_system == key[0], sc.c.source_customer_id == key[1]
+        )
+    ).scalar()
+    if gid is None:
+        raise NotFound(f"no source record {key[0]}:{key[1]}")
+    return gid
+
+
+def _active(conn: Connection, global_id: UUID) -> UUID:
+    survivor = survivor_id(conn, global_id)
+    if survivor is None:
+        raise NotFound(f"no customer {global_id}")
+    if survivor != global_id:
+        raise Refused(f"customer {global_id} was merged into {survivor}: name {survivor}")
+    return global_id
+
+
+def list_proposals(conn: Connection, status: str | None, limit: int) -> list[dict[str, Any]]:
+    query = select(steward_proposal)
+    if status:
+        query = query.where(steward_proposal.c.status == status)
+    rows = conn.execute(query.order_by(steward_proposal.c.proposal_id).limit(limit)).mappings()
+    return [dict(row) for row in rows]
+
+
+def get_proposal(conn: Connection, proposal_id: int, *, for_update: bool = False) -> dict:
+    query = select(steward_proposal).where(steward_proposal.c.proposal_id == proposal_id)
+    row = conn.execute(query.with_for_update() if for_update else query).mappings().first()
+    if row is None:
+        raise NotFound(f"no proposal {proposal_id}")
+    return dict(row)
+
+
+# --- proposing -------------------------------------------------------------------------------
+
+
+def _key(record: dict[str, str]) -> Key:
+    return (record["source_system"], record["source_customer_id"])
+
+
+def _subject_customers(conn: Connection, action: str, subject: dict[str, Any]) -> list[UUID]:
+    """The active profiles a proposal concerns; refuses one that cannot be applied today."""
+    if action == MERGE:
+        a, b = (_active(conn, UUID(str(gid))) for gid in subject["global_customer_ids"])
+        if a == b:
+            raise Refused("a profile cannot be merged with itself")
+        return [a, b]
+    if action in (SAME_PERSON, DIFFERENT_PEOPLE):
+        a, b = (_key(r) for r in subject["records"])
+        if a == b:
+            raise Refused("name two different records")
+        return list(dict.fromkeys([_profile_of(conn, a), _profile_of(conn, b)]))
+    if action == UNMERGE_RECORD:
+        key = _key(subject["record"])
+        profile = _profile_of(conn, key)
+        if records_of(conn, profile) == [key]:
+            raise Refused(f"{key[0]}:{key[1]} is alone in its profile already")
+        return [profile]
+    merge = _merge(conn, subject["merge_id"])
+    survivor = survivor_id(conn, merge["survivor_id"])
+    split, _ = _merge_split(conn, merge, survivor)
+    if not split:
+        raise Refused(f"nothing merge {merge['merge_id']} brought is in one profile with the rest")
+    return [survivor, merge["merged_id"]]
+
+
+def propose(
+    conn: Connection, action: str, subject: dict[str, Any], reason: str, proposed_by: str
+) -> dict[str, Any]:
+    if action not in ACTIONS:
+        raise Refused(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
+    customers = _subject_customers(conn, action, subject)
+    proposal_id = conn.execute(
+        insert(steward_proposal)
+        .values(
+            action=action,
+            subject=subject,
+            reason=reason,
+            proposed_by=proposed_by,
+            customer_ids=customers,
+        )
+        .returning(steward_proposal.c.proposal_id)
+    ).scalar_one()
+    return get_proposal(conn, proposal_id)
+
+
+# --- deciding --------------------------------------------------------------------------------
+
+
+def reject(conn: Connection, proposal_id: int, by: str, note: str) -> dict[str, Any]:
+    proposal = _pending(conn, proposal_id, by)
+    _decide(conn, proposal["proposal_id"], REJECTED, by, note, None)
+    return get_proposal(conn, proposal_id)
+
+
+def approve(conn: Connection, proposal_id: int, by: str, note: str | None) -> dict[str, Any]:
+    """Apply a pending proposal proposed by someone else, in the caller's transaction."""
+    locks.lock_identity(conn)  # before anything else, as a batch takes it: no deadlock
+    proposal = _pending(conn, proposal_id, by)
+    effect = _apply(conn, proposal, Steward(by, proposal["proposal_id"]))
+    _decide(conn, proposal["proposal_id"], APPROVED, by, note, effect)
+    if proposal["subject"].get("review_item_id"):
+        conn.execute(
+            update(review_item)
+            .where(review_item.c.item_id == proposal["subject"]["review_item_id"])
+            .values(status="resolved", resolved_at=func.now(), proposal_id=proposal_id)
+        )
+    return get_proposal(conn, proposal_id)
+
+
+def _pending(conn: Connection, proposal_id: int, by: str) -> dict[str, Any]:
+    proposal = get_proposal(conn, proposal_id, for_update=True)
+    if proposal["status"] != PENDING:
+        raise Refused(f"proposal {proposal_id} was {proposal['status']} already")
+    if proposal["proposed_by"] == by:
+        raise Forbidden(
+            f"proposal {proposal_id} was proposed by {by}: another steward must decide it"
+        )
+    return proposal
+
+
+def _decide(
+    conn: Connection, proposal_id: int, status: str, by: str, note: str | None, effect: Any
+) -> None:
+    conn.execute(
+        update(steward_proposal)
+        .where(steward_proposal.c.proposal_id == proposal_id)
+        .values(
+            status=status, decided_by=by, decided_at=func.now(), decision_note=note, effect=effect
+        )
+    )
+
+
+def _merge(conn: Connection, merge_id: int) -> dict[str, Any]:
+    row = (
+        conn.execute(
+            select(merge_history).where(
+                merge_history.c.merge_id == merge_id, merge_history.c.kind == "merge"
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no merge {merge_id}")
+    return dict(row)
+
+
+def _merge_split(
+    conn: Connection, merge: dict[str, Any], survivor: UUID | None
+) -> tuple[list[Key], list[Key]]:
+    """(the records the merge brought that are still with its survivor, the survivor's
+    others). The merge lists its records; before it did, the decisions that placed them say."""
+    if survivor is None:
+        return [], []
+    brought = {tuple(key) for key in merge["records"] or []}
+    if not merge["records"]:
+        decided = conn.execute(
+            select(match_decision.c.source_system, match_decision.c.source_customer_id)
+            .where(match_decision.c.global_customer_id == merge["merged_id"])
+            .distinct()
+        ).all()
+        brought = {tuple(row) for row in decided}
+    current = records_of(conn, survivor)
+    return [k for k in current if k in brought], [k for k in current if k not in brought]
+
+
+def _write_rules(conn: Connection, pairs: list[tuple[Key, Key]], relation: str, proposal: int):
+    rows = [
+        {
+            "system_a": a[0],
+            "customer_a": a[1],
+            "system_b": b[0],
+            "customer_b": b[1],
+            "relation": relation,
+            "proposal_id": proposal,
+        }
+        for a, b in (sorted(pair) for pair in pairs)
+    ]
+    if not rows:
+        return
+    stmt = pg_insert(identity_rule).values(rows)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["system_a", "customer_a", "system_b", "customer_b"],
+            set_={
+                "relation": stmt.excluded.relation,
+                "proposal_id": stmt.excluded.proposal_id,
+                "decided_at": func.now(),
+            },
+        )
+    )
+
+
+def _apply(conn: Connection, proposal: dict[str, Any], steward: Steward) -> dict[str, Any]:
+    action, subject = proposal["action"], proposal["subject"]
+    customers = _subject_customers(conn, action, subject)  # still applicable today?
+    repointed: list[Key] = []
+    split_from: UUID | None = None
+    if action == MERGE:
+        a, b = (records_of(conn, gid) for gid in customers)
+        _write_rules(conn, [(a[0], b[0])], "same", steward.proposal_id)
+        keys = a + b
+    elif action in (SAME_PERSON, DIFFERENT_PEOPLE):
+        a, b = (_key(r) for r in subject["records"])
+        relation = "same" if action == SAME_PERSON else "different"
+        _write_rules(conn, [(a, b)], relation, steward.proposal_id)
+        keys = [a, b, *(k for gid in customers for k in records_of(conn, gid))]
+    elif action == UNMERGE_RECORD:
+        record = _key(subject["record"])
+        split_from = customers[0]
+        others = [k for k in records_of(conn, split_from) if k != record]
+        _write_rules(conn, [(record, other) for other in others], "different", steward.proposal_id)
+        keys = [record, *others]
+    else:
+        merge = _merge(conn, subject["merge_id"])
+        split_from, restored = customers
+        brought, rest = _merge_split(conn, merge, split_from)
+        pairs = [(x, y) for x in brought for y in rest]
+        _write_rules(conn, pairs, "different", steward.proposal_id)
+        # the merged-away ID comes back for what it brought: its 308 ends, its links return
+        conn.execute(
+            update(customer_360)
+            .where(customer_360.c.global_customer_id == restored)
+            .values(status="active", merged_into=None, updated_at=func.now())
+        )
+        sc = source_customer
+        conn.execute(
+            update(sc)
+            .where(tuple_(sc.c.source_system, sc.c.source_customer_id).in_(brought))
+            .values(global_customer_id=restored, updated_at=func.now())
+        )
+        repointed = brought
+        keys = brought + rest
+    resolution = resolve_stored(conn, list(dict.fromkeys(keys)), steward)
+    moved = list(dict.fromkeys([*resolution.moved, *repointed]))
+    business_keys = _business_keys(conn, [k for k in moved if k[0] == "core"])
+    touched = repoint_owners(conn, moved, business_keys)
+    affected = sorted({*resolution.affected, *touched, *customers, *resolution.merged}, key=str)
+    refresh_golden_records(conn, affected)
+    update_risk_profiles(conn, affected)
+    if split_from is not None:
+        _record_unmerges(conn, split_from, moved, steward)
+    return {
+        "merged": {str(old): str(new) for old, new in resolution.merged.items()},
+        "moved": {f"{k[0]}:{k[1]}": str(_profile_of(conn, k)) for k in moved},
+        "customers": [str(gid) for gid in affected],
+    }
+
+
+def _business_keys(conn: Connection, keys: list[Key]) -> list[str]:
+    if not keys:
+        return []
+    sc = source_customer
+    return list(
+        conn.execute(
+            select(sc.c.business_key).where(
+                tuple_(sc.c.source_system, sc.c.source_customer_id).in_(keys),
+                sc.c.business_key.is_not(None),
+            )
+        ).scalars()
+    )
+
+
+def _record_unmerges(conn: Connection, split_from: UUID, moved: list[Key], steward: Steward):
+    """An unmerge is a merge-history event too: per profile the records went to."""
+    by_profile: dict[UUID, list[Key]] = {}
+    for key in moved:
+        gid = _profile_of(conn, key)
+        if gid != split_from:
+            by_profile.setdefault(gid, []).append(key)
+    for gid, keys in by_profile.items():
+        conn.execute(
+            insert(merge_history).values(
+                kind="unmerge",
+                survivor_id=split_from,
+                merged_id=gid,
+                identifier="steward",
+                rule=f"a steward split them out (proposal {steward.proposal_id})",
+                source_system=keys[0][0],
+                source_customer_id=keys[0][1],
+                actor=steward.name,
+                proposal_id=steward.proposal_id,
+                records=[list(k) for k in sorted(keys)],
+            )
+        )
