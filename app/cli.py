@@ -353,6 +353,162 @@ def audit(
     click.echo(f"{len(entries)} entries shown")
 
 
+@main.group("steward")
+def steward_group() -> None:
+    """Identity corrections with four eyes: one steward proposes, another approves.
+
+    The CLI acts as the steward named by --as, an active key holding the steward scope (the
+    name the proposal, the decision and the merge history record).
+    """
+
+
+def _steward(conn, name: str) -> str:
+    from app.access.keys import STEWARD, active_principal
+
+    principal = active_principal(conn, name)
+    if principal is None or not principal.may(STEWARD):
+        raise click.ClickException(f"{name!r} is not an active key with the steward scope")
+    return principal.name
+
+
+def _record_key(text: str) -> dict[str, str]:
+    system, _, key = text.partition(":")
+    if system not in SOURCE_SYSTEMS or not key:
+        raise click.BadParameter(f"{text!r}: give SOURCE:ID, e.g. core:101", param_hint="RECORD")
+    return {"source_system": system, "source_customer_id": key}
+
+
+def _subject(action: str, targets: tuple[str, ...]) -> dict:
+    from app.stewardship.service import MERGE, UNMERGE_MERGE, UNMERGE_RECORD
+
+    wanted = {MERGE: 2, UNMERGE_RECORD: 1, UNMERGE_MERGE: 1}.get(action, 2)
+    if len(targets) != wanted:
+        raise click.UsageError(f"{action} takes {wanted} target(s), got {len(targets)}")
+    if action == MERGE:
+        try:
+            return {"global_customer_ids": [str(UUID(t)) for t in targets]}
+        except ValueError:
+            raise click.BadParameter("give two Global Customer IDs", param_hint="TARGETS") from None
+    if action == UNMERGE_MERGE:
+        if not targets[0].isdigit():
+            raise click.BadParameter(
+                "give a merge ID (merge_id in GET /customer/{id}/identity)", param_hint="TARGETS"
+            )
+        return {"merge_id": int(targets[0])}
+    if action == UNMERGE_RECORD:
+        return {"record": _record_key(targets[0])}
+    return {"records": [_record_key(t) for t in targets]}
+
+
+def _print_proposal(proposal: dict) -> None:
+    decided = f" {proposal['status']} by {proposal['decided_by']}" if proposal["decided_by"] else ""
+    click.echo(
+        f"#{proposal['proposal_id']} {proposal['action']} {json.dumps(proposal['subject'])} "
+        f"proposed by {proposal['proposed_by']} [{proposal['status']}]{decided}: "
+        f"{proposal['reason']}"
+    )
+    if proposal.get("effect"):
+        click.echo(f"  effect: {json.dumps(proposal['effect'])}")
+
+
+@steward_group.command("propose")
+@click.argument("action", type=click.Choice(["merge", "unmerge_record", "unmerge_merge",
+                                             "same_person", "different_people"]))  # fmt: skip
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why: what the steward saw.")
+@click.option("--as", "name", required=True, help="The proposing steward's key name.")
+def steward_propose(action: str, targets: tuple[str, ...], reason: str, name: str) -> None:
+    """Propose ACTION on TARGETS: two Global Customer IDs (merge), SOURCE:ID (unmerge_record),
+    a merge ID (unmerge_merge), or two SOURCE:ID (same_person, different_people)."""
+    from app import db
+    from app.stewardship.service import Refused, propose
+
+    checked_settings(database=True)
+    subject = _subject(action, targets)
+    try:
+        with db.transaction() as conn:
+            proposal = propose(conn, action, subject, reason, _steward(conn, name))
+    except Refused as refused:
+        raise click.ClickException(refused.message) from None
+    _print_proposal(proposal)
+
+
+@steward_group.command("proposals")
+@click.option("--status", type=click.Choice(["pending", "approved", "rejected"]))
+@click.option("--limit", default=50, show_default=True)
+def steward_proposals(status: str | None, limit: int) -> None:
+    """Proposals, oldest first."""
+    from app import db
+    from app.stewardship.service import list_proposals
+
+    checked_settings(database=True)
+    with db.connect() as conn:
+        proposals = list_proposals(conn, status, limit)
+    for proposal in proposals:
+        _print_proposal(proposal)
+    click.echo(f"{len(proposals)} proposals")
+
+
+@steward_group.command("approve")
+@click.argument("proposal_id", type=int)
+@click.option("--as", "name", required=True, help="The approving steward's key name.")
+@click.option("--note")
+def steward_approve(proposal_id: int, name: str, note: str | None) -> None:
+    """Approve and apply another steward's proposal."""
+    from app import db
+    from app.stewardship.service import Refused, approve
+
+    checked_settings(database=True)
+    try:
+        with db.transaction() as conn:
+            proposal = approve(conn, proposal_id, _steward(conn, name), note)
+    except Refused as refused:
+        raise click.ClickException(refused.message) from None
+    _print_proposal(proposal)
+
+
+@steward_group.command("reject")
+@click.argument("proposal_id", type=int)
+@click.option("--as", "name", required=True, help="The rejecting steward's key name.")
+@click.option("--note", required=True, help="Why not.")
+def steward_reject(proposal_id: int, name: str, note: str) -> None:
+    from app import db
+    from app.stewardship.service import Refused, reject
+
+    checked_settings(database=True)
+    try:
+        with db.transaction() as conn:
+            proposal = reject(conn, proposal_id, _steward(conn, name), note)
+    except Refused as refused:
+        raise click.ClickException(refused.message) from None
+    _print_proposal(proposal)
+
+
+@steward_group.command("queue")
+@click.option("--kind", type=click.Choice(["national_id_typo", "shared_line", "contradiction",
+                                           "on_the_line", "risk_gate"]))  # fmt: skip
+@click.option("--source", type=click.Choice(SOURCE_SYSTEMS))
+@click.option("--limit", default=50, show_default=True)
+def steward_queue(kind: str | None, source: str | None, limit: int) -> None:
+    """What the matcher held back for a person to decide, oldest first (identifiers masked:
+    the evidence in full is at GET /steward/review-queue, for steward keys)."""
+    from app import db
+    from app.logs import mask_text
+    from app.stewardship.queue import review_queue
+
+    checked_settings(database=True)
+    with db.connect() as conn:
+        found = review_queue(conn, kind, source, limit)
+    for item in found["items"]:
+        a, b = (f"{r['source_system']}:{r['source_customer_id']}" for r in item["records"])
+        click.echo(
+            f"#{item['item_id']} {item['kind']} {a} / {b} "
+            f"({item['detected_at'].isoformat(timespec='seconds')}): {mask_text(item['reason'])}"
+        )
+    counts = ", ".join(f"{k} {n}" for k, n in sorted(found["counts"].items())) or "none"
+    click.echo(f"{found['total']} open items ({counts})")
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(as_json: bool) -> None:

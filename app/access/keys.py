@@ -97,3 +97,13 @@ def authenticate(
         )
     ).first()
     return Principal(row.name, frozenset(row.scopes)) if row else None
+
+
+def active_principal(conn: Connection, name: str) -> Principal | None:
+    """The active stored key named `name`, as a principal (the CLI acting as a steward)."""
+    row = conn.execute(
+        select(api_key.c.name, api_key.c.scopes).where(
+            api_key.c.name == name, api_key.c.revoked_at.is_(None)
+        )
+    ).first()
+    return Principal(row.name, frozenset(row.scopes)) if row else None

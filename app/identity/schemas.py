@@ -25,13 +25,28 @@ class SuspectedDuplicateSchema(Schema):
 
 
 class MergeSchema(Schema):
+    merge_id = fields.Integer(metadata={"description": "What an unmerge_merge proposal names"})
+    kind = fields.String(
+        metadata={"description": "merge, or unmerge (merged_id split out of survivor_id)"}
+    )
     survivor_id = fields.UUID()
     merged_id = fields.UUID()
-    identifier = fields.String()
+    identifier = fields.String(metadata={"description": "What linked them; steward for people"})
     rule = fields.String()
-    source_system = fields.String(allow_none=True)
+    source_system = fields.String(
+        allow_none=True, metadata={"description": "The record whose identifier caused it"}
+    )
     source_customer_id = fields.String(allow_none=True)
     merged_at = fields.DateTime()
+    actor = fields.String(
+        allow_none=True, metadata={"description": "The approving steward; null: automatic"}
+    )
+    proposal_id = fields.Integer(allow_none=True)
+    records = fields.List(
+        fields.List(fields.String()),
+        allow_none=True,
+        metadata={"description": "The records the merged-away ID held: [source, id] each"},
+    )
 
 
 class DecisionSchema(Schema):

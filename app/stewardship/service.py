@@ -7,6 +7,7 @@ merges (with their history and 308s), facts, golden records and risk follow as f
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from uuid import UUID
 
@@ -267,6 +268,8 @@ def _apply(conn: Connection, proposal: dict[str, Any], steward: Steward) -> dict
     split_from: UUID | None = None
     if action == MERGE:
         a, b = (records_of(conn, gid) for gid in customers)
+        if not a or not b:
+            raise Refused("a profile without source records cannot be merged")
         _write_rules(conn, [(a[0], b[0])], "same", steward.proposal_id)
         keys = a + b
     elif action in (SAME_PERSON, DIFFERENT_PEOPLE):
@@ -279,6 +282,9 @@ def _apply(conn: Connection, proposal: dict[str, Any], steward: Steward) -> dict
         split_from = customers[0]
         others = [k for k in records_of(conn, split_from) if k != record]
         _write_rules(conn, [(record, other) for other in others], "different", steward.proposal_id)
+        # the record named leaves; the profile's ID stays with the rest
+        _point(conn, [record], _new_profile(conn))
+        repointed = [record]
         keys = [record, *others]
     else:
         merge = _merge(conn, subject["merge_id"])
@@ -292,12 +298,7 @@ def _apply(conn: Connection, proposal: dict[str, Any], steward: Steward) -> dict
             .where(customer_360.c.global_customer_id == restored)
             .values(status="active", merged_into=None, updated_at=func.now())
         )
-        sc = source_customer
-        conn.execute(
-            update(sc)
-            .where(tuple_(sc.c.source_system, sc.c.source_customer_id).in_(brought))
-            .values(global_customer_id=restored, updated_at=func.now())
-        )
+        _point(conn, brought, restored)
         repointed = brought
         keys = brought + rest
     resolution = resolve_stored(conn, list(dict.fromkeys(keys)), steward)
@@ -309,11 +310,30 @@ def _apply(conn: Connection, proposal: dict[str, Any], steward: Steward) -> dict
     update_risk_profiles(conn, affected)
     if split_from is not None:
         _record_unmerges(conn, split_from, moved, steward)
+        _record_split_decisions(conn, split_from, repointed, steward)
     return {
         "merged": {str(old): str(new) for old, new in resolution.merged.items()},
         "moved": {f"{k[0]}:{k[1]}": str(_profile_of(conn, k)) for k in moved},
         "customers": [str(gid) for gid in affected],
     }
+
+
+def _new_profile(conn: Connection) -> UUID:
+    gid = uuid.uuid4()
+    conn.execute(
+        insert(customer_360).values(global_customer_id=gid, created_at=func.clock_timestamp())
+    )
+    return gid
+
+
+def _point(conn: Connection, keys: list[Key], gid: UUID) -> None:
+    """Link these records to `gid` before they are resolved again (which ID they keep)."""
+    sc = source_customer
+    conn.execute(
+        update(sc)
+        .where(tuple_(sc.c.source_system, sc.c.source_customer_id).in_(keys))
+        .values(global_customer_id=gid, updated_at=func.now())
+    )
 
 
 def _business_keys(conn: Connection, keys: list[Key]) -> list[str]:
@@ -328,6 +348,28 @@ def _business_keys(conn: Connection, keys: list[Key]) -> list[str]:
             )
         ).scalars()
     )
+
+
+def _record_split_decisions(
+    conn: Connection, split_from: UUID, keys: list[Key], steward: Steward
+) -> None:
+    """The records a steward split out, each with its decision (the matcher records those it
+    moved itself)."""
+    rows = [
+        {
+            "source_system": key[0],
+            "source_customer_id": key[1],
+            "global_customer_id": gid,
+            "decision": "moved",
+            "identifier": "steward",
+            "reason": f"steward action (proposal {steward.proposal_id}, approved by "
+            f"{steward.name}): split out of {split_from}",
+        }
+        for key in keys
+        if (gid := _profile_of(conn, key)) != split_from
+    ]
+    if rows:
+        conn.execute(insert(match_decision), rows)
 
 
 def _record_unmerges(conn: Connection, split_from: UUID, moved: list[Key], steward: Steward):

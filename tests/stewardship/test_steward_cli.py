@@ -1,0 +1,98 @@
+"""`c360 steward` against the real database (in the test's transaction): propose, four eyes,
+the review queue without personal data on the terminal."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from app.access.keys import create_key
+from app.cli import main
+from app.customer.models import source_customer
+from app.identity.matcher import link_customers
+from connectors.records import CustomerRecord
+
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def person(source, key, national_id=None, phone=None, name="Achieng Otieno"):
+    return CustomerRecord(source, key, name, national_id, phone, None, None, True, NOW, NOW)
+
+
+def gid_of(conn, source, key):
+    return conn.execute(
+        select(source_customer.c.global_customer_id).where(
+            source_customer.c.source_system == source, source_customer.c.source_customer_id == key
+        )
+    ).scalar_one()
+
+
+def test_a_proposal_from_the_command_line_needs_another_steward(conn):
+    create_key(conn, "amina", ["steward"])
+    create_key(conn, "brian", ["steward"])
+    create_key(conn, "reader", ["read"])
+    link_customers(conn, [person("core", "1", "12345678", "0711000001")])
+    link_customers(conn, [person("dfs", "9", phone="0711000001")])
+    together = gid_of(conn, "core", "1")
+    assert gid_of(conn, "dfs", "9") == together
+
+    proposed = invoke(
+        "steward", "propose", "unmerge_record", "dfs:9", "--reason", "two people", "--as", "amina"
+    )
+    assert proposed.exit_code == 0, proposed.output
+    proposal_id = proposed.output.split()[0].lstrip("#")
+    assert "[pending]" in proposed.output
+
+    own = invoke("steward", "approve", proposal_id, "--as", "amina")
+    not_a_steward = invoke("steward", "approve", proposal_id, "--as", "reader")
+    assert own.exit_code == 1 and "another steward must decide it" in own.output
+    assert not_a_steward.exit_code == 1 and "steward scope" in not_a_steward.output
+    assert gid_of(conn, "dfs", "9") == together
+
+    approved = invoke("steward", "approve", proposal_id, "--as", "brian", "--note", "checked")
+    assert approved.exit_code == 0, approved.output
+    assert "approved by brian" in approved.output and "effect:" in approved.output
+    assert gid_of(conn, "dfs", "9") != together == gid_of(conn, "core", "1")
+    assert f"#{proposal_id}" in invoke("steward", "proposals", "--status", "approved").output
+
+
+def test_bad_targets_are_one_clear_line(conn):
+    create_key(conn, "amina", ["steward"])
+    cases = [
+        (["merge", "not-a-uuid", "x"], "two Global Customer IDs"),
+        (["unmerge_record", "mainframe:1"], "SOURCE:ID"),
+        (["unmerge_merge", "abc"], "merge ID"),
+        (["same_person", "core:1"], "takes 2 target(s)"),
+        (["unmerge_record", "core:404"], "no source record core:404"),
+    ]
+    for args, message in cases:
+        result = invoke("steward", "propose", *args, "--reason", "why", "--as", "amina")
+        assert result.exit_code in (1, 2), args
+        assert message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_the_queue_on_a_terminal_shows_no_identifier(conn):
+    link_customers(conn, [person("core", "1", "12345678", "0711000001", "Achieng Otieno")])
+    other = replace(
+        person("dfs", "9", phone="0711000001", name="Mary Wambui"), date_of_birth=date(1970, 1, 1)
+    )
+    link_customers(conn, [other])
+
+    result = invoke("steward", "queue")
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "shared_line core:1 / dfs:9" in result.output
+        or "shared_line dfs:9 / core:1" in result.output
+    )
+    assert "1 open items (shared_line 1)" in result.output
+    for value in ("0711000001", "711000001", "12345678", "Mary", "Achieng"):
+        assert value not in result.output
