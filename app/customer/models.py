@@ -101,10 +101,12 @@ source_customer = Table(
         postgresql_where=text("secondary_phone IS NOT NULL"),
     ),
     Index("ix_source_customer_email", "email", postgresql_where=text("email IS NOT NULL")),
+    # one holder per business key: backs the rule that quarantines a second claimant
     Index(
-        "ix_source_customer_business_key",
+        "uq_source_customer_business_key",
         "source_system",
         "business_key",
+        unique=True,
         postgresql_where=text("business_key IS NOT NULL"),
     ),
 )

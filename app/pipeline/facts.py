@@ -28,10 +28,11 @@ from connectors.records import (
 )
 
 _DIALECT = postgresql.dialect()
-# Facts that reach a person through core's business key (fraud cases name a CustomerNumber).
+# Facts that reach a person through core's business key (fraud cases name a CustomerNumber);
+# a unique index keeps it to one holder.
 _BY_BUSINESS_KEY = (
     "(SELECT sc.global_customer_id FROM source_customer sc"
-    " WHERE sc.source_system = 'core' AND sc.business_key = {row}.customer_number LIMIT 1)"
+    " WHERE sc.source_system = 'core' AND sc.business_key = {row}.customer_number)"
 )
 _BY_SOURCE_KEY = (
     "(SELECT sc.global_customer_id FROM source_customer sc"

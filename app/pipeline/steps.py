@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from app import db
 from app.customer.models import source_customer
 from app.customer.survivorship import refresh_golden_records
+from app.identity import locks
 from app.identity.matcher import link_customers
 from app.logs import log_event, mask_reason, mask_text
 from app.pipeline import validate
@@ -196,6 +197,10 @@ def match_step(batch_id: int) -> str:
             return batch.status if batch else "missing"
         records, bad, raws = _records(conn, batch, people=True)
         people = [r for r in records if isinstance(r, CustomerRecord)]
+        # who holds a business key is decided under the identity lock, as who is who is: two
+        # batches claiming one key are never both let through
+        if any(p.business_key for p in people):
+            locks.lock_identity(conn)
         people, reused = _without_reused_business_keys(conn, batch, people, raws)
         bad += reused
         _quarantine(conn, batch, bad)

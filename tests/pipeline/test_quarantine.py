@@ -1,13 +1,17 @@
 """Bad rows in a good batch: the good ones land, the bad ones are quarantined with a reason and
 the raw row, and a replay after a fix takes them back. Real steps, real database."""
 
+import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import text
 
+from app import db
 from app.pipeline import quarantine, steps, validate
 from app.pipeline.staging import stage_replay
 from app.pipeline.vocabulary import unknown_values
+from tests.conftest import truncate_all
 
 
 def case(case_id, **fields):
@@ -135,3 +139,54 @@ def test_a_business_key_reused_by_a_second_row_is_quarantined(conn):
     assert list(linked) == [first]
     reason = conn.execute(text("SELECT reason FROM quarantine")).scalar()
     assert reason == f"business key 'CUST0042' already belongs to record {first}"
+
+
+def test_two_batches_claiming_one_business_key_at_once_link_one_and_quarantine_the_other(engine):
+    """Decided under the identity lock (and backed by a unique index): both steps finish, one
+    record holds the key, the other waits in quarantine. Checked before the lock, both would
+    see the key free and the second would fail on the index."""
+    truncate_all(engine)
+    first = "7d3e1f4a-0000-4000-8000-000000000011"
+    second = "7d3e1f4a-0000-4000-8000-000000000012"
+    with db.transaction() as conn:
+        batches = [
+            stage_replay(conn, "core", [core_customer(first, "CUST0077", "12345678")]),
+            stage_replay(conn, "core", [core_customer(second, "CUST0077", "87654321")]),
+        ]
+    outcomes: dict[int, object] = {}
+
+    def match(batch_id):
+        try:
+            outcomes[batch_id] = steps.match_step(batch_id)
+        except Exception as error:  # noqa: BLE001 (the failure is what the test reports)
+            outcomes[batch_id] = error
+
+    try:
+        with engine.connect() as holder:
+            # both steps queue behind whoever holds the identity lock, then go one at a time
+            holder.execute(text("SELECT pg_advisory_lock(3603, 0)"))
+            threads = [threading.Thread(target=match, args=(b,)) for b in batches]
+            for thread in threads:
+                thread.start()
+            time.sleep(0.5)
+            holder.execute(text("SELECT pg_advisory_unlock(3603, 0)"))
+            for thread in threads:
+                thread.join(timeout=30)
+
+        assert outcomes == {batches[0]: "matched", batches[1]: "matched"}
+        with engine.connect() as conn:
+            holders = (
+                conn.execute(
+                    text(
+                        "SELECT source_customer_id FROM source_customer"
+                        " WHERE business_key = 'CUST0077'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            quarantined = conn.execute(text("SELECT source_key FROM quarantine")).scalars().all()
+        assert len(holders) == 1
+        assert quarantined == [({first, second} - set(holders)).pop()]
+    finally:
+        truncate_all(engine)
