@@ -182,7 +182,7 @@ def replay(
     nothing; a failed one gets another chance)."""
     from app import db
     from app.pipeline.batches import replay_batches
-    from app.pipeline.retention import purged_batches
+    from app.pipeline.retention import existing_batches, purged_batches
     from tasks.pipeline import enqueue_batch
 
     settings = checked_settings(database=True, broker=True)
@@ -190,6 +190,7 @@ def replay(
         raise click.UsageError("give --all, --failed or --batch N")
     with db.transaction() as conn:
         past = purged_batches(conn, list(batch_ids)) if batch_ids else []
+        known = set(existing_batches(conn, list(batch_ids))) if batch_ids else set()
         ids = replay_batches(conn, list(batch_ids) or None, failed_only=failed)
     for batch_id in ids:
         enqueue_batch(batch_id)
@@ -203,7 +204,13 @@ def replay(
             f"--since {batch['created_at'].isoformat(timespec='seconds')}",
             err=True,
         )
-    if past:
+    for batch_id in sorted(set(batch_ids) - known):
+        click.echo(
+            f"batch {batch_id} is not kept: never staged, or done more than "
+            f"{settings.batch_retention_days:g} days ago and folded into the totals",
+            err=True,
+        )
+    if past or set(batch_ids) - known:
         sys.exit(1)
     if wait and ids:
         _wait_for_batches(ids, timeout, "replay")

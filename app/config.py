@@ -38,6 +38,8 @@ class Settings:
     raw_retention_days: float = 3.0
     quarantine_retention_days: float = 30.0
     access_log_retention_days: float = 730.0
+    # done batches' rows, once their raw rows are gone, fold into per-source totals after this
+    batch_retention_days: float = 30.0
     purge_interval: float = 3600.0
     # proxies in front of the API whose X-Forwarded-For is trusted (the access log's "from where")
     proxy_hops: int = 0
@@ -65,6 +67,7 @@ class Settings:
             raw_retention_days=float(env.get("C360_RAW_RETENTION_DAYS", "3")),
             quarantine_retention_days=float(env.get("C360_QUARANTINE_RETENTION_DAYS", "30")),
             access_log_retention_days=float(env.get("C360_ACCESS_LOG_RETENTION_DAYS", "730")),
+            batch_retention_days=float(env.get("C360_BATCH_RETENTION_DAYS", "30")),
             purge_interval=float(env.get("C360_PURGE_INTERVAL", "3600")),
             proxy_hops=int(env.get("C360_PROXY_HOPS", "0")),
             source_time_zones={

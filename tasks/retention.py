@@ -1,35 +1,51 @@
 """The retention purge (beat, hourly by default): raw staged rows, resolved quarantine rows and
-access-log entries past their configured windows."""
+access-log entries past their configured windows, and old done batches folded into totals."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from celery import shared_task
+from sqlalchemy import Connection
 
 from app import db
 from app.access.audit import purge_access_log
 from app.config import Settings
 from app.logs import log_event
+from app.pipeline.ledger import fold_done_batches
 from app.pipeline.retention import purge_raw_rows, purge_resolved_quarantine
 
 log = logging.getLogger("c360.retention")
 
 
+def _in_chunks(purge: Callable[[Connection], int]) -> int:
+    """Run a chunked purge, one transaction per chunk, until it finds nothing more."""
+    total = 0
+    while chunk := _one_chunk(purge):
+        total += chunk
+    return total
+
+
+def _one_chunk(purge: Callable[[Connection], int]) -> int:
+    with db.transaction() as conn:
+        return purge(conn)
+
+
 def purge_expired_at(now: datetime, settings: Settings) -> dict[str, int]:
     """Everything past its window at `now` (a parameter, so a test can move the clock)."""
-    batches = 0
-    while True:
-        with db.transaction() as conn:
-            purged = purge_raw_rows(conn, now, settings.raw_retention_days)
-        batches += purged
-        if not purged:
-            break
+    batches = _in_chunks(lambda conn: purge_raw_rows(conn, now, settings.raw_retention_days))
+    folded = _in_chunks(lambda conn: fold_done_batches(conn, now, settings.batch_retention_days))
     with db.transaction() as conn:
         quarantined = purge_resolved_quarantine(conn, now, settings.quarantine_retention_days)
         accesses = purge_access_log(conn, now, settings.access_log_retention_days)
-    outcome = {"batches": batches, "quarantine_rows": quarantined, "access_log_entries": accesses}
+    outcome = {
+        "batches": batches,
+        "batches_folded": folded,
+        "quarantine_rows": quarantined,
+        "access_log_entries": accesses,
+    }
     if any(outcome.values()):
         log_event(log, "expired data purged", **outcome)
     return outcome

@@ -16,7 +16,7 @@ from app import db
 from app.celeryconfig import QUEUES
 from app.config import Settings
 from app.pipeline.facts import FACTS
-from app.pipeline.models import ingest_batch, quarantine, source_checkpoint
+from app.pipeline.models import ingest_batch, pipeline_totals, quarantine, source_checkpoint
 from app.pipeline.steps import LATENCY_BUCKETS_S
 from app.pipeline.stream_health import stream_states, stream_status
 from app.pipeline.vocabulary import unknown_values
@@ -160,6 +160,11 @@ def pipeline_status(
         ).group_by(ingest_batch.c.source_system)
     ).mappings()
     by_source = {row["source_system"]: row for row in batches}
+    folded = dict(
+        conn.execute(
+            select(pipeline_totals.c.source_system, pipeline_totals.c.records_processed)
+        ).all()
+    )
     quarantined = dict(
         conn.execute(
             select(quarantine.c.source_system, func.count())
@@ -184,7 +189,13 @@ def pipeline_status(
 
     polled = source_health(conn, settings, now)
     status: dict[str, Any] = {}
-    names = sorted(set(settings.source_urls) | set(by_source) | set(quarantined) | set(checkpoints))
+    names = sorted(
+        set(settings.source_urls)
+        | set(by_source)
+        | set(quarantined)
+        | set(checkpoints)
+        | set(folded)
+    )
     for source in names:
         row = by_source.get(source, {})
         streams = checkpoints.get(source, [])
@@ -197,7 +208,8 @@ def pipeline_status(
                 for name, stream in health_of["streams"].items()
                 if stream["status"] == "failing"
             },
-            "records_processed": int(row.get("processed") or 0),
+            # the batches kept, and those folded into the totals (ledger.py)
+            "records_processed": int(row.get("processed") or 0) + folded.get(source, 0),
             "records_per_minute": int(row.get("per_minute") or 0),
             "latency_p50_seconds": _seconds(row.get("p50_ms")),
             "latency_max_seconds": _seconds(row.get("max_ms")),
@@ -215,19 +227,27 @@ def pipeline_status(
 
 def latency_histograms(conn: Connection) -> dict[str, dict[str, Any]]:
     """Per source, the processing latency (source write to stored) of every record of its done
-    batches: cumulative bucket counts (LATENCY_BUCKETS_S), their sum and count."""
+    batches, those folded into the totals included: cumulative bucket counts
+    (LATENCY_BUCKETS_S), their sum and count."""
     histograms: dict[str, dict[str, Any]] = {}
+    for row in conn.execute(select(pipeline_totals)).mappings():
+        buckets = [int(n) for n in row["latency_buckets"]]
+        histograms[row["source_system"]] = {
+            "sum": float(row["latency_sum_seconds"]),
+            "count": int(row["latency_count"]),
+            "buckets": buckets + [0] * (len(LATENCY_BUCKETS_S) - len(buckets)),
+        }
     for source, total, count in conn.execute(
         text(
             "SELECT source_system, sum(latency_sum_seconds), sum(latency_count) FROM ingest_batch"
             " WHERE status = 'done' AND latency_count IS NOT NULL GROUP BY 1"
         )
     ):
-        histograms[source] = {
-            "sum": float(total or 0),
-            "count": int(count or 0),
-            "buckets": [0] * len(LATENCY_BUCKETS_S),
-        }
+        histogram = histograms.setdefault(
+            source, {"sum": 0.0, "count": 0, "buckets": [0] * len(LATENCY_BUCKETS_S)}
+        )
+        histogram["sum"] += float(total or 0)
+        histogram["count"] += int(count or 0)
     for source, index, count in conn.execute(
         text(
             "SELECT source_system, u.i, sum(u.n) FROM ingest_batch,"
@@ -235,7 +255,7 @@ def latency_histograms(conn: Connection) -> dict[str, dict[str, Any]]:
             " WHERE status = 'done' AND latency_buckets IS NOT NULL GROUP BY 1, 2"
         )
     ):
-        histograms[source]["buckets"][index - 1] = int(count)
+        histograms[source]["buckets"][index - 1] += int(count)
     return histograms
 
 

@@ -164,3 +164,18 @@ stream_poll = Table(
     Column("last_error", Text),
     Column("logged_at", DateTime(timezone=True)),  # when its failure was last logged
 )
+
+
+# What old done batches added up to, per source, once folded out of `ingest_batch` (ledger.py):
+# the metrics are these plus the batches still kept.
+pipeline_totals = Table(
+    "pipeline_totals",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("batches", BigInteger, nullable=False),
+    Column("records_processed", BigInteger, nullable=False),
+    Column("latency_sum_seconds", Float, nullable=False),
+    Column("latency_count", BigInteger, nullable=False),
+    Column("latency_buckets", ARRAY(BigInteger), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

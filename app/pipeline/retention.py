@@ -65,3 +65,12 @@ def purged_batches(conn: Connection, batch_ids: list[int]) -> list[dict]:
             {"ids": batch_ids},
         ).mappings()
     ]
+
+
+def existing_batches(conn: Connection, batch_ids: list[int]) -> list[int]:
+    """Of these batches, those still kept (a done batch is folded away after its window)."""
+    return list(
+        conn.execute(
+            text("SELECT batch_id FROM ingest_batch WHERE batch_id = ANY(:ids)"), {"ids": batch_ids}
+        ).scalars()
+    )

@@ -13,9 +13,11 @@ from sqlalchemy import func, insert, select, text, update
 from app.access.models import access_log
 from app.cli import main
 from app.config import Settings
+from app.ops.service import latency_histograms, pipeline_status
 from app.pipeline.batches import replay_batches
 from app.pipeline.models import ingest_batch, ingest_record, quarantine
 from app.pipeline.staging import stage_replay
+from app.pipeline.steps import LATENCY_BUCKETS_S
 from tasks.retention import purge_expired_at
 
 ROW = ("customer", "101", {"Id": 101, "FirstName": "Amina"})
@@ -88,6 +90,10 @@ def test_a_replay_past_the_window_says_so_and_names_the_backfill(conn):
     assert "raw rows were purged 3 days after it was done" in result.output
     assert "c360 backfill core --since " in result.output
 
+    unknown = CliRunner().invoke(main, ["replay", "--batch", "987654"])
+    assert unknown.exit_code == 1
+    assert "batch 987654 is not kept" in unknown.output
+
 
 def test_resolved_quarantine_rows_lose_their_raw_copy_a_window_after_resolution(conn):
     today = now(conn)
@@ -156,3 +162,34 @@ def test_the_purge_is_on_beat_schedule():
     schedule = celery_config(settings())["beat_schedule"]
     assert schedule["purge-expired"]["task"] == "tasks.retention.purge_expired"
     assert schedule["purge-expired"]["options"]["queue"] == "maintenance"
+
+
+def test_old_batches_fold_into_totals_and_the_metrics_stay_the_same(conn):
+    today = now(conn)
+    buckets = [0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2][: len(LATENCY_BUCKETS_S)]
+    old = [staged_batch(conn, "done", today) for _ in range(3)]
+    conn.execute(
+        update(ingest_batch)
+        .where(ingest_batch.c.batch_id.in_(old))
+        .values(latency_buckets=buckets, latency_sum_seconds=1.5, latency_count=2)
+    )
+    recent = staged_batch(conn, "done", today + timedelta(days=40))
+    configured = settings(source_urls={"core": "sqlite://"})
+    before = (pipeline_status(conn, configured)["sources"]["core"]["records_processed"],
+              latency_histograms(conn)["core"])  # fmt: skip
+
+    outcome = purge_expired_at(today + timedelta(days=31), configured)
+
+    assert outcome["batches_folded"] == 3
+    kept = conn.execute(select(ingest_batch.c.batch_id)).scalars().all()
+    assert recent in kept and not set(old) & set(kept)
+    after = (pipeline_status(conn, configured)["sources"]["core"]["records_processed"],
+             latency_histograms(conn)["core"])  # fmt: skip
+    assert after == before
+    assert before[0] == 8 and before[1]["count"] == 6
+    # folding again changes nothing; a later fold adds to the totals
+    assert purge_expired_at(today + timedelta(days=31), configured)["batches_folded"] == 0
+    purge_expired_at(today + timedelta(days=80), configured)
+    assert conn.execute(select(ingest_batch.c.batch_id)).scalars().all() == []
+    assert pipeline_status(conn, configured)["sources"]["core"]["records_processed"] == 8
+    assert latency_histograms(conn)["core"] == before[1]
