@@ -13,7 +13,6 @@ from app.identity import locks
 from app.identity.assignment import Resolution, Steward
 from app.identity.clustering import Clustering, Key, Node, deletion_variants
 from app.identity.decisions import record_decisions, record_held_apart, record_suspects
-from app.identity.models import national_id_variant
 from connectors.records import CustomerRecord
 
 
@@ -163,15 +162,23 @@ def _record_merges(
     resolution.decisions["merged"] += len(resolution.merged)
 
 
-def _record_variants(conn, batch_nodes: dict[Key, Node]) -> None:
-    rows = [
-        {"variant": variant, "national_id": node.national_id}
+def _record_variants(conn: Connection, batch_nodes: dict[Key, Node]) -> None:
+    """Every national ID's one-deletion variants, for the typo search: one statement."""
+    pairs = {
+        (variant, node.national_id)
         for node in batch_nodes.values()
         if node.national_id
         for variant in deletion_variants(node.national_id)
-    ]
-    if rows:
-        conn.execute(pg_insert(national_id_variant).on_conflict_do_nothing(), rows)
+    }
+    if pairs:
+        conn.execute(
+            text(
+                "INSERT INTO national_id_variant (variant, national_id)"
+                " SELECT * FROM unnest(CAST(:variants AS text[]), CAST(:ids AS text[]))"
+                " ON CONFLICT DO NOTHING"
+            ),
+            {"variants": [v for v, _ in pairs], "ids": [i for _, i in pairs]},
+        )
 
 
 def _link_row(record: CustomerRecord, node: Node, gid: UUID, result) -> dict:

@@ -19,7 +19,10 @@ log = logging.getLogger("c360.pipeline")
 STAGED, MATCHED, UPSERTED, DONE, FAILED = "staged", "matched", "upserted", "done", "failed"
 
 
-def batch_records(conn: Connection, batch_id: int) -> list[Any]:
+def batch_records(conn: Connection, batch_id: int, *, entity: str, matching: bool) -> list[Any]:
+    """The batch's rows of `entity` (`matching`) or of every other entity: a step reads, and
+    decodes, only the rows it uses."""
+    wanted = ingest_record.c.entity == entity if matching else ingest_record.c.entity != entity
     return conn.execute(
         select(
             ingest_record.c.seq,
@@ -27,7 +30,7 @@ def batch_records(conn: Connection, batch_id: int) -> list[Any]:
             ingest_record.c.source_key,
             ingest_record.c.raw,
         )
-        .where(ingest_record.c.batch_id == batch_id)
+        .where(ingest_record.c.batch_id == batch_id, wanted)
         .order_by(ingest_record.c.seq)
     ).all()
 

@@ -58,7 +58,8 @@ class FactSpec:
 
 
 def _fields(record: Record, **renamed: str) -> dict[str, Any]:
-    row = dataclasses.asdict(record)
+    # shallow: records hold plain values, and asdict's deep copy was a tenth of the upsert step
+    row = {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
     for old, new in renamed.items():
         row[new] = row.pop(old)
     return row

@@ -7,6 +7,7 @@ loses the message, the sweeper finds the batch unfinished and queues it again.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,26 +90,23 @@ def stage_page(
         )
         .returning(ingest_batch.c.batch_id)
     ).scalar_one()
-    conn.execute(
-        insert(ingest_record),
-        [
-            {
-                "batch_id": batch_id,
-                "seq": seq,
-                "entity": stream.entity,
-                "source_key": row.key,
-                "written_at": row.written_at,
-                "raw": row.raw,
-            }
-            for seq, row in enumerate(fresh)
-        ],
-    )
+    _copy_records(conn, batch_id, stream.entity, fresh)
     # the last read version of each row wins
     _record_versions(conn, source, stream.name, {r.key: r.marker for r in fresh}, batch_id)
     if stream.scan:
         # the scan watching this table must not take these rows for changes
         _record_versions(conn, source, stream.scan, {r.key: r.digest for r in fresh}, batch_id)
     return StagedBatch(batch_id, source, stream.name, len(fresh))
+
+
+def _copy_records(conn: Connection, batch_id: int, entity: str, rows: list[SourceRow]) -> None:
+    """The page's raw rows into `ingest_record` with COPY, in the caller's transaction (the
+    set-based path for a page of thousands of rows, where an executemany adapts each one)."""
+    cursor = conn.connection.driver_connection.cursor()
+    columns = "batch_id, seq, entity, source_key, written_at, raw"
+    with cursor.copy(f"COPY ingest_record ({columns}) FROM STDIN") as copy:
+        for seq, row in enumerate(rows):
+            copy.write_row((batch_id, seq, entity, row.key, row.written_at, json.dumps(row.raw)))
 
 
 def _record_versions(

@@ -84,9 +84,9 @@ def _records(
     good: list[Record] = []
     quarantined: list[dict[str, Any]] = []
     raws: dict[str, Any] = {}
-    for row in batch_records(conn, batch.batch_id):
-        if (row.entity == ENTITY_OF[CustomerRecord]) != people:
-            continue
+    for row in batch_records(
+        conn, batch.batch_id, entity=ENTITY_OF[CustomerRecord], matching=people
+    ):
         raws[row.source_key] = row.raw
         try:
             record = connector.transform(row.entity, row.raw)

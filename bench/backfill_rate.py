@@ -1,0 +1,355 @@
+"""Backfill throughput against the disk path, with where the time goes (issue 17, target 1).
+
+A generated population (`sandbox/population.py`, N people, seed 1) in fresh demo sources (core,
+channel, fraud), with activity made in SQL: transactions on every core account, sessions for
+every channel user, a fraud case on 2 % of core customers. Then, in one run on one server:
+
+- the COPY rate: the core rows (customers, accounts, transactions) copied out of the source
+  and into tables of the same schema (keys and constraints included) on the same server;
+- the pipeline rate: a backfill of every source through the real worker (2 processes; with
+  `--beat`, beat polls the sources all along, as in production), records/s overall and per
+  source, the ratio to the COPY rate, and where the worker's time went per stage (the runtime
+  Celery logs for every task: extract, match, upsert, risk);
+- with `--reload`, the backfill timed is one of an Enterprise Brain already loaded (by the
+  polls with `--beat`, else by a first backfill), as backfills run in production: `--reload`
+  against `--reload --beat` says what beat's polling costs a backfill;
+- with `--profile`, py-spy samples the worker processes throughout and the heaviest functions
+  are printed (the raw profile is saved to bench/results/).
+
+    python bench/backfill_rate.py [--population 50000] [--beat] [--reload] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from report import RESULTS, save  # bench/report.py: scripts run from bench/
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app import db, processes  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.migrate import upgrade  # noqa: E402
+from app.pipeline.backfills import backfill_progress, create_backfill  # noqa: E402
+from app.waiting import wait_until  # noqa: E402
+from sandbox.population import generate_population, write_population  # noqa: E402
+from sandbox.sources import create_sources, drop_sources  # noqa: E402
+
+SOURCES = ("core", "channel", "fraud")
+TRANSACTIONS_PER_ACCOUNT = 5
+SESSIONS_PER_USER = 2
+FRAUD_SHARE = 50  # one customer in 50 has a case
+REDIS_DB = 12
+
+CORE_ACTIVITY = """
+INSERT INTO "Transactions" ("Id", "AccountId", "Type", "Amount", "Currency", "Status",
+    "Reference", "Description", "ProcessedAt", "ProcessedBy")
+SELECT gen_random_uuid(), a."Id", CASE WHEN t % 3 = 0 THEN 'Debit' ELSE 'Credit' END,
+    (t * 137 % 50000 + 10)::numeric(18, 2), a."Currency", 'Completed',
+    'TX' || substr(md5(a."Id"::text || t), 1, 24), 'Mobile transfer',
+    now() - t * interval '1 hour', 'MOBILE'
+FROM "Accounts" a, generate_series(1, :per_account) AS t
+"""
+CHANNEL_ACTIVITY = """
+INSERT INTO sessions (user_id, session_token, session_mode, device_id, ip_address, user_agent,
+    created_at, expires_at, last_activity)
+SELECT u.user_id, md5(u.user_id::text || s), 'standard',
+    'device-' || substr(md5(u.user_id::text), 1, 8), '10.0.0.1', 'WekezaMobile/4.2',
+    now() - s * interval '1 day', now() + interval '1 day', now() - s * interval '1 day'
+FROM users u, generate_series(1, :per_user) AS s
+"""
+TASK_LINE = re.compile(r"(tasks\.[a-z_.]+)\[[^\]]+\] succeeded in ([0-9.e-]+)s")
+STAGES = {
+    "tasks.extract.backfill_source": "extract + stage",
+    "tasks.pipeline.match_batch": "match",
+    "tasks.pipeline.upsert_batch": "upsert",
+    "tasks.pipeline.update_risk": "risk",
+}
+
+
+def build_sources(urls: dict[str, str], people: int) -> dict[str, int]:
+    """The population and its activity in the sources; returns rows per source table."""
+    drop_sources(urls)
+    create_sources(urls, sample=False)
+    write_population(urls, generate_population(people, seed=1))
+    core, channel = create_engine(urls["core"]), create_engine(urls["channel"])
+    with core.begin() as conn:
+        conn.execute(text(CORE_ACTIVITY), {"per_account": TRANSACTIONS_PER_ACCOUNT})
+        numbers = conn.execute(text('SELECT "CustomerNumber" FROM "Customers"')).scalars().all()
+    with channel.begin() as conn:
+        conn.execute(text(CHANNEL_ACTIVITY), {"per_user": SESSIONS_PER_USER})
+    fraud = sqlite3.connect(urls["fraud"].removeprefix("sqlite:///"))
+    with fraud:
+        fraud.executemany(
+            "INSERT INTO analyst_cases (transaction_id, customer_id, amount, risk_score,"
+            " risk_level, status, flagged_reason) VALUES (?, ?, 5000, 0.7, 'HIGH', 'ASSIGNED',"
+            " 'Unusual amount')",
+            [(f"TXF{i:08d}", number) for i, number in enumerate(numbers[::FRAUD_SHARE])],
+        )
+    fraud.close()
+    counts = {}
+    for engine, tables in (
+        (core, ('"Customers"', '"Accounts"', '"Transactions"')),
+        (channel, ("users", "sessions")),
+    ):
+        with engine.connect() as conn:
+            for table in tables:
+                counts[table.strip('"')] = conn.execute(
+                    text(f"SELECT count(*) FROM {table}")
+                ).scalar()
+        engine.dispose()
+    counts["analyst_cases"] = len(numbers[::FRAUD_SHARE])
+    return counts
+
+
+def copy_rate(core_url: str, brain_url: str) -> dict[str, float]:
+    """The disk path: core's rows copied out of the source and into tables of the same schema
+    (types, keys, unique and foreign-key constraints) on the same server."""
+    import psycopg
+
+    target = db.sibling_url(brain_url, "_copy")
+    drop_sources({"core": target})
+    create_sources({"core": target}, sample=False)
+
+    def plain(url: str) -> str:
+        return url.replace("postgresql+psycopg://", "postgresql://")
+
+    rows, started = 0, time.monotonic()
+    with psycopg.connect(plain(core_url)) as src, psycopg.connect(plain(target)) as dst:
+        for table in ("Customers", "Accounts", "Transactions"):
+            with (
+                src.cursor().copy(f'COPY "{table}" TO STDOUT') as out,
+                dst.cursor().copy(f'COPY "{table}" FROM STDIN') as into,
+            ):
+                for data in out:
+                    into.write(data)
+            rows += src.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        dst.commit()
+    elapsed = time.monotonic() - started
+    drop_sources({"core": target})
+    return {"rows": rows, "seconds": round(elapsed, 2), "rows_per_s": round(rows / elapsed)}
+
+
+def stage_times(log: Path, start: int = 0) -> dict[str, float]:
+    """Seconds of worker time per stage, from Celery's `succeeded in` lines after `start`."""
+    spent: Counter = Counter()
+    with log.open("rb") as lines:
+        lines.seek(start)
+        written = lines.read().decode(errors="replace")
+    for name, seconds in TASK_LINE.findall(written):
+        spent[STAGES.get(name, name)] += float(seconds)
+    return {stage: round(seconds, 1) for stage, seconds in spent.most_common()}
+
+
+def heaviest(profile: Path, top: int = 15) -> dict[str, list[tuple[str, int]]]:
+    """From py-spy's raw (collapsed) stacks: the leaf functions with most samples, and the
+    Enterprise Brain's own frames (app/, connectors/) with most samples beneath them."""
+    leaves: Counter = Counter()
+    ours: Counter = Counter()
+    for line in profile.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        leaves[frames[-1]] += int(count)
+        for frame in reversed(frames):
+            if "(app/" in frame or "(connectors/" in frame:
+                ours[frame] += int(count)
+                break
+    return {"leaf": leaves.most_common(top), "ours": ours.most_common(top)}
+
+
+def run_backfills(timeout: float) -> tuple[float, dict[str, float], dict[str, int]]:
+    """Backfill every source through the worker; (seconds, seconds per source, backfill IDs)."""
+    from tasks.extract import backfill_source
+
+    started = time.monotonic()
+    backfills = {}
+    for source in SOURCES:
+        with db.transaction() as conn:
+            backfills[source] = create_backfill(conn, source, None)
+        backfill_source.delay(backfills[source])
+    finished: dict[str, float] = {}
+
+    def landed() -> bool:
+        with db.connect() as conn:
+            for source, backfill_id in backfills.items():
+                progress = backfill_progress(conn, [backfill_id])
+                ended = progress["done_batches"] + progress["failed_batches"]
+                done = progress["extracted"] and ended == progress["batches"]
+                if done and source not in finished:
+                    finished[source] = time.monotonic() - started
+        return len(finished) == len(SOURCES)
+
+    wait_until(landed, timeout=timeout, interval=0.5, what="every backfill landed")
+    return time.monotonic() - started, finished, backfills
+
+
+def quiet(seconds: float = 5.0):
+    """A check: every batch done, and nothing new staged for `seconds`."""
+    seen = {"total": -1, "since": time.monotonic()}
+
+    def check() -> bool:
+        with db.connect() as conn:
+            total, unfinished = conn.execute(
+                text(
+                    "SELECT coalesce(sum(record_count), 0),"
+                    " count(*) FILTER (WHERE status <> 'done') FROM ingest_batch"
+                )
+            ).one()
+        if total != seen["total"] or unfinished:
+            seen.update(total=total, since=time.monotonic())
+            return False
+        return total > 0 and time.monotonic() - seen["since"] >= seconds
+
+    return check
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--population", type=int, default=50_000)
+    parser.add_argument("--beat", action="store_true", help="poll with beat during the backfill")
+    parser.add_argument("--profile", action="store_true", help="sample the worker with py-spy")
+    parser.add_argument(
+        "--reload",
+        action="store_true",
+        help="time a backfill of an Enterprise Brain already loaded (by the polls with --beat, "
+        "else by a first backfill): how a backfill runs in production",
+    )
+    parser.add_argument("--timeout", type=float, default=3600)
+    args = parser.parse_args()
+    beside = Path(sys.executable).with_name("py-spy")  # the virtualenv's, when not on PATH
+    py_spy = str(beside) if beside.exists() else shutil.which("py-spy")
+    if args.profile and not py_spy:
+        sys.exit("--profile needs py-spy (pip install py-spy; make install adds it)")
+
+    base = Settings.from_env()
+    brain = db.sibling_url(base.database_url, "_bench_rate")
+    workdir = Path(tempfile.mkdtemp(prefix="c360-bench-rate-"))
+    urls = {
+        "core": db.sibling_url(brain, "_src_core"),
+        "channel": db.sibling_url(brain, "_src_channel"),
+        "fraud": f"sqlite:///{workdir / 'fraud.db'}",
+    }
+    print(f"population of {args.population:,} people into the sources ...", flush=True)
+    counts = build_sources(urls, args.population)
+    print(f"  {counts}", flush=True)
+    db.recreate_database(brain)
+    upgrade(brain)
+    copy = copy_rate(urls["core"], brain)
+    print(f"COPY: {copy['rows']:,} core rows in {copy['seconds']} s = {copy['rows_per_s']:,}/s")
+
+    redis_url = base.redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}"
+    env = {
+        "C360_DATABASE_URL": brain,
+        "C360_REDIS_URL": redis_url,
+        "C360_LOG_LEVEL": "INFO",
+        **{f"C360_SOURCE_{name.upper()}_URL": url for name, url in urls.items()},
+    }
+    os.environ.update(env)
+    engine = create_engine(brain)
+    db.set_engine(engine)
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    log = workdir / "worker.log"
+    children = {"worker": processes.start(processes.worker_command(concurrency=2), log)}
+    if args.beat:
+        children["beat"] = processes.start(
+            processes.beat_command(workdir / "beat-state"), workdir / "beat.log"
+        )
+    spy = None
+    try:
+        time.sleep(3)  # the worker's processes up before the clock starts
+        if args.reload:
+            # untimed: the first load, by the polls (with beat) or by a first backfill
+            if args.beat:
+                wait_until(quiet(), timeout=args.timeout, interval=1, what="the polls' load")
+            else:
+                run_backfills(args.timeout)
+            print("loaded; now the timed backfill", flush=True)
+        log_start = log.stat().st_size if log.exists() else 0
+        if args.profile:
+            spy = subprocess.Popen(
+                [py_spy, "record", "--pid", str(children["worker"].pid), "--subprocesses",
+                 "--format", "raw", "--rate", "50", "--output", str(workdir / "profile.txt")],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        elapsed, finished, backfills = run_backfills(args.timeout)
+    finally:
+        if spy is not None:
+            spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
+            spy.wait(timeout=60)
+        for child in children.values():
+            processes.stop(child)
+    with db.connect() as conn:
+        per_source = {
+            source: conn.execute(
+                text(
+                    "SELECT coalesce(sum(record_count), 0),"
+                    " count(*) FILTER (WHERE status = 'failed')"
+                    " FROM ingest_batch WHERE backfill_id = :id"
+                ),
+                {"id": backfill_id},
+            ).one()
+            for source, backfill_id in backfills.items()
+        }
+    records = sum(int(row[0]) for row in per_source.values())
+    rate = records / elapsed
+    report = {
+        "population": args.population,
+        "beat": args.beat,
+        "source_rows": counts,
+        "copy": copy,
+        "records": records,
+        "seconds": round(elapsed, 1),
+        "records_per_s": round(rate),
+        "ratio_to_copy": round(rate / copy["rows_per_s"], 3),
+        "failed_batches": sum(int(row[1]) for row in per_source.values()),
+        "per_source": {
+            source: {
+                "records": int(row[0]),
+                "seconds": round(finished[source], 1),
+                "records_per_s": round(int(row[0]) / finished[source]),
+            }
+            for source, row in per_source.items()
+        },
+        "reload": args.reload,
+        "worker_seconds_per_stage": stage_times(log, log_start),
+    }
+    if args.profile and (workdir / "profile.txt").exists():
+        RESULTS.mkdir(exist_ok=True)
+        saved = RESULTS / "backfill_profile.txt"
+        shutil.copy(workdir / "profile.txt", saved)
+        report["profile"] = heaviest(saved)
+    print(
+        f"pipeline: {records:,} records in {elapsed:.1f} s = {rate:,.0f}/s "
+        f"({report['ratio_to_copy']} of the COPY rate){' with beat' if args.beat else ''}"
+    )
+    for source, figures in report["per_source"].items():
+        print(f"  {source}: {figures['records']:,} records, {figures['records_per_s']:,}/s")
+    print(f"  worker seconds per stage: {report['worker_seconds_per_stage']}")
+    for kind, frames in report.get("profile", {}).items():
+        print(f"  heaviest ({kind}):")
+        for frame, samples in frames:
+            print(f"    {samples:>7}  {frame}")
+    name = "backfill_rate" + ("_reload" if args.reload else "") + ("_beat" if args.beat else "")
+    print(f"saved to {save(name, report)}")
+    db.set_engine(None)
+    engine.dispose()
+    drop_sources(urls)
+
+
+if __name__ == "__main__":
+    main()
