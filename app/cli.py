@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from uuid import UUID
@@ -378,6 +380,17 @@ def _steward(conn, name: str) -> str:
     return principal.name
 
 
+@contextmanager
+def _refusals_as_errors() -> Iterator[None]:
+    """A steward action refused (self-approval, a merged profile, ...) is one line, exit 1."""
+    from app.stewardship.service import Refused
+
+    try:
+        yield
+    except Refused as refused:
+        raise click.ClickException(refused.message) from None
+
+
 def _record_key(text: str) -> dict[str, str]:
     system, _, key = text.partition(":")
     if system not in SOURCE_SYSTEMS or not key:
@@ -428,15 +441,12 @@ def steward_propose(action: str, targets: tuple[str, ...], reason: str, name: st
     """Propose ACTION on TARGETS: two Global Customer IDs (merge), SOURCE:ID (unmerge_record),
     a merge ID (unmerge_merge), or two SOURCE:ID (same_person, different_people)."""
     from app import db
-    from app.stewardship.service import Refused, propose
+    from app.stewardship.service import propose
 
     checked_settings(database=True)
     subject = _subject(action, targets)
-    try:
-        with db.transaction() as conn:
-            proposal = propose(conn, action, subject, reason, _steward(conn, name))
-    except Refused as refused:
-        raise click.ClickException(refused.message) from None
+    with _refusals_as_errors(), db.transaction() as conn:
+        proposal = propose(conn, action, subject, reason, _steward(conn, name))
     _print_proposal(proposal)
 
 
@@ -463,14 +473,11 @@ def steward_proposals(status: str | None, limit: int) -> None:
 def steward_approve(proposal_id: int, name: str, note: str | None) -> None:
     """Approve and apply another steward's proposal."""
     from app import db
-    from app.stewardship.service import Refused, approve
+    from app.stewardship.service import approve
 
     checked_settings(database=True)
-    try:
-        with db.transaction() as conn:
-            proposal = approve(conn, proposal_id, _steward(conn, name), note)
-    except Refused as refused:
-        raise click.ClickException(refused.message) from None
+    with _refusals_as_errors(), db.transaction() as conn:
+        proposal = approve(conn, proposal_id, _steward(conn, name), note)
     _print_proposal(proposal)
 
 
@@ -480,14 +487,11 @@ def steward_approve(proposal_id: int, name: str, note: str | None) -> None:
 @click.option("--note", required=True, help="Why not.")
 def steward_reject(proposal_id: int, name: str, note: str) -> None:
     from app import db
-    from app.stewardship.service import Refused, reject
+    from app.stewardship.service import reject
 
     checked_settings(database=True)
-    try:
-        with db.transaction() as conn:
-            proposal = reject(conn, proposal_id, _steward(conn, name), note)
-    except Refused as refused:
-        raise click.ClickException(refused.message) from None
+    with _refusals_as_errors(), db.transaction() as conn:
+        proposal = reject(conn, proposal_id, _steward(conn, name), note)
     _print_proposal(proposal)
 
 

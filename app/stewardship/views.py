@@ -1,4 +1,6 @@
-from typing import Any, NoReturn
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from flask_smorest import abort
 
@@ -23,8 +25,13 @@ blp = SecuredBlueprint(
 )
 
 
-def _refused(error: service.Refused) -> NoReturn:
-    abort(error.status, message=error.message)
+@contextmanager
+def _answering_refusals() -> Iterator[None]:
+    """A proposal or decision that cannot be made answers with its status and why."""
+    try:
+        yield
+    except service.Refused as error:
+        abort(error.status, message=error.message)
 
 
 @blp.route("/steward/proposals", methods=["POST"])
@@ -41,13 +48,10 @@ def create_proposal(body: dict[str, Any]) -> dict[str, Any]:
     subject = {field: body[field]}
     if field == "global_customer_ids":
         subject[field] = [str(gid) for gid in body[field]]
-    try:
-        with db.transaction() as conn:
-            proposal = service.propose(
-                conn, body["action"], subject, body["reason"], current_principal().name
-            )
-    except service.Refused as error:
-        _refused(error)
+    with _answering_refusals(), db.transaction() as conn:
+        proposal = service.propose(
+            conn, body["action"], subject, body["reason"], current_principal().name
+        )
     serving(proposal["customer_ids"])
     return proposal
 
@@ -68,11 +72,8 @@ def list_proposals(args: dict[str, Any]) -> list[dict[str, Any]]:
 @blp.alt_response(404, response="NOT_FOUND")
 def get_proposal(proposal_id: int) -> dict[str, Any]:
     """One proposal, with its decision and effect"""
-    try:
-        with db.connect() as conn:
-            proposal = service.get_proposal(conn, proposal_id)
-    except service.Refused as error:
-        _refused(error)
+    with _answering_refusals(), db.connect() as conn:
+        proposal = service.get_proposal(conn, proposal_id)
     serving(proposal["customer_ids"])
     return proposal
 
@@ -87,11 +88,8 @@ def approve_proposal(body: dict[str, Any], proposal_id: int) -> dict[str, Any]:
 
     Applied under the same locks as the pipeline's batches.
     """
-    try:
-        with db.transaction() as conn:
-            proposal = service.approve(conn, proposal_id, current_principal().name, body["note"])
-    except service.Refused as error:
-        _refused(error)
+    with _answering_refusals(), db.transaction() as conn:
+        proposal = service.approve(conn, proposal_id, current_principal().name, body["note"])
     serving(proposal["customer_ids"])
     return proposal
 
@@ -103,11 +101,8 @@ def approve_proposal(body: dict[str, Any], proposal_id: int) -> dict[str, Any]:
 @blp.alt_response(409, response="CONFLICT")
 def reject_proposal(body: dict[str, Any], proposal_id: int) -> dict[str, Any]:
     """Reject another steward's proposal, saying why"""
-    try:
-        with db.transaction() as conn:
-            proposal = service.reject(conn, proposal_id, current_principal().name, body["note"])
-    except service.Refused as error:
-        _refused(error)
+    with _answering_refusals(), db.transaction() as conn:
+        proposal = service.reject(conn, proposal_id, current_principal().name, body["note"])
     serving(proposal["customer_ids"])
     return proposal
 
@@ -137,12 +132,9 @@ def propose_from_item(body: dict[str, Any], item_id: int) -> dict[str, Any]:
 
     Its approval by another steward settles the item.
     """
-    try:
-        with db.transaction() as conn:
-            proposal = queue.propose_from_item(
-                conn, item_id, body["action"], body["reason"], current_principal().name
-            )
-    except service.Refused as error:
-        _refused(error)
+    with _answering_refusals(), db.transaction() as conn:
+        proposal = queue.propose_from_item(
+            conn, item_id, body["action"], body["reason"], current_principal().name
+        )
     serving(proposal["customer_ids"])
     return proposal
