@@ -197,6 +197,11 @@ def cluster(
         side_b = tuple(sorted(groups.members[groups.find(b)]))
         result.held_apart.append(HeldApart(kind, side_a, side_b, identifier, reason))
 
+    def refuse(key: Key, reason: str) -> None:
+        """Record why a link was not made, on every record of `key`'s group."""
+        for member in groups.members[groups.find(key)]:
+            result.refusals[member].append(reason)
+
     def gated(a: Key, b: Key) -> bool:
         """Joining these would merge a profile under an open or blocked fraud case with
         another profile."""
@@ -323,15 +328,13 @@ def cluster(
                 # the one of them its name clearly belongs to, or nobody.
                 refusal = f"{kind} is held by {len(people)} different people: ambiguous, not used"
                 for root in documented:
-                    for key in groups.members[root]:
-                        result.refusals[key].append(refusal)
+                    refuse(root, refusal)
                 for root in [r for r in roots if r not in documented]:
                     chosen = the_one_named(root, people)
                     if chosen is not None:
                         link(root, chosen, f"{kind}_and_name")
                         continue
-                    for key in groups.members[groups.find(root)]:
-                        result.refusals[key].append(refusal)
+                    refuse(root, refusal)
                     for person in people:
                         if groups.find(person) != groups.find(root):
                             hold(root, person, SHARED_LINE, kind, refusal)
@@ -342,8 +345,7 @@ def cluster(
                     continue
                 if contradicts(members(anchor), members(root)):
                     refusal = f"{kind} matches, but names or dates of birth disagree: not used"
-                    for key in groups.members[groups.find(root)]:
-                        result.refusals[key].append(refusal)
+                    refuse(root, refusal)
                     hold(anchor, root, CONTRADICTION, kind, refusal)
                     continue
                 owner = groups.find(anchor)
@@ -360,8 +362,7 @@ def cluster(
                         "phone matches, but the name is one letter off theirs or the emails"
                         " differ: another person on the line, not used"
                     )
-                    for key in groups.members[groups.find(root)]:
-                        result.refusals[key].append(refusal)
+                    refuse(root, refusal)
                     hold(owner, root, ON_THE_LINE, kind, refusal)
                     continue
                 link(anchor, root, kind)

@@ -16,8 +16,9 @@ from sqlalchemy import Connection
 
 from app.identity import locks
 from app.identity.assignment import Resolution, Steward, assign_ids
-from app.identity.clustering import Key, cluster
+from app.identity.clustering import Key, Node, cluster
 from app.identity.component import (
+    StoredNode,
     connected_component,
     is_newer,
     node_of,
@@ -50,12 +51,7 @@ def link_customers(
         )
         for k, r in incoming.items()
     }
-    component = connected_component(conn, batch_nodes, stored)
-    shared = shared_identifiers(conn, component)
-    result = cluster(component.values(), shared, steward_rules(conn, component))
-    resolution = assign_ids(conn, result, component, batch_nodes, stored)
-    store_resolution(conn, resolution, result, incoming, batch_nodes, component, batch_id)
-    return resolution
+    return _resolve(conn, batch_nodes, stored, incoming, batch_id)
 
 
 def resolve_stored(conn: Connection, keys: list[Key], steward: Steward) -> Resolution:
@@ -65,9 +61,22 @@ def resolve_stored(conn: Connection, keys: list[Key], steward: Steward) -> Resol
     stored = stored_nodes(conn, keys)
     if not stored:
         return Resolution()
-    component = connected_component(conn, dict(stored), stored)
+    return _resolve(conn, dict(stored), stored, {}, None, steward)
+
+
+def _resolve(
+    conn: Connection,
+    batch_nodes: dict[Key, Node],
+    stored: dict[Key, StoredNode],
+    incoming: dict[Key, CustomerRecord],
+    batch_id: int | None,
+    steward: Steward | None = None,
+) -> Resolution:
+    """The component of these records, grouped (the stewards' decisions included), given IDs
+    and stored."""
+    component = connected_component(conn, batch_nodes, stored)
     shared = shared_identifiers(conn, component)
     result = cluster(component.values(), shared, steward_rules(conn, component))
-    resolution = assign_ids(conn, result, component, dict(stored), stored)
-    store_resolution(conn, resolution, result, {}, dict(stored), component, None, steward)
+    resolution = assign_ids(conn, result, component, batch_nodes, stored)
+    store_resolution(conn, resolution, result, incoming, batch_nodes, component, batch_id, steward)
     return resolution
