@@ -265,6 +265,16 @@ def quarantine_replay(ids: tuple[int, ...], wait: bool, timeout: float) -> None:
         _wait_for_batches(outcome["batches"], timeout, "quarantine replay")
 
 
+@contextmanager
+def _refusals_as_errors(*refusals: type[Exception]) -> Iterator[None]:
+    """An action refused (a key name taken, a self-approval, a merged profile, ...) is one
+    line and exit status 1, never a traceback."""
+    try:
+        yield
+    except refusals as refused:
+        raise click.ClickException(str(refused)) from None
+
+
 @main.group("keys")
 def keys_group() -> None:
     """API keys and their scopes (read, steward, security, admin); stored hashed."""
@@ -286,11 +296,8 @@ def keys_create(name: str, scopes: tuple[str, ...]) -> None:
     from app.access.keys import KeyRefused, create_key
 
     checked_settings(database=True)
-    try:
-        with db.transaction() as conn:
-            key = create_key(conn, name, list(scopes))
-    except KeyRefused as refused:
-        raise click.ClickException(str(refused)) from None
+    with _refusals_as_errors(KeyRefused), db.transaction() as conn:
+        key = create_key(conn, name, list(scopes))
     click.echo(f"key {name} ({', '.join(scopes)}) created; it is shown only now:", err=True)
     click.echo(key)
 
@@ -324,11 +331,8 @@ def keys_revoke(name: str) -> None:
     from app.access.keys import KeyRefused, revoke_key
 
     checked_settings(database=True)
-    try:
-        with db.transaction() as conn:
-            revoke_key(conn, name)
-    except KeyRefused as refused:
-        raise click.ClickException(str(refused)) from None
+    with _refusals_as_errors(KeyRefused), db.transaction() as conn:
+        revoke_key(conn, name)
     click.echo(f"key {name} revoked")
 
 
@@ -378,17 +382,6 @@ def _steward(conn, name: str) -> str:
     if principal is None or not principal.may(STEWARD):
         raise click.ClickException(f"{name!r} is not an active key with the steward scope")
     return principal.name
-
-
-@contextmanager
-def _refusals_as_errors() -> Iterator[None]:
-    """A steward action refused (self-approval, a merged profile, ...) is one line, exit 1."""
-    from app.stewardship.service import Refused
-
-    try:
-        yield
-    except Refused as refused:
-        raise click.ClickException(refused.message) from None
 
 
 def _record_key(text: str) -> dict[str, str]:
@@ -441,11 +434,11 @@ def steward_propose(action: str, targets: tuple[str, ...], reason: str, name: st
     """Propose ACTION on TARGETS: two Global Customer IDs (merge), SOURCE:ID (unmerge_record),
     a merge ID (unmerge_merge), or two SOURCE:ID (same_person, different_people)."""
     from app import db
-    from app.stewardship.service import propose
+    from app.stewardship.service import Refused, propose
 
     checked_settings(database=True)
     subject = _subject(action, targets)
-    with _refusals_as_errors(), db.transaction() as conn:
+    with _refusals_as_errors(Refused), db.transaction() as conn:
         proposal = propose(conn, action, subject, reason, _steward(conn, name))
     _print_proposal(proposal)
 
@@ -473,10 +466,10 @@ def steward_proposals(status: str | None, limit: int) -> None:
 def steward_approve(proposal_id: int, name: str, note: str | None) -> None:
     """Approve and apply another steward's proposal."""
     from app import db
-    from app.stewardship.service import approve
+    from app.stewardship.service import Refused, approve
 
     checked_settings(database=True)
-    with _refusals_as_errors(), db.transaction() as conn:
+    with _refusals_as_errors(Refused), db.transaction() as conn:
         proposal = approve(conn, proposal_id, _steward(conn, name), note)
     _print_proposal(proposal)
 
@@ -487,10 +480,10 @@ def steward_approve(proposal_id: int, name: str, note: str | None) -> None:
 @click.option("--note", required=True, help="Why not.")
 def steward_reject(proposal_id: int, name: str, note: str) -> None:
     from app import db
-    from app.stewardship.service import reject
+    from app.stewardship.service import Refused, reject
 
     checked_settings(database=True)
-    with _refusals_as_errors(), db.transaction() as conn:
+    with _refusals_as_errors(Refused), db.transaction() as conn:
         proposal = reject(conn, proposal_id, _steward(conn, name), note)
     _print_proposal(proposal)
 

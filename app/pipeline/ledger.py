@@ -2,8 +2,8 @@
 replays, `c360 status` windows and the metrics; once its raw rows are purged and
 C360_BATCH_RETENTION_DAYS have passed, it is folded into per-source running totals
 (`pipeline_totals`: records, latency sum, count and histogram buckets) and deleted, so the
-metrics stay the same numbers (counters never go back) and cost the same on day 300 as on
-day 1."""
+table holds a window of batches, not all of them, while the metrics stay the same numbers
+(counters never go back)."""
 
 from __future__ import annotations
 

@@ -52,11 +52,16 @@ def _item(row: Any) -> dict[str, Any]:
         **{k: row[k] for k in ("item_id", "kind", "identifier", "reason", "evidence")},
         **{k: row[k] for k in ("detected_at", "last_seen_at")},
         "global_customer_ids": [row["global_customer_id_a"], row["global_customer_id_b"]],
-        "records": [
-            {"source_system": row["system_a"], "source_customer_id": row["customer_a"]},
-            {"source_system": row["system_b"], "source_customer_id": row["customer_b"]},
-        ],
+        "records": _records(row),
     }
+
+
+def _records(row: Any) -> list[dict[str, str]]:
+    """The item's two records, each the first of its side."""
+    return [
+        {"source_system": row["system_a"], "source_customer_id": row["customer_a"]},
+        {"source_system": row["system_b"], "source_customer_id": row["customer_b"]},
+    ]
 
 
 def propose_from_item(
@@ -73,9 +78,5 @@ def propose_from_item(
         raise service.NotFound(f"no review item {item_id}")
     if row["status"] != "open":
         raise service.Refused(f"review item {item_id} was settled already")
-    records = [
-        {"source_system": row["system_a"], "source_customer_id": row["customer_a"]},
-        {"source_system": row["system_b"], "source_customer_id": row["customer_b"]},
-    ]
-    subject = {"records": records, "review_item_id": item_id}
+    subject = {"records": _records(row), "review_item_id": item_id}
     return service.propose(conn, action, subject, reason, proposed_by)

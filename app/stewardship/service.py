@@ -303,17 +303,17 @@ def _apply(conn: Connection, proposal: dict[str, Any], steward: Steward) -> dict
         keys = brought + rest
     resolution = resolve_stored(conn, list(dict.fromkeys(keys)), steward)
     moved = list(dict.fromkeys([*resolution.moved, *repointed]))
-    business_keys = _business_keys(conn, [k for k in moved if k[0] == "core"])
+    now_in, business_keys = _where_now(conn, moved)
     touched = repoint_owners(conn, moved, business_keys)
     affected = sorted({*resolution.affected, *touched, *customers, *resolution.merged}, key=str)
     refresh_golden_records(conn, affected)
     update_risk_profiles(conn, affected)
     if split_from is not None:
-        _record_unmerges(conn, split_from, moved, steward)
-        _record_split_decisions(conn, split_from, repointed, steward)
+        _record_unmerges(conn, split_from, now_in, steward)
+        _record_split_decisions(conn, split_from, repointed, now_in, steward)
     return {
         "merged": {str(old): str(new) for old, new in resolution.merged.items()},
-        "moved": {f"{k[0]}:{k[1]}": str(_profile_of(conn, k)) for k in moved},
+        "moved": {f"{k[0]}:{k[1]}": str(gid) for k, gid in now_in.items()},
         "customers": [str(gid) for gid in affected],
     }
 
@@ -336,22 +336,30 @@ def _point(conn: Connection, keys: list[Key], gid: UUID) -> None:
     )
 
 
-def _business_keys(conn: Connection, keys: list[Key]) -> list[str]:
+def _where_now(conn: Connection, keys: list[Key]) -> tuple[dict[Key, UUID], list[str]]:
+    """Where these records are linked now, and the business keys of the core ones (their
+    fraud cases move with them): one query."""
     if not keys:
-        return []
+        return {}, []
     sc = source_customer
-    return list(
-        conn.execute(
-            select(sc.c.business_key).where(
-                tuple_(sc.c.source_system, sc.c.source_customer_id).in_(keys),
-                sc.c.business_key.is_not(None),
-            )
-        ).scalars()
-    )
+    rows = conn.execute(
+        select(
+            sc.c.source_system, sc.c.source_customer_id, sc.c.global_customer_id, sc.c.business_key
+        )
+        .where(tuple_(sc.c.source_system, sc.c.source_customer_id).in_(keys))
+        .order_by(sc.c.source_system, sc.c.source_customer_id)
+    ).all()
+    now_in = {(row[0], row[1]): row[2] for row in rows}
+    business_keys = [row[3] for row in rows if row[0] == "core" and row[3] is not None]
+    return now_in, business_keys
 
 
 def _record_split_decisions(
-    conn: Connection, split_from: UUID, keys: list[Key], steward: Steward
+    conn: Connection,
+    split_from: UUID,
+    keys: list[Key],
+    now_in: dict[Key, UUID],
+    steward: Steward,
 ) -> None:
     """The records a steward split out, each with its decision (the matcher records those it
     moved itself)."""
@@ -366,17 +374,18 @@ def _record_split_decisions(
             f"{steward.name}): split out of {split_from}",
         }
         for key in keys
-        if (gid := _profile_of(conn, key)) != split_from
+        if (gid := now_in[key]) != split_from
     ]
     if rows:
         conn.execute(insert(match_decision), rows)
 
 
-def _record_unmerges(conn: Connection, split_from: UUID, moved: list[Key], steward: Steward):
+def _record_unmerges(
+    conn: Connection, split_from: UUID, now_in: dict[Key, UUID], steward: Steward
+) -> None:
     """An unmerge is a merge-history event too: per profile the records went to."""
     by_profile: dict[UUID, list[Key]] = {}
-    for key in moved:
-        gid = _profile_of(conn, key)
+    for key, gid in now_in.items():
         if gid != split_from:
             by_profile.setdefault(gid, []).append(key)
     for gid, keys in by_profile.items():
