@@ -6,9 +6,10 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, select, text
 
 from app import db
 from app.config import Settings
@@ -67,6 +68,17 @@ def conn(engine: Engine) -> Iterator[Connection]:
         with db.bind_connection(connection):
             yield connection
         outer.rollback()
+
+
+def gid_of(conn: Connection, source: str, key: str) -> Any:
+    """The Global Customer ID a source record is linked to."""
+    from app.customer.models import source_customer
+
+    return conn.execute(
+        select(source_customer.c.global_customer_id).where(
+            source_customer.c.source_system == source, source_customer.c.source_customer_id == key
+        )
+    ).scalar_one()
 
 
 def free_port() -> int:

@@ -10,11 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.customer.models import customer_360, merge_history, source_customer
+from app.customer.models import customer_360, merge_history
 from app.identity.matcher import link_customers
 from app.identity.models import match_decision
 from app.pipeline.facts import FACTS, repoint_owners, upsert_facts
 from connectors.records import AccountRecord, CustomerRecord
+from tests.conftest import gid_of
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -36,14 +37,6 @@ def link(conn, *records):
     resolution = link_customers(conn, list(records))
     repoint_owners(conn, list(resolution.moved), resolution.business_keys)
     return resolution
-
-
-def gid_of(conn, source, key):
-    return conn.execute(
-        select(source_customer.c.global_customer_id).where(
-            source_customer.c.source_system == source, source_customer.c.source_customer_id == key
-        )
-    ).scalar_one()
 
 
 def owner_of_account(conn, key):

@@ -22,7 +22,7 @@ from app.identity.matcher import link_customers
 from app.identity.models import match_decision, suspected_duplicate
 from app.pipeline.facts import FACTS, repoint_owners, upsert_facts
 from connectors.records import AccountRecord, CustomerRecord
-from tests.conftest import truncate_all
+from tests.conftest import gid_of, truncate_all
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -52,15 +52,6 @@ def record(
         business_key=None,
         gender=gender,
     )
-
-
-def gid_of(conn, source, key):
-    return conn.execute(
-        select(source_customer.c.global_customer_id).where(
-            source_customer.c.source_system == source,
-            source_customer.c.source_customer_id == key,
-        )
-    ).scalar_one()
 
 
 def grouping(conn) -> list[list[str]]:

@@ -58,6 +58,15 @@ class Pipeline:
         with self.engine.connect() as conn:
             return conn.execute(text(sql), params).scalar()
 
+    def owner(self, source: str, key: object) -> Any:
+        """The Global Customer ID a source record is linked to (None while it is not)."""
+        return self.scalar(
+            "SELECT global_customer_id FROM source_customer"
+            " WHERE source_system = :s AND source_customer_id = :k",
+            s=source,
+            k=str(key),
+        )
+
     def log(self, name: str) -> str:
         path = self.workdir / f"{name}.log"
         return path.read_text()[-5000:] if path.exists() else ""

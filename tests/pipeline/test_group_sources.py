@@ -54,15 +54,6 @@ def api():
     return client
 
 
-def owner_of(pipeline, source, key):
-    return pipeline.scalar(
-        "SELECT global_customer_id FROM source_customer"
-        " WHERE source_system = :s AND source_customer_id = :k",
-        s=source,
-        k=key,
-    )
-
-
 def within_bound(pipeline, check, what):
     started = time.monotonic()
     result = pipeline.wait_until(check, timeout=BOUND_S, what=what)
@@ -104,7 +95,7 @@ def test_one_person_across_all_seven_sources_is_one_profile(group_urls, dfs_url,
         }
 
         def one_profile():
-            owners = {owner_of(pipeline, s, k) for s, k in keys.items()}
+            owners = {pipeline.owner(s, k) for s, k in keys.items()}
             logins = pipeline.scalar(
                 "SELECT count(DISTINCT global_customer_id) FROM source_customer"
                 " WHERE source_system = 'channel'"
@@ -112,7 +103,7 @@ def test_one_person_across_all_seven_sources_is_one_profile(group_urls, dfs_url,
             return len(owners) == 1 and None not in owners and logins == 1
 
         pipeline.wait_until(one_profile, timeout=90, what="one ID for the seven records")
-        gid = owner_of(pipeline, "core", core["customer_id"])
+        gid = pipeline.owner("core", core["customer_id"])
         profile = api().get(f"/customer/{gid}").get_json()
         assert {r["source_system"] for r in profile["source_records"]} == {
             "core",
@@ -155,8 +146,8 @@ def test_money_lands_as_each_system_holds_it(group_urls, pipeline):
 
         def linked():
             a, b = (
-                owner_of(pipeline, "core_v1", v1["customer_id"]),
-                owner_of(pipeline, "global", user),
+                pipeline.owner("core_v1", v1["customer_id"]),
+                pipeline.owner("global", user),
             )
             return a if a is not None and a == b else None
 
@@ -211,7 +202,7 @@ def test_aml_alert_raises_risk_and_resolution_lowers_it_within_the_bound(group_u
         wallet = simulator.global_open_wallet(user, "KES")
         simulator.global_deposit(wallet, "90000.0000")
         gid = pipeline.wait_until(
-            lambda: owner_of(pipeline, "global", user), timeout=60, what="the user's profile"
+            lambda: pipeline.owner("global", user), timeout=60, what="the user's profile"
         )
 
         def wallet_balance():
@@ -253,7 +244,7 @@ def test_a_payment_risk_score_joins_the_profile_and_its_completion_lands(group_u
         person = simulator.openbanking_customer("Juma", "Mwangi", "juma.mwangi@gmail.com", None)
         payment = simulator.openbanking_payment(person["account_id"], "1200.00", 0.46)
         gid = pipeline.wait_until(
-            lambda: owner_of(pipeline, "openbanking", person["customer_id"]),
+            lambda: pipeline.owner("openbanking", person["customer_id"]),
             timeout=60,
             what="the customer's profile",
         )

@@ -37,15 +37,6 @@ def stewards(pipeline):
     return clients
 
 
-def owner(pipeline, source, key):
-    return pipeline.scalar(
-        "SELECT global_customer_id FROM source_customer"
-        " WHERE source_system = :s AND source_customer_id = :k",
-        s=source,
-        k=str(key),
-    )
-
-
 def propose_and_approve(stewards, **body):
     proposal = stewards["amina"].post("/steward/proposals", json={"reason": "checked", **body})
     assert proposal.status_code == 201, proposal.get_json()
@@ -83,15 +74,15 @@ def test_an_unmerge_moves_every_fact_back_and_a_replay_does_not_merge_again(pipe
     pipeline.wait_until(
         lambda: (
             pipeline.idle()
-            and owner(pipeline, "channel", login["user_id"])
-            == owner(pipeline, "core", customer["customer_id"])
+            and pipeline.owner("channel", login["user_id"])
+            == pipeline.owner("core", customer["customer_id"])
             and pipeline.scalar("SELECT count(global_customer_id) FROM fraud_case") == 1
             and pipeline.scalar("SELECT count(global_customer_id) FROM channel_login") == 1
         ),
         timeout=60,
         what="her core record, her login and the case on one profile",
     )
-    profile = owner(pipeline, "core", customer["customer_id"])
+    profile = pipeline.owner("core", customer["customer_id"])
 
     proposal = (
         stewards["amina"]
@@ -107,10 +98,10 @@ def test_an_unmerge_moves_every_fact_back_and_a_replay_does_not_merge_again(pipe
     )
     own = stewards["amina"].post(f"/steward/proposals/{proposal['proposal_id']}/approve", json={})
     assert own.status_code == 403  # nobody approves their own proposal
-    assert owner(pipeline, "channel", login["user_id"]) == profile
+    assert pipeline.owner("channel", login["user_id"]) == profile
     approve(stewards, proposal["proposal_id"])
 
-    split = owner(pipeline, "channel", login["user_id"])
+    split = pipeline.owner("channel", login["user_id"])
     assert split != profile
     facts = {
         table: pipeline.scalar(f"SELECT global_customer_id FROM {table}")
@@ -125,8 +116,8 @@ def test_an_unmerge_moves_every_fact_back_and_a_replay_does_not_merge_again(pipe
     assert pipeline.scalar("SELECT count(*) FROM merge_history WHERE kind = 'unmerge'") == 1
 
     assert replay_everything(pipeline)
-    assert owner(pipeline, "channel", login["user_id"]) == split
-    assert owner(pipeline, "core", customer["customer_id"]) == profile
+    assert pipeline.owner("channel", login["user_id"]) == split
+    assert pipeline.owner("core", customer["customer_id"]) == profile
     assert pipeline.scalar("SELECT global_customer_id FROM channel_login") == split
 
 
@@ -176,7 +167,7 @@ def test_different_people_stay_apart_when_a_record_would_link_them(
     pipeline.wait_until(
         lambda: (
             pipeline.idle()
-            and all(owner(pipeline, "openbanking", bank["customer_id"]) for _, bank, _ in pairs)
+            and all(pipeline.owner("openbanking", bank["customer_id"]) for _, bank, _ in pairs)
         ),
         what="four profiles",
     )
@@ -202,15 +193,15 @@ def test_different_people_stay_apart_when_a_record_would_link_them(
         what="the new phones read",
     )
 
-    assert owner(pipeline, "openbanking", control_bank["customer_id"]) == owner(
-        pipeline, "core", control_core["customer_id"]
+    assert pipeline.owner("openbanking", control_bank["customer_id"]) == pipeline.owner(
+        "core", control_core["customer_id"]
     )
-    assert owner(pipeline, "openbanking", bank["customer_id"]) != owner(
-        pipeline, "core", core["customer_id"]
+    assert pipeline.owner("openbanking", bank["customer_id"]) != pipeline.owner(
+        "core", core["customer_id"]
     )
     assert replay_everything(pipeline)
-    assert owner(pipeline, "openbanking", bank["customer_id"]) != owner(
-        pipeline, "core", core["customer_id"]
+    assert pipeline.owner("openbanking", bank["customer_id"]) != pipeline.owner(
+        "core", core["customer_id"]
     )
 
 
@@ -231,13 +222,13 @@ def test_a_merge_with_a_profile_under_a_fraud_case_waits_for_a_steward(
     pipeline.wait_until(
         lambda: (
             pipeline.idle()
-            and owner(pipeline, "openbanking", bank["customer_id"])
+            and pipeline.owner("openbanking", bank["customer_id"])
             and pipeline.scalar("SELECT count(global_customer_id) FROM fraud_case") == 1
         ),
         what="both profiles and the case",
     )
-    flagged = owner(pipeline, "core", suspect["customer_id"])
-    other = owner(pipeline, "openbanking", bank["customer_id"])
+    flagged = pipeline.owner("core", suspect["customer_id"])
+    other = pipeline.owner("openbanking", bank["customer_id"])
     assert flagged != other
 
     # the openbanking customer now gives the suspect's phone: phone evidence alone
@@ -248,7 +239,7 @@ def test_a_merge_with_a_profile_under_a_fraud_case_waits_for_a_steward(
         return pipeline.idle() and found["items"]
 
     (item,) = pipeline.wait_until(held, timeout=30, what="the merge held for a steward")
-    assert owner(pipeline, "openbanking", bank["customer_id"]) == other
+    assert pipeline.owner("openbanking", bank["customer_id"]) == other
     proposal = (
         stewards["amina"]
         .post(
@@ -259,8 +250,8 @@ def test_a_merge_with_a_profile_under_a_fraud_case_waits_for_a_steward(
     )
     approve(stewards, proposal["proposal_id"])
 
-    assert owner(pipeline, "openbanking", bank["customer_id"]) == owner(
-        pipeline, "core", suspect["customer_id"]
+    assert pipeline.owner("openbanking", bank["customer_id"]) == pipeline.owner(
+        "core", suspect["customer_id"]
     )
     assert pipeline.scalar("SELECT count(*) FROM merge_history WHERE actor = 'brian'") == 1
 
@@ -277,9 +268,9 @@ def test_a_steward_action_and_a_batch_on_the_same_people_take_the_same_lock(pipe
     pipeline.wait_until(
         lambda: (
             pipeline.idle()
-            and owner(pipeline, "core", customer["customer_id"]) is not None
-            and owner(pipeline, "channel", login["user_id"])
-            == owner(pipeline, "core", customer["customer_id"])
+            and pipeline.owner("core", customer["customer_id"]) is not None
+            and pipeline.owner("channel", login["user_id"])
+            == pipeline.owner("core", customer["customer_id"])
         ),
         what="her login linked to her",
     )
@@ -320,8 +311,8 @@ def test_a_steward_action_and_a_batch_on_the_same_people_take_the_same_lock(pipe
         lambda: pipeline.idle() and pipeline.scalar("SELECT count(*) FROM channel_login") == 2
     )
 
-    split = owner(pipeline, "channel", login["user_id"])
-    assert split != owner(pipeline, "core", customer["customer_id"])
+    split = pipeline.owner("channel", login["user_id"])
+    assert split != pipeline.owner("core", customer["customer_id"])
     # one consistent result: every login with the channel record's profile, every record in
     # an active profile
     assert (

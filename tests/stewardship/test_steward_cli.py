@@ -7,13 +7,12 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from click.testing import CliRunner
-from sqlalchemy import select
 
 from app.access.keys import create_key
 from app.cli import main
-from app.customer.models import source_customer
 from app.identity.matcher import link_customers
 from connectors.records import CustomerRecord
+from tests.conftest import gid_of
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -24,14 +23,6 @@ def invoke(*args: str):
 
 def person(source, key, national_id=None, phone=None, name="Achieng Otieno"):
     return CustomerRecord(source, key, name, national_id, phone, None, None, True, NOW, NOW)
-
-
-def gid_of(conn, source, key):
-    return conn.execute(
-        select(source_customer.c.global_customer_id).where(
-            source_customer.c.source_system == source, source_customer.c.source_customer_id == key
-        )
-    ).scalar_one()
 
 
 def test_a_proposal_from_the_command_line_needs_another_steward(conn):
