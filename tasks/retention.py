@@ -1,5 +1,6 @@
 """The retention purge (beat, hourly by default): raw staged rows, resolved quarantine rows and
-access-log entries past their configured windows, and old done batches folded into totals."""
+access-log entries past their configured windows, old done batches folded into totals, and
+identity lock rows nobody holds."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import Connection
 from app import db
 from app.access.audit import purge_access_log
 from app.config import Settings
+from app.identity.locks import purge_identity_locks
 from app.logs import log_event
 from app.pipeline.ledger import fold_done_batches
 from app.pipeline.retention import purge_raw_rows, purge_resolved_quarantine
@@ -37,6 +39,7 @@ def purge_expired_at(now: datetime, settings: Settings) -> dict[str, int]:
     """Everything past its window at `now` (a parameter, so a test can move the clock)."""
     batches = _in_chunks(lambda conn: purge_raw_rows(conn, now, settings.raw_retention_days))
     folded = _in_chunks(lambda conn: fold_done_batches(conn, now, settings.batch_retention_days))
+    identity_locks = _in_chunks(purge_identity_locks)
     with db.transaction() as conn:
         quarantined = purge_resolved_quarantine(conn, now, settings.quarantine_retention_days)
         accesses = purge_access_log(conn, now, settings.access_log_retention_days)
@@ -45,6 +48,7 @@ def purge_expired_at(now: datetime, settings: Settings) -> dict[str, int]:
         "batches_folded": folded,
         "quarantine_rows": quarantined,
         "access_log_entries": accesses,
+        "identity_locks": identity_locks,
     }
     if any(outcome.values()):
         log_event(log, "expired data purged", **outcome)

@@ -6,13 +6,15 @@ shared, and the stewards' decisions within it."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, or_, select, text, tuple_, union_all
 
 from app.customer.models import source_customer
-from app.identity import normalize
+from app.identity import locks, normalize
 from app.identity.clustering import SHARED_LIMIT, Key, Node, StewardRules, deletion_variants
+from app.identity.locks import IdentityLocks
 from connectors.records import CustomerRecord
 
 
@@ -100,32 +102,65 @@ def _identifiers(node: Node) -> set[tuple[str, str]]:
     return {(k, v) for k, v in values if v} | set(node.soft_identifiers())
 
 
+def identity_keys(nodes: Iterable[Node]) -> set[str]:
+    """What a resolution locks for these records (see `locks`): their source keys, profiles,
+    CustomerNumbers, identifiers, and their national IDs' one-deletion variants (IDs one edit
+    apart share one, so two resolutions that might take them for a typo meet on it)."""
+    keys: set[str] = set()
+    for node in nodes:
+        keys.add(locks.customer_key(*node.key))
+        if node.global_customer_id:
+            keys.add(locks.profile_key(node.global_customer_id))
+        if business_key := getattr(node, "business_key", None):
+            keys.add(locks.business_key(node.key[0], business_key))
+        keys |= _identifier_keys(_identifiers(node))
+    return keys
+
+
+def _identifier_keys(identifiers: Iterable[tuple[str, str]]) -> set[str]:
+    keys: set[str] = set()
+    for kind, value in identifiers:
+        if kind == "national_id":
+            keys |= {f"variant:{v}" for v in deletion_variants(value)}  # the ID among them
+        else:
+            keys.add(f"{kind}:{value}")
+    return keys
+
+
 def connected_component(
-    conn: Connection, batch_nodes: dict[Key, Node], stored: dict[Key, StoredNode]
+    conn: Connection,
+    held: IdentityLocks,
+    batch_nodes: dict[Key, Node],
+    stored: dict[Key, StoredNode],
 ) -> dict[Key, Node]:
-    """The batch's records (as they are now) and every stored record connected to them.
+    """The batch's records (as they are now) and every stored record connected to them, each
+    locked before it is read through (so no one changes what was found until the end of the
+    transaction: whoever would must lock an identifier of it first).
 
     Seeds include the batch records' previous identifiers, so the records they leave behind
     are regrouped too. A shared phone or email is followed one hop only (its holders may need
     regrouping now that it became shared) but never beyond.
     """
     component: dict[Key, Node] = dict(batch_nodes)
+    seeds = [*batch_nodes.values(), *(stored[k] for k in batch_nodes if k in stored)]
+    held.take(identity_keys(seeds))
     frontier: set[tuple[str, str]] = set()
-    for key, node in batch_nodes.items():
+    for node in seeds:
         frontier |= _identifiers(node)
-        if key in stored:
-            frontier |= _identifiers(stored[key])
-    for node in _add_tied(conn, list(batch_nodes), component).values():
+    for node in _add_tied(conn, held, list(batch_nodes), component).values():
         frontier |= _identifiers(node)
     seen: set[tuple[str, str]] = set()
     while frontier:
-        frontier |= _typo_neighbours(conn, {v for k, v in frontier if k == "national_id"})
+        neighbours = _typo_neighbours(conn, {v for k, v in frontier if k == "national_id"})
+        held.take(_identifier_keys(neighbours))
+        frontier |= neighbours
         seen |= frontier
         found = {
             k: n for k, n in _rows_to_nodes(_holders(conn, frontier)).items() if k not in component
         }
+        held.take(identity_keys(found.values()))
         component.update(found)
-        found.update(_add_tied(conn, list(found), component))
+        found.update(_add_tied(conn, held, list(found), component))
         candidates = {i for n in found.values() for i in _identifiers(n)} - seen
         # beyond the seeds, a shared phone or email links nobody: do not follow it
         frontier = candidates - _shared_values(conn, candidates)
@@ -152,14 +187,18 @@ def _rules_touching(conn: Connection, keys: list[Key]) -> list:
     return [tuple(row) for row in conn.execute(text(_RULES_TOUCHING), params)]
 
 
-def _add_tied(conn: Connection, keys: list[Key], component: dict[Key, Node]) -> dict[Key, Node]:
+def _add_tied(
+    conn: Connection, held: IdentityLocks, keys: list[Key], component: dict[Key, Node]
+) -> dict[Key, Node]:
     """Add to the component the stored records a steward's decision ties to these (and to
-    those, in turn); returns the records added."""
+    those, in turn), locked; returns the records added."""
     added: dict[Key, Node] = {}
     while keys:
         rows = _rules_touching(conn, keys)
         others = {k for r in rows for k in ((r[0], r[1]), (r[2], r[3]))} - set(component)
+        held.take(locks.customer_key(*k) for k in others)
         tied = stored_nodes(conn, sorted(others)) if others else {}
+        held.take(identity_keys(tied.values()))
         component.update(tied)
         added.update(tied)
         keys = list(tied)

@@ -1,44 +1,138 @@
-"""Advisory locks that serialize identity work on the same identifiers across workers.
+"""Locks that serialize identity work on the same people across workers, and only on them.
 
-Identifiers hash into a fixed number of buckets so a large batch takes a bounded number of
-locks; buckets are always taken in ascending order, so two batches never deadlock.
+Identity: every identifier a resolution reads or writes (a record's source key, its national
+ID or passport and that ID's one-deletion variants, its phones and email, its core
+CustomerNumber, the profiles it is linked to) is locked, exactly, for the rest of the
+transaction. Two resolutions whose people share no connected component share no identifier, so
+they run at the same time; two that touch one component wait for each other. The locks are row
+locks on `identity_lock` (one row per identifier's 64-bit digest, made on first use): a batch
+of a thousand people holds some fourteen thousand of them, more than PostgreSQL's shared lock
+table has room for as advisory locks, while row locks live in the rows themselves.
+
+Facts: a fact upsert holds its owners' identifiers (source key or CustomerNumber) shared, all at
+once and in ascending order; a resolution that moves a record holds them exclusive, so facts are
+never written against an owner's old profile while it moves.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 
-LOCK_NAMESPACE = 3601
-IDENTITY_NAMESPACE = 3603
-BUCKETS = 512
+T = TypeVar("T")
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout passed
+
+# In ascending order, so that two transactions taking overlapping sets at once cannot deadlock;
+# `WHERE false` locks an existing row without writing a new version of it.
+_LOCK_IDENTIFIERS = """
+INSERT INTO identity_lock (key)
+SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k
+ON CONFLICT (key) DO UPDATE SET key = excluded.key WHERE false
+"""
+_MAKE_IDENTIFIERS = """
+INSERT INTO identity_lock (key) SELECT unnest(CAST(:keys AS bigint[])) ON CONFLICT DO NOTHING
+"""
+_SHARE_IDENTIFIERS = "SELECT key FROM identity_lock WHERE key = ANY(:keys) ORDER BY key FOR SHARE"
 
 
-def bucket(key: str) -> int:
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big") % BUCKETS
+def share(conn: Connection, keys: Iterable[str]) -> None:
+    """Hold these identifiers shared to the end of the transaction (a fact upsert holds its
+    owners so: no resolution moves them meanwhile, and upserts do not wait for each other)."""
+    wanted = sorted({digest(k) for k in keys})
+    while wanted:
+        conn.execute(text(_MAKE_IDENTIFIERS), {"keys": wanted})
+        got = set(conn.execute(text(_SHARE_IDENTIFIERS), {"keys": wanted}).scalars())
+        wanted = [k for k in wanted if k not in got]  # purged in between: made again
 
 
-def lock_keys(conn: Connection, keys: Iterable[str], *, shared: bool = False) -> None:
-    """Take (shared or exclusive) transaction-scoped locks on the buckets of `keys`."""
-    buckets = sorted({bucket(k) for k in keys})
-    if not buckets:
-        return
-    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    conn.execute(
+def digest(key: str) -> int:
+    """A signed 64-bit digest of an identifier (a bigint)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class Contended(Exception):
+    """An identifier another transaction holds was wanted after others were taken: waiting for
+    it could deadlock, so the resolution starts again, taking everything it knows of first."""
+
+
+class IdentityLocks:
+    """The identity locks one attempt at a resolution holds; taking more adds to them.
+
+    The first take waits as long as it must: it takes its identifiers in ascending order while
+    holding none. A later take (the search found more people) waits at most `TAKE_MORE_WAIT`
+    and otherwise raises `Contended`; `resolving` then rolls the attempt back, which releases
+    its locks, and starts again with all of them in its first take. No two resolutions can
+    deadlock, and each attempt knows more than the last.
+    """
+
+    TAKE_MORE_WAIT = "100ms"
+
+    def __init__(self, conn: Connection, first: Iterable[int] = ()) -> None:
+        self.conn = conn
+        self.held: set[int] = set()
+        self.wanted: set[int] = set(first)
+
+    def take(self, keys: Iterable[str]) -> bool:
+        """Lock these identifiers; True if any was not held yet."""
+        wanted = ({digest(k) for k in keys} | self.wanted) - self.held
+        if not wanted:
+            return False
+        self.wanted |= wanted
+        if not self.held:
+            self.conn.execute(text(_LOCK_IDENTIFIERS), {"keys": sorted(wanted)})
+        else:
+            self._take_more(sorted(wanted))
+        self.held |= wanted
+        return True
+
+    def _take_more(self, keys: list[int]) -> None:
+        usual = self.conn.execute(
+            text("SELECT current_setting('lock_timeout'), set_config('lock_timeout', :wait, true)"),
+            {"wait": self.TAKE_MORE_WAIT},
+        ).scalar()
+        try:
+            self.conn.execute(text(_LOCK_IDENTIFIERS), {"keys": keys})
+        except OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise Contended() from error
+            raise
+        self.conn.execute(text("SELECT set_config('lock_timeout', :usual, true)"), {"usual": usual})
+
+
+def resolving(conn: Connection, work: Callable[[IdentityLocks], T]) -> T:
+    """Run `work` with identity locks in a savepoint of the caller's transaction, again from
+    the start (with every identifier the last attempt wanted taken first) while it is
+    `Contended`."""
+    wanted: set[int] = set()
+    while True:
+        attempt = conn.begin_nested()
+        held = IdentityLocks(conn, wanted)
+        try:
+            result = work(held)
+        except Contended:
+            attempt.rollback()
+            wanted = held.wanted
+            continue
+        except BaseException:
+            attempt.rollback()
+            raise
+        attempt.commit()
+        return result
+
+
+def purge_identity_locks(conn: Connection, limit: int = 50_000) -> int:
+    """Delete up to `limit` lock rows nobody holds (they are made again on next use)."""
+    return conn.execute(
         text(
-            f"SELECT {function}(:ns, b) FROM (SELECT unnest(CAST(:buckets AS int[])) AS b "
-            "ORDER BY 1) AS ordered"
+            "DELETE FROM identity_lock WHERE key IN"
+            " (SELECT key FROM identity_lock LIMIT :limit FOR UPDATE SKIP LOCKED)"
         ),
-        {"ns": LOCK_NAMESPACE, "buckets": buckets},
-    )
-
-
-def lock_identity(conn: Connection) -> None:
-    """The identity lock: one resolution at a time across every worker (the batch is the unit,
-    so this stays fast). Taken before any bucket lock, so it cannot deadlock with them."""
-    conn.execute(text("SELECT pg_advisory_xact_lock(:ns, 0)"), {"ns": IDENTITY_NAMESPACE})
+        {"limit": limit},
+    ).rowcount
 
 
 def customer_key(source_system: str, source_customer_id: str) -> str:
@@ -47,3 +141,7 @@ def customer_key(source_system: str, source_customer_id: str) -> str:
 
 def business_key(source_system: str, key: str) -> str:
     return f"bk:{source_system}:{key}"
+
+
+def profile_key(global_customer_id: object) -> str:
+    return f"gid:{global_customer_id}"

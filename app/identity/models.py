@@ -44,6 +44,16 @@ national_id_variant = Table(
     Column("national_id", String(32), primary_key=True),
 )
 
+# One row per identifier a resolution has locked (`locks.IdentityLocks`), keyed by its digest:
+# rows only anchor row locks, so the table is unlogged (nothing to recover after a crash) and
+# the retention purge empties it of rows nobody holds.
+identity_lock = Table(
+    "identity_lock",
+    metadata,
+    Column("key", BigInteger, primary_key=True),
+    prefixes=["UNLOGGED"],
+)
+
 # National IDs one edit apart that the typo rule did not confirm: for a person to review, with the
 # evidence (each side's records, and the outcome of each check of the rule).
 suspected_duplicate = Table(

@@ -13,11 +13,13 @@ from app.identity import locks
 from app.identity.assignment import Resolution, Steward
 from app.identity.clustering import Clustering, Key, Node, deletion_variants
 from app.identity.decisions import record_decisions, record_held_apart, record_suspects
+from app.identity.locks import IdentityLocks
 from connectors.records import CustomerRecord
 
 
 def store_resolution(
     conn: Connection,
+    held: IdentityLocks,
     resolution: Resolution,
     result: Clustering,
     incoming: dict[Key, CustomerRecord],
@@ -50,7 +52,7 @@ def store_resolution(
             resolution.business_keys.append(business_key)
     owner_keys = [locks.customer_key(*k) for k in resolution.moved]
     owner_keys += [locks.business_key("core", bk) for bk in resolution.business_keys]
-    locks.lock_keys(conn, owner_keys)
+    held.take(owner_keys)  # the component's already: nothing to wait for
 
     if incoming:
         rows = [

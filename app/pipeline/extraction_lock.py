@@ -3,13 +3,13 @@ dies with its connection if the worker dies."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import text
 
 from app import db
-from app.identity.locks import bucket
 
 EXTRACT_LOCK_NAMESPACE = 3602
 
@@ -19,7 +19,7 @@ def exclusive_extraction(name: str, *, wait: bool = False) -> Iterator[bool]:
     """Yields whether this process holds the lock `name` (a source, or a source's scan). Polls
     skip when it is taken (the next poll comes in a second); a backfill waits (`wait`) for the
     running poll."""
-    key = bucket(f"extract:{name}")
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "big", signed=True)
     query = (
         "SELECT true FROM pg_advisory_lock(:ns, :key)"  # blocks until the lock is free
         if wait

@@ -49,12 +49,13 @@ class FactSpec:
     version_column: str | None  # newer-wins column; None: the row never changes at the source
     by_business_key: bool = False  # owner found by core CustomerNumber, not a source key
 
-    def owner_lock_key(self, row: dict[str, Any]) -> str | None:
+    def owner_key(self, record: Record) -> str | None:
+        """The identifier (`locks`) of the person a fact belongs to, if it names one."""
         if self.by_business_key:
-            return locks.business_key("core", row["customer_number"])
-        if row.get("source_customer_id") is None:
+            return locks.business_key("core", record.customer_number)
+        if getattr(record, "source_customer_id", None) is None:
             return None
-        return locks.customer_key(row["source_system"], row["source_customer_id"])
+        return locks.customer_key(record.source_system, record.source_customer_id)
 
 
 def _fields(record: Record, **renamed: str) -> dict[str, Any]:
@@ -97,7 +98,8 @@ FACTS: dict[str, FactSpec] = {
 
 
 def upsert_facts(conn: Connection, spec: FactSpec, records: list[Record]) -> list[UUID]:
-    """Upsert one entity's records; returns the Global Customer IDs of the rows written."""
+    """Upsert one entity's records, their owners held shared by the caller (`locks.share`);
+    returns the Global Customer IDs of the rows written."""
     if not records:
         return []
     pk = [c.name for c in spec.table.primary_key.columns]
@@ -108,7 +110,6 @@ def upsert_facts(conn: Connection, spec: FactSpec, records: list[Record]) -> lis
         if key not in rows or _newer(spec, row, rows[key]):
             rows[key] = row
     columns = list(next(iter(rows.values())))
-    locks.lock_keys(conn, [k for r in rows.values() if (k := spec.owner_lock_key(r))], shared=True)
     recordset = ", ".join(f"{c} {spec.table.c[c].type.compile(dialect=_DIALECT)}" for c in columns)
     owner = (_BY_BUSINESS_KEY if spec.by_business_key else _BY_SOURCE_KEY).format(row="x")
     target = spec.table.name

@@ -23,6 +23,8 @@ from app import db
 from app.customer.models import source_customer
 from app.customer.survivorship import refresh_golden_records
 from app.identity import locks
+from app.identity.assignment import Resolution
+from app.identity.locks import IdentityLocks
 from app.identity.matcher import link_customers
 from app.logs import log_event, mask_reason, mask_text
 from app.pipeline import validate
@@ -189,6 +191,26 @@ def _advance(conn: Connection, batch_id: int, status: str, **values: Any) -> Non
     )
 
 
+def _link_people(
+    conn: Connection,
+    held: IdentityLocks,
+    batch: Batch,
+    people: list[CustomerRecord],
+    bad: list[dict[str, Any]],
+    raws: dict[str, Any],
+) -> tuple[list[CustomerRecord], list[dict[str, Any]], Resolution]:
+    """One attempt at the batch's identity work: (people linked, rows quarantined, outcome)."""
+    # who holds a business key is decided under identity locks, as who is who is (the key's
+    # own, with the records'): two batches claiming one key are never both let through
+    keys = [locks.customer_key(p.source_system, p.source_customer_id) for p in people]
+    keys += [locks.business_key(p.source_system, p.business_key) for p in people if p.business_key]
+    held.take(keys)
+    people, reused = _without_reused_business_keys(conn, batch, people, raws)
+    bad = bad + reused
+    _quarantine(conn, batch, bad)
+    return people, bad, link_customers(conn, people, batch.batch_id, held)
+
+
 def match_step(batch_id: int) -> str:
     """Link the batch's person records to Global Customer IDs; quarantine unusable rows."""
     with db.transaction() as conn:
@@ -197,14 +219,9 @@ def match_step(batch_id: int) -> str:
             return batch.status if batch else "missing"
         records, bad, raws = _records(conn, batch, people=True)
         people = [r for r in records if isinstance(r, CustomerRecord)]
-        # who holds a business key is decided under the identity lock, as who is who is: two
-        # batches claiming one key are never both let through
-        if any(p.business_key for p in people):
-            locks.lock_identity(conn)
-        people, reused = _without_reused_business_keys(conn, batch, people, raws)
-        bad += reused
-        _quarantine(conn, batch, bad)
-        resolution = link_customers(conn, people, batch_id)
+        people, bad, resolution = locks.resolving(
+            conn, lambda held: _link_people(conn, held, batch, people, bad, raws)
+        )
         repointed = repoint_owners(conn, list(resolution.moved), resolution.business_keys)
         affected = sorted(set(resolution.affected) | set(repointed), key=str)
         refresh_golden_records(conn, affected)
@@ -239,6 +256,11 @@ def upsert_step(batch_id: int) -> str:
             if entity in FACTS:  # customers were placed by the match step
                 by_entity[entity].append(record)
         affected = set(batch.affected_customers)
+        # every owner at once, in order: no resolution moves them while their facts are written
+        locks.share(
+            conn,
+            [k for e, group in by_entity.items() for r in group if (k := FACTS[e].owner_key(r))],
+        )
         for entity, group in by_entity.items():
             written = _upsert_isolating(conn, FACTS[entity], group, batch, rejected)
             if entity in RISK_ENTITIES:

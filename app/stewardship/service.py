@@ -1,7 +1,7 @@
 """Steward actions with four eyes. A proposal names an action and why; a different steward
 approves it (which applies it) or rejects it. Applying a proposal writes the stewards'
 decision about pairs of records (`identity_rule`: the same person, or different people) and
-resolves the records concerned again through the matcher, under the same identity lock as any
+resolves the records concerned again through the matcher, under the same identity locks as any
 batch, so a steward action and a batch touching the same people never interleave: links,
 merges (with their history and 308s), facts, golden records and risk follow as for a batch."""
 
@@ -20,6 +20,7 @@ from app.customer.survivorship import refresh_golden_records
 from app.identity import locks
 from app.identity.assignment import Steward
 from app.identity.clustering import Key
+from app.identity.locks import IdentityLocks
 from app.identity.matcher import resolve_stored
 from app.identity.models import identity_rule, match_decision, review_item
 from app.pipeline.facts import repoint_owners
@@ -107,6 +108,31 @@ def _key(record: dict[str, str]) -> Key:
     return (record["source_system"], record["source_customer_id"])
 
 
+def _lock_subject(conn: Connection, held: IdentityLocks, subject: dict[str, Any]) -> None:
+    """Lock what a proposal names as a batch's resolution locks it, before it is read: its
+    records, the profiles they and it name (with where those ended), and those profiles'
+    records. Whoever moves a record in or out of a profile holds that profile's lock."""
+    records = [_key(r) for r in subject.get("records", [])]
+    if "record" in subject:
+        records.append(_key(subject["record"]))
+    held.take(locks.customer_key(*k) for k in records)
+    named = [UUID(str(gid)) for gid in subject.get("global_customer_ids", [])]
+    if "merge_id" in subject:
+        merge = _merge(conn, subject["merge_id"])
+        named += [merge["survivor_id"], merge["merged_id"]]
+    named += conn.execute(
+        select(source_customer.c.global_customer_id).where(
+            tuple_(source_customer.c.source_system, source_customer.c.source_customer_id).in_(
+                records or [("", "")]
+            )
+        )
+    ).scalars()
+    profiles = {gid for gid in named if gid is not None}
+    profiles |= {s for gid in list(profiles) if (s := survivor_id(conn, gid)) is not None}
+    held.take(locks.profile_key(gid) for gid in profiles)
+    held.take(locks.customer_key(*k) for gid in profiles for k in records_of(conn, gid))
+
+
 def _subject_customers(conn: Connection, action: str, subject: dict[str, Any]) -> list[UUID]:
     """The active profiles a proposal concerns; refuses one that cannot be applied today."""
     if action == MERGE:
@@ -164,9 +190,9 @@ def reject(conn: Connection, proposal_id: int, by: str, note: str) -> dict[str, 
 
 def approve(conn: Connection, proposal_id: int, by: str, note: str | None) -> dict[str, Any]:
     """Apply a pending proposal proposed by someone else, in the caller's transaction."""
-    locks.lock_identity(conn)  # before anything else, as a batch takes it: no deadlock
     proposal = _pending(conn, proposal_id, by)
-    effect = _apply(conn, proposal, Steward(by, proposal["proposal_id"]))
+    steward = Steward(by, proposal["proposal_id"])
+    effect = locks.resolving(conn, lambda held: _apply(conn, held, proposal, steward))
     _decide(conn, proposal["proposal_id"], APPROVED, by, note, effect)
     if proposal["subject"].get("review_item_id"):
         conn.execute(
@@ -261,8 +287,12 @@ def _write_rules(conn: Connection, pairs: list[tuple[Key, Key]], relation: str, 
     )
 
 
-def _apply(conn: Connection, proposal: dict[str, Any], steward: Steward) -> dict[str, Any]:
+def _apply(
+    conn: Connection, held: IdentityLocks, proposal: dict[str, Any], steward: Steward
+) -> dict[str, Any]:
     action, subject = proposal["action"], proposal["subject"]
+    # the subject's profiles and records are locked as a batch locks them, before they are read
+    _lock_subject(conn, held, subject)
     customers = _subject_customers(conn, action, subject)  # still applicable today?
     repointed: list[Key] = []
     split_from: UUID | None = None
@@ -301,7 +331,7 @@ def _apply(conn: Connection, proposal: dict[str, Any], steward: Steward) -> dict
         _point(conn, brought, restored)
         repointed = brought
         keys = brought + rest
-    resolution = resolve_stored(conn, list(dict.fromkeys(keys)), steward)
+    resolution = resolve_stored(conn, held, list(dict.fromkeys(keys)), steward)
     moved = list(dict.fromkeys([*resolution.moved, *repointed]))
     now_in, business_keys = _where_now(conn, moved)
     touched = repoint_owners(conn, moved, business_keys)

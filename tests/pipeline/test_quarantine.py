@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from app import db
+from app.identity.locks import IdentityLocks, business_key
 from app.pipeline import quarantine, steps, validate
 from app.pipeline.staging import stage_replay
 from app.pipeline.vocabulary import unknown_values
@@ -142,7 +143,7 @@ def test_a_business_key_reused_by_a_second_row_is_quarantined(conn):
 
 
 def test_two_batches_claiming_one_business_key_at_once_link_one_and_quarantine_the_other(engine):
-    """Decided under the identity lock (and backed by a unique index): both steps finish, one
+    """Decided under the key's identity lock (and backed by a unique index): both steps finish, one
     record holds the key, the other waits in quarantine. Checked before the lock, both would
     see the key free and the second would fail on the index."""
     truncate_all(engine)
@@ -163,13 +164,14 @@ def test_two_batches_claiming_one_business_key_at_once_link_one_and_quarantine_t
 
     try:
         with engine.connect() as holder:
-            # both steps queue behind whoever holds the identity lock, then go one at a time
-            holder.execute(text("SELECT pg_advisory_lock(3603, 0)"))
+            # both steps queue behind whoever holds the key's identity lock, then go one at a time
+            held = holder.begin()
+            IdentityLocks(holder).take([business_key("core", "CUST0077")])
             threads = [threading.Thread(target=match, args=(b,)) for b in batches]
             for thread in threads:
                 thread.start()
             time.sleep(0.5)
-            holder.execute(text("SELECT pg_advisory_unlock(3603, 0)"))
+            held.rollback()
             for thread in threads:
                 thread.join(timeout=30)
 

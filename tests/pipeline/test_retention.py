@@ -5,7 +5,7 @@ replay past the window says so and names the backfill that re-reads the source."
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 from sqlalchemy import func, insert, select, text, update
@@ -13,12 +13,14 @@ from sqlalchemy import func, insert, select, text, update
 from app.access.models import access_log
 from app.cli import main
 from app.config import Settings
+from app.identity.locks import IdentityLocks, digest
 from app.ops.service import latency_histograms, pipeline_status
 from app.pipeline.batches import replay_batches
 from app.pipeline.models import ingest_batch, ingest_record, quarantine
 from app.pipeline.staging import stage_replay
 from app.pipeline.steps import LATENCY_BUCKETS_S
 from tasks.retention import purge_expired_at
+from tests.conftest import truncate_all
 
 ROW = ("customer", "101", {"Id": 101, "FirstName": "Amina"})
 
@@ -193,3 +195,23 @@ def test_old_batches_fold_into_totals_and_the_metrics_stay_the_same(conn):
     assert conn.execute(select(ingest_batch.c.batch_id)).scalars().all() == []
     assert pipeline_status(conn, configured)["sources"]["core"]["records_processed"] == 8
     assert latency_histograms(conn)["core"] == before[1]
+
+
+def test_identity_lock_rows_nobody_holds_are_purged(engine):
+    """The table only anchors row locks: rows left after their transactions go; a held one
+    stays (and its holder keeps it)."""
+    truncate_all(engine)
+    with engine.begin() as conn:  # three identifiers locked once, then let go
+        IdentityLocks(conn).take(["src:core:1", "src:core:2", "src:core:3"])
+    try:
+        with engine.connect() as holder:
+            held = holder.begin()
+            IdentityLocks(holder).take(["src:core:2"])
+            outcome = purge_expired_at(datetime.now(UTC), settings())
+            held.rollback()
+        assert outcome["identity_locks"] == 2
+        with engine.connect() as conn:
+            left = conn.execute(text("SELECT key FROM identity_lock")).scalars().all()
+        assert left == [digest("src:core:2")]
+    finally:
+        truncate_all(engine)

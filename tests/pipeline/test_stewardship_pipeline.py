@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from app import create_app, db
 from app.access.keys import create_key
 from app.config import Settings
+from app.identity.locks import IdentityLocks, customer_key
 from app.pipeline.batches import replay_batches
 from sandbox.simulator import Simulator
 from sandbox.sources import create_sources, drop_sources
@@ -287,8 +288,14 @@ def test_a_steward_action_and_a_batch_on_the_same_people_take_the_same_lock(pipe
 
     outcome = {}
     with db.get_engine().connect() as holder:
-        # whoever holds the identity lock (here: this test) keeps both waiting
-        holder.execute(text("SELECT pg_advisory_lock(3603, 0)"))
+        # whoever holds the identity locks of her records (here: this test) keeps both waiting
+        held = holder.begin()
+        IdentityLocks(holder).take(
+            [
+                customer_key("core", customer["customer_id"]),
+                customer_key("channel", login["user_id"]),
+            ]
+        )
         approval = threading.Thread(
             target=lambda: outcome.update(
                 response=stewards["brian"].post(
@@ -303,8 +310,8 @@ def test_a_steward_action_and_a_batch_on_the_same_people_take_the_same_lock(pipe
         finally:
             simulator.close()
         approval.join(timeout=3)
-        assert approval.is_alive()  # waiting for the lock, as the batch is
-        holder.execute(text("SELECT pg_advisory_unlock(3603, 0)"))
+        assert approval.is_alive()  # waiting for the locks, as the batch is
+        held.rollback()
         approval.join(timeout=30)
     assert outcome["response"].status_code == 200
     pipeline.wait_until(
