@@ -10,6 +10,7 @@ from celery.signals import (
     after_setup_logger,
     after_setup_task_logger,
     beat_init,
+    celeryd_after_setup,
     worker_init,
     worker_process_init,
 )
@@ -18,6 +19,7 @@ from app.celeryconfig import create_celery
 from app.config import Settings
 from app.db import dispose_engine
 from app.logs import configure_logging, mask_handlers
+from app.pipeline import extraction_slots
 from app.preflight import NotReady, check_services
 
 configure_logging()
@@ -36,6 +38,12 @@ def _mask_celery_logs(logger: logging.Logger, **_: object) -> None:
 def _fresh_engine_after_fork(**_: object) -> None:
     # Pooled connections inherited from the parent must not be shared across processes.
     dispose_engine()
+
+
+@celeryd_after_setup.connect
+def _extraction_slots(sender: str, instance: object, **_: object) -> None:
+    # before the pool forks: every process of this worker shares its slots
+    extraction_slots.configure(sender, int(getattr(instance, "concurrency", 2) or 2))
 
 
 @worker_init.connect

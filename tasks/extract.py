@@ -7,6 +7,7 @@ from celery import shared_task
 
 from app.config import Settings
 from app.pipeline import backfills, batches, extraction
+from app.pipeline.extraction_slots import Slot, extraction_slot
 from app.pipeline.staging import StagedBatch
 from tasks.pipeline import enqueue_batch
 
@@ -20,20 +21,33 @@ def _queue(batch: StagedBatch) -> None:
 # their health is in /health, `c360 status` and the logs.
 @shared_task(name="tasks.extract.extract_source", send_events=False)
 def extract_source(source_system: str) -> int:
-    """One poll of every stream of a source; batches are queued as soon as they are stored."""
-    return extraction.poll_source(source_system, on_staged=_queue)
+    """One poll of every stream of a source; batches are queued as soon as they are stored.
+    Without a free extraction slot it skips: the next poll comes within an interval."""
+    with extraction_slot(spare=True) as slot:
+        if slot is Slot.NONE:
+            return 0
+        pages = 1 if slot is Slot.SPARE else None
+        return extraction.poll_source(source_system, on_staged=_queue, max_pages=pages)
 
 
 @shared_task(name="tasks.extract.scan_source", send_events=False)
 def scan_source(source_system: str) -> int:
-    """The slower schedule: unindexed markers and digest scans."""
-    return extraction.scan_source(source_system, on_staged=_queue)
+    """The slower schedule: unindexed markers and digest scans (skipped without a free slot)."""
+    with extraction_slot() as slot:
+        return extraction.scan_source(source_system, on_staged=_queue) if slot is Slot.SLOT else 0
 
 
 @shared_task(name="tasks.extract.backfill_source")
 def backfill_source(backfill_id: int) -> int:
-    """Re-read a source from the backfill's `since` (the poll checkpoint is not touched)."""
-    return backfills.backfill_job(backfill_id, on_staged=_queue)
+    """A slice of a backfill: re-read a source from the backfill's `since` (the poll checkpoint
+    is not touched), on from where the last slice stopped; then queue the next slice, at once
+    or, while staged batches wait or no extraction slot is free, a second later."""
+    with extraction_slot() as slot:
+        work = backfills.backfill_job(backfill_id, on_staged=_queue) if slot is Slot.SLOT else None
+    if work is None or not work.finished:
+        later = work is None or work.backlog
+        backfill_source.apply_async((backfill_id,), countdown=1 if later else 0)
+    return work.staged if work else 0
 
 
 @shared_task(name="tasks.extract.start_backfill")

@@ -4,7 +4,10 @@ batches, the poll checkpoint left alone."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +24,7 @@ from app.pipeline.models import (
 from app.pipeline.polling import pages
 from app.pipeline.sources import source_connector
 from app.pipeline.staging import StagedBatch, stage_page
-from connectors.base import Connector
+from connectors.base import Connector, Cursor, SourceRow
 
 log = logging.getLogger("c360.pipeline")
 
@@ -63,19 +66,72 @@ def request_backfill(source_system: str, since: str | None) -> int:
         return create_backfill(conn, source_system, moment)
 
 
-def backfill_job(backfill_id: int, on_staged: Callable[[StagedBatch], None]) -> int:
-    """Run a queued backfill: wait for the source's running poll, re-read it, and mark the
-    backfill failed (with the reason) if that fails. A backfill not queued is not run again."""
+# A backfill runs in slices: a slice reads pages for up to SLICE_SECONDS, or until
+# BACKLOG_LIMIT staged batches wait for the match step, then queues the next slice. Between
+# slices the extraction slot is free for polls, and a backlog holds the reading back instead of
+# the worker's processes; a slice is also far below the extraction time limit, so a backfill of
+# any size finishes.
+SLICE_SECONDS = 5.0
+BACKLOG_LIMIT = 8
+
+
+@dataclass(frozen=True)
+class Slice:
+    staged: int  # records staged by this slice
+    finished: bool  # the whole source was read (or the backfill is not runnable)
+    backlog: bool  # stopped because staged batches wait
+
+
+class SliceClock:
+    """Where a slice's time went, reading the source or staging what it read (logged as the
+    slice's `backfill slice` event: the per-stage figures of bench/backfill_rate.py)."""
+
+    def __init__(self, source: str, backfill_id: int) -> None:
+        self.source, self.backfill_id = source, backfill_id
+        self.read_seconds = self.stage_seconds = 0.0
+        self.staged = 0
+
+    def read(self, reading: Iterator[list[SourceRow]]) -> list[SourceRow] | None:
+        started = time.monotonic()
+        rows = next(reading, None)
+        self.read_seconds += time.monotonic() - started
+        return rows
+
+    @contextmanager
+    def staging(self) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.stage_seconds += time.monotonic() - started
+
+    def done(self, outcome: Slice) -> Slice:
+        log_event(
+            log,
+            "backfill slice",
+            source=self.source,
+            backfill_id=self.backfill_id,
+            records=self.staged,
+            read_seconds=round(self.read_seconds, 3),
+            stage_seconds=round(self.stage_seconds, 3),
+        )
+        return outcome
+
+
+def backfill_job(backfill_id: int, on_staged: Callable[[StagedBatch], None]) -> Slice:
+    """Run one slice of a backfill: take the source's extraction lock (waiting for a running
+    poll), read on from where the last slice stopped, and mark the backfill failed (with the
+    reason) if that fails. A backfill that is extracted, failed or unknown is not run again."""
+    settings = Settings.from_env()
     with db.connect() as conn:
         row = conn.execute(backfill.select().where(backfill.c.backfill_id == backfill_id)).first()
-    if row is None or row.status != "queued":
-        return 0
-    settings = Settings.from_env()
+    if row is None or row.status not in ("queued", "extracting"):
+        return Slice(0, True, False)
     try:
         connector = source_connector(row.source_system, settings)
         with exclusive_extraction(row.source_system, wait=True):
             return run_backfill(
-                connector, backfill_id, row.since, page_size=settings.page_size, on_staged=on_staged
+                connector, backfill_id, page_size=settings.page_size, on_staged=on_staged
             )
     except Exception as error:
         with db.transaction() as conn:
@@ -90,37 +146,83 @@ def backfill_job(backfill_id: int, on_staged: Callable[[StagedBatch], None]) -> 
 def run_backfill(
     connector: Connector,
     backfill_id: int,
-    since: datetime | None,
     *,
     page_size: int,
     on_staged: Callable[[StagedBatch], None],
-) -> int:
-    """Re-read every stream of a source from `since`, staging all rows as backfill batches."""
-    total = 0
+    slice_seconds: float = SLICE_SECONDS,
+) -> Slice:
+    """Re-read a source from the backfill's `since`, from where its last slice stopped, staging
+    rows as backfill batches; each page's batch and the position after it commit together."""
     with db.transaction() as conn:
+        row = conn.execute(
+            backfill.select().where(backfill.c.backfill_id == backfill_id).with_for_update()
+        ).first()
+        if row is None or row.status not in ("queued", "extracting"):
+            return Slice(0, True, False)  # a duplicate slice, after the last
         conn.execute(
             update(backfill)
             .where(backfill.c.backfill_id == backfill_id)
             .values(status="extracting")
         )
-    for stream in connector.streams:
-        start = connector.cursor_since(stream, since)
-        for rows in pages(connector, stream, start, page_size):
-            with db.transaction() as conn:
+    names = [stream.name for stream in connector.streams]
+    first = names.index(row.stream) if row.stream in names else 0
+    started = time.monotonic()
+    clock = SliceClock(connector.source_system, backfill_id)
+    for stream in connector.streams[first:]:
+        if stream.name == row.stream and row.marker is not None:
+            start: Cursor | None = Cursor(row.marker, row.source_key)
+        else:
+            start = connector.cursor_since(stream, row.since)
+        reading = pages(connector, stream, start, page_size)
+        while (rows := clock.read(reading)) is not None:
+            with clock.staging(), db.transaction() as conn:
                 batch = stage_page(
                     conn, connector, stream, rows, advance_to=None, backfill_id=backfill_id
                 )
+                _save_position(conn, backfill_id, stream.name, rows[-1].cursor)
             if batch is not None:
-                total += batch.records
+                clock.staged += batch.records
                 on_staged(batch)
+            if time.monotonic() - started > slice_seconds:
+                return clock.done(Slice(clock.staged, False, False))
+            if staged_backlog() >= BACKLOG_LIMIT:
+                return clock.done(Slice(clock.staged, False, True))
+        following = names.index(stream.name) + 1
+        if following < len(names):
+            with db.transaction() as conn:
+                _save_position(conn, backfill_id, names[following], None)
     with db.transaction() as conn:
         conn.execute(
             update(backfill)
             .where(backfill.c.backfill_id == backfill_id)
             .values(status="extracted", extracted_at=func.now())
         )
-    log_event(log, "backfill extracted", source=connector.source_system, records=total)
-    return total
+    log_event(log, "backfill extracted", source=connector.source_system, backfill_id=backfill_id)
+    return clock.done(Slice(clock.staged, True, False))
+
+
+def _save_position(conn: Connection, backfill_id: int, stream: str, cursor: Cursor | None) -> None:
+    conn.execute(
+        update(backfill)
+        .where(backfill.c.backfill_id == backfill_id)
+        .values(
+            stream=stream,
+            marker=cursor.marker if cursor else None,
+            source_key=cursor.key if cursor else None,
+        )
+    )
+
+
+def staged_backlog() -> int:
+    """Batches staged and not yet taken by the match step (at most BACKLOG_LIMIT counted)."""
+    with db.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT count(*) FROM (SELECT 1 FROM ingest_batch WHERE status = 'staged'"
+                " LIMIT :limit) AS waiting"
+            ),
+            {"limit": BACKLOG_LIMIT},
+        ).scalar_one()
 
 
 def backfill_progress(conn: Connection, backfill_ids: list[int]) -> dict[str, Any]:

@@ -25,9 +25,10 @@ log = logging.getLogger("c360.extract")
 OnStaged = Callable[[StagedBatch], None]
 
 
-def poll_source(source_system: str, on_staged: OnStaged) -> int:
-    """One poll of every stream of a source; returns the rows staged (0 when another poll of
-    the source still runs, or the source is not configured here)."""
+def poll_source(source_system: str, on_staged: OnStaged, max_pages: int | None = None) -> int:
+    """One poll of every stream of a source (at most `max_pages` pages of each); returns the
+    rows staged (0 when another poll of the source still runs, or the source is not configured
+    here)."""
     settings = Settings.from_env()
     if source_system not in settings.source_urls:
         return 0
@@ -36,7 +37,7 @@ def poll_source(source_system: str, on_staged: OnStaged) -> int:
             return 0
         started = time.monotonic()
         connector = source_connector(source_system, settings)
-        staged = _poll_streams(settings, connector, on_staged, slow=False)
+        staged = _poll_streams(settings, connector, on_staged, slow=False, max_pages=max_pages)
         for watch in connector.watches:
             with stream_attempt(source_system, watch.name, "poll"):
                 staged += recheck_open(connector, watch, on_staged=on_staged)
@@ -79,7 +80,12 @@ def scan_source(source_system: str, on_staged: OnStaged) -> int:
 
 
 def _poll_streams(
-    settings: Settings, connector: Connector, on_staged: OnStaged, *, slow: bool
+    settings: Settings,
+    connector: Connector,
+    on_staged: OnStaged,
+    *,
+    slow: bool,
+    max_pages: int | None = None,
 ) -> int:
     """Poll the source's streams of one schedule (every poll, or the slower scan schedule)."""
     staged = 0
@@ -94,5 +100,6 @@ def _poll_streams(
                 page_size=settings.page_size,
                 lookback_seconds=settings.lookback_seconds,
                 on_staged=on_staged,
+                max_pages=max_pages,
             )
     return staged

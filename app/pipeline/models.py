@@ -41,6 +41,11 @@ backfill = Table(
     Column("error", Text),
     Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("extracted_at", DateTime(timezone=True)),
+    # where the next slice reads on from: a stream, and the cursor after its last staged page
+    # (none: the stream from `since`)
+    Column("stream", String(32)),
+    Column("marker", Text),
+    Column("source_key", Text),
 )
 
 # A page of source rows as read, stored with the checkpoint in one transaction before queueing.

@@ -31,8 +31,10 @@ def poll_stream(
     page_size: int,
     lookback_seconds: float,
     on_staged: Callable[[StagedBatch], None],
+    max_pages: int | None = None,
 ) -> int:
-    """Read a stream from its checkpoint (rewound by the look-back) and stage what is new.
+    """Read a stream from its checkpoint (rewound by the look-back) and stage what is new, or
+    its first `max_pages` pages of it (the next poll reads on from the checkpoint).
 
     `on_staged` runs after each page's commit (it queues the batch). Returns rows staged.
     """
@@ -44,7 +46,7 @@ def poll_stream(
         start = connector.rewind(stream, checkpoint, lookback_seconds)
     staged = 0
     high_water = checkpoint
-    for rows in pages(connector, stream, start, page_size):
+    for page, rows in enumerate(pages(connector, stream, start, page_size), start=1):
         last = rows[-1].cursor
         if high_water is None or connector.order_key(last) > connector.order_key(high_water):
             high_water = last
@@ -64,6 +66,8 @@ def poll_stream(
         if batch is not None:
             staged += batch.records
             on_staged(batch)
+        if max_pages is not None and page >= max_pages:
+            break
     if staged == 0 and checkpoint is not None:
         with db.transaction() as conn:
             touch_checkpoint(conn, source, stream.name)

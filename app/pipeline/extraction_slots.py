@@ -1,0 +1,81 @@
+"""Extraction never takes every process of a worker while staged batches wait.
+
+A worker of N processes has N - 1 extraction slots for polls, scans and backfill slices, and
+one spare that only a poll may take, only while no staged batch waits, and then for one page
+per stream (the next poll reads on from the checkpoint): so at most one page's time after a
+batch is staged, a process is free for it (match, upsert, risk), however many sources poll
+and backfill. Celery has no per-queue concurrency inside one worker (its answer, a second
+worker consuming only `extract`, is not the one `celery -A tasks worker` the deployment runs),
+hence this. A slot is a session advisory lock named for the worker, so a killed process frees
+its slot with its connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+
+from sqlalchemy import Connection, text
+
+from app import db
+
+EXTRACTION_SLOT_NAMESPACE = 3605  # 3602 extraction per source, 3604 the beat leader
+_pool = {"worker": socket.gethostname(), "processes": 2}
+
+
+class Slot(Enum):
+    NONE = "none"  # every slot taken: skip (a poll) or come back later (a backfill slice)
+    SLOT = "slot"
+    SPARE = "spare"  # the last process's: one page per stream, and only with no batch waiting
+
+
+def configure(worker: str, concurrency: int) -> None:
+    """The worker's name and process count (a signal, in the worker before its pool forks)."""
+    _pool.update(worker=worker, processes=max(1, concurrency))
+
+
+def _slot_key(worker: str, index: int) -> int:
+    digest = hashlib.blake2b(f"{worker}:{index}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _try(conn: Connection, key: int) -> bool:
+    return conn.execute(
+        text("SELECT pg_try_advisory_lock(:ns, :key)"),
+        {"ns": EXTRACTION_SLOT_NAMESPACE, "key": key},
+    ).scalar_one()
+
+
+def _batches_waiting(conn: Connection) -> bool:
+    return conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM ingest_batch WHERE status = 'staged')")
+    ).scalar_one()
+
+
+@contextmanager
+def extraction_slot(*, spare: bool = False) -> Iterator[Slot]:
+    """Yields the slot this process holds for an extraction task (it never waits). With
+    `spare` (a poll), the spare slot is taken when the others are and no batch waits."""
+    worker, processes = str(_pool["worker"]), int(_pool["processes"])
+    with db.get_engine().connect() as conn:
+        held, kind = None, Slot.NONE
+        for index in range(max(1, processes - 1)):
+            if _try(conn, key := _slot_key(worker, index)):
+                held, kind = key, Slot.SLOT
+                break
+        if held is None and spare and processes > 1 and not _batches_waiting(conn):
+            if _try(conn, key := _slot_key(worker, processes - 1)):
+                held, kind = key, Slot.SPARE
+        conn.commit()
+        try:
+            yield kind
+        finally:
+            if held is not None:
+                conn.execute(
+                    text("SELECT pg_advisory_unlock(:ns, :key)"),
+                    {"ns": EXTRACTION_SLOT_NAMESPACE, "key": held},
+                )
+                conn.commit()
