@@ -20,6 +20,8 @@ def state_dir() -> Path:
 class Settings:
     database_url: str
     redis_url: str
+    # a streaming replica of database_url for the API's customer reads ("": the primary)
+    read_database_url: str = ""
     source_urls: dict[str, str] = field(default_factory=dict)
     poll_interval: float = 1.0
     lookback_seconds: float = 10.0
@@ -55,6 +57,7 @@ class Settings:
         return cls(
             database_url=database_url,
             redis_url=redis_url,
+            read_database_url=env.get("C360_READ_DATABASE_URL", ""),
             source_urls=configured_sources(env, database_url),
             poll_interval=float(env.get("C360_POLL_INTERVAL", "1")),
             lookback_seconds=float(env.get("C360_LOOKBACK_SECONDS", "10")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine
+from sqlalchemy import Connection, Engine, Index, MetaData, create_engine, text
 
 metadata = MetaData(
     naming_convention={
@@ -17,7 +17,17 @@ metadata = MetaData(
     }
 )
 
+
+def held_facts_index(table: str, *, businesses: bool = False) -> Index:
+    """The facts whose owner has not arrived (`/metrics` counts them per source): an index of
+    only those rows, so the count costs what is held, not the table's history. A business's
+    facts have no person as owner and are not held."""
+    where = "global_customer_id IS NULL" + (" AND source_business_id IS NULL" if businesses else "")
+    return Index(f"ix_{table}_held", "source_system", postgresql_where=text(where))
+
+
 _engine: Engine | None = None
+_read_engine: Engine | None = None
 
 
 def get_engine() -> Engine:
@@ -32,22 +42,36 @@ def get_engine() -> Engine:
                 "C360_DATABASE_URL is not set and no embedded database runs: "
                 "run `c360 services up` or set C360_DATABASE_URL"
             )
-        _engine = create_engine(
-            url,
-            pool_pre_ping=True,
-            pool_size=5,
-            max_overflow=5,
-            connect_args={"connect_timeout": 5},
-        )
+        _engine = _pooled_engine(url)
     return _engine
 
 
+def _pooled_engine(url: str) -> Engine:
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5}
+    )
+
+
+def get_read_engine() -> Engine:
+    """Where the API's customer reads go: a streaming replica when C360_READ_DATABASE_URL names
+    one, else the primary."""
+    global _read_engine
+    if _read_engine is None:
+        from app.config import Settings
+
+        url = Settings.from_env().read_database_url
+        _read_engine = _pooled_engine(url) if url else get_engine()
+    return _read_engine
+
+
 def set_engine(engine: Engine | None) -> None:
-    """Replace the process engine (tests, and after a fork)."""
+    """Replace the process engine (tests, and after a fork); reads follow it unless a replica
+    is configured."""
     global _engine
     if _engine is not None and _engine is not engine:
         _engine.dispose(close=False)
     _engine = engine
+    _forget_read_engine()
 
 
 def dispose_engine() -> None:
@@ -56,6 +80,14 @@ def dispose_engine() -> None:
     if _engine is not None:
         _engine.dispose(close=False)
         _engine = None
+    _forget_read_engine()
+
+
+def _forget_read_engine() -> None:
+    global _read_engine
+    if _read_engine is not None and _read_engine is not _engine:
+        _read_engine.dispose(close=False)
+    _read_engine = None
 
 
 # Tests bind one connection whose outer transaction is rolled back after each test; code that
@@ -91,6 +123,17 @@ def connect() -> Iterator[Connection]:
         yield _bound
         return
     with get_engine().connect() as conn:
+        yield conn
+
+
+@contextmanager
+def read() -> Iterator[Connection]:
+    """A connection for the API's customer reads, on the replica if one is configured (its
+    data may trail the primary's by the replication lag: README, Scale)."""
+    if _bound is not None:
+        yield _bound
+        return
+    with get_read_engine().connect() as conn:
         yield conn
 
 

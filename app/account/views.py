@@ -16,7 +16,7 @@ blp = SecuredBlueprint("accounts", __name__, scope=READ, description="A customer
 @blp.alt_response(308, response="PERMANENT_REDIRECT")
 def get_accounts(global_id: UUID) -> list[dict]:
     """Every account of the customer, across source systems"""
-    with db.connect() as conn:
+    with db.read() as conn:
         accounts = list_accounts(conn, resolve_customer(conn, global_id))
     serving([global_id])
     return accounts
@@ -28,7 +28,7 @@ def get_accounts(global_id: UUID) -> list[dict]:
 @blp.alt_response(308, response="PERMANENT_REDIRECT")
 def get_loans(global_id: UUID) -> list[dict]:
     """Every loan of the customer, from core banking and the digital lending platform"""
-    with db.connect() as conn:
+    with db.read() as conn:
         loans = list_loans(conn, resolve_customer(conn, global_id))
     serving([global_id])
     return loans

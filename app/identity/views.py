@@ -22,7 +22,7 @@ blp = SecuredBlueprint(
 @blp.response(200, SuspectedDuplicateSchema(many=True))
 def get_suspected_duplicates(args: dict[str, Any]) -> list[dict[str, Any]]:
     """National IDs one edit apart that were not merged: possible typos, for a person to review"""
-    with db.connect() as conn:
+    with db.read() as conn:
         suspects = list_suspected_duplicates(conn, args["status"], args["limit"])
     serving(
         gid
@@ -39,7 +39,7 @@ def get_suspected_duplicates(args: dict[str, Any]) -> list[dict[str, Any]]:
 @blp.alt_response(308, response="PERMANENT_REDIRECT")
 def get_identity_history(global_id: UUID) -> dict[str, Any]:
     """How this profile came to be: its merges and the decisions on its source records"""
-    with db.connect() as conn:
+    with db.read() as conn:
         history = identity_history(conn, resolve_customer(conn, global_id))
     serving([global_id])
     return history

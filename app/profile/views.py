@@ -30,7 +30,7 @@ def get_customer(global_id: UUID) -> dict[str, Any]:
 
     A merged-away ID answers 308 with the survivor's URL in `Location`.
     """
-    with db.connect() as conn:
+    with db.read() as conn:
         profile = get_profile(conn, global_id, reveal_duress=current_principal().may(SECURITY))
     serving([global_id])
     return profile
@@ -47,7 +47,7 @@ def get_customer_export(global_id: UUID) -> dict[str, Any]:
     logins and devices, risk inputs, identity decisions and merges, the records merged into
     this customer included.
     """
-    with db.connect() as conn:
+    with db.read() as conn:
         document = export_customer(conn, global_id, reveal_duress=current_principal().may(SECURITY))
     serving([global_id])
     return document
@@ -61,7 +61,7 @@ def search_customers(criteria: dict[str, str]) -> list[dict[str, Any]]:
 
     The identifier travels in the JSON body, never in a URL.
     """
-    with db.connect() as conn:
+    with db.read() as conn:
         found = find_customers(conn, criteria)
     serving(row["global_customer_id"] for row in found)
     return found
@@ -72,7 +72,7 @@ def search_customers(criteria: dict[str, str]) -> list[dict[str, Any]]:
 @blp.response(200, LookupResultSchema(many=True))
 def lookup_customers(criteria: dict[str, str]) -> list[dict[str, Any]]:
     """Find the customer holding a source's own record (`source_system`, `source_customer_id`)"""
-    with db.connect() as conn:
+    with db.read() as conn:
         found = find_customers(conn, criteria)
     serving(row["global_customer_id"] for row in found)
     return found

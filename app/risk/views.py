@@ -16,7 +16,7 @@ blp = SecuredBlueprint("risk", __name__, scope=READ, description="A customer's r
 @blp.alt_response(308, response="PERMANENT_REDIRECT")
 def get_risk(global_id: UUID) -> dict:
     """The customer's risk profile and the fraud cases behind it"""
-    with db.connect() as conn:
+    with db.read() as conn:
         ids = resolve_customer(conn, global_id)
         reveal = current_principal().may(SECURITY)
         risk = {

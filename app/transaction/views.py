@@ -24,7 +24,7 @@ def get_transactions(global_id: UUID, pagination_parameters: PaginationParameter
 
     Paginated by `page` and `page_size` (at most 100); totals are in the X-Pagination header.
     """
-    with db.connect() as conn:
+    with db.read() as conn:
         ids = resolve_customer(conn, global_id)
         serving([global_id])
         total = count_transactions(conn, ids)
