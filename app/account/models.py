@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import UUID
 
-from app.db import metadata
+from app.db import held_facts_index, metadata
 
 account_360 = Table(
     "account_360",
@@ -50,6 +50,7 @@ account_360 = Table(
     Index("ix_account_360_account_number", "account_number"),
     # facts are re-pointed by owner when a merge or split moves their source record
     Index("ix_account_360_owner", "source_system", "source_customer_id"),
+    held_facts_index("account_360", businesses=True),
 )
 
 loan_360 = Table(
@@ -77,4 +78,5 @@ loan_360 = Table(
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_loan_360_global_customer_id", "global_customer_id"),
     Index("ix_loan_360_owner", "source_system", "source_customer_id"),
+    held_facts_index("loan_360", businesses=True),
 )

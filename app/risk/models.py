@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from app.db import metadata
+from app.db import held_facts_index, metadata
 
 fraud_case = Table(
     "fraud_case",
@@ -48,6 +48,7 @@ fraud_case = Table(
         "source_case_id",
         postgresql_where=text("status NOT IN ('BLOCKED', 'CLOSED')"),
     ),
+    held_facts_index("fraud_case"),
 )
 
 # dfs credit decisions: the score and decision taken at each loan application (risk_scores).
@@ -64,6 +65,7 @@ credit_decision = Table(
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_credit_decision_global_customer_id", "global_customer_id"),
     Index("ix_credit_decision_owner", "source_system", "source_customer_id"),
+    held_facts_index("credit_decision"),
 )
 
 # openbanking payments: each carries the payment engine's risk score (0..1).
@@ -93,6 +95,7 @@ payment = Table(
         "source_payment_id",
         postgresql_where=text("status NOT IN ('COMPLETED', 'FAILED')"),
     ),
+    held_facts_index("payment"),
 )
 
 # global AML alerts: raised on a wallet transaction, resolved in place with no timestamp.
@@ -118,6 +121,7 @@ aml_alert = Table(
         "source_alert_id",
         postgresql_where=text("status <> 'RESOLVED'"),
     ),
+    held_facts_index("aml_alert"),
 )
 
 risk_profile = Table(
