@@ -1,6 +1,6 @@
 """The retention purge (beat, hourly by default): raw staged rows, resolved quarantine rows and
 access-log entries past their configured windows, old done batches folded into totals, and
-identity lock rows nobody holds."""
+identity lock rows nobody holds; and the months ahead of the tables partitioned by time."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from app.config import Settings
 from app.identity.locks import purge_identity_locks
 from app.logs import log_event
 from app.pipeline.ledger import fold_done_batches
+from app.pipeline.partitions import ensure_partitions
 from app.pipeline.retention import purge_raw_rows, purge_resolved_quarantine
 
 log = logging.getLogger("c360.retention")
@@ -41,6 +42,7 @@ def purge_expired_at(now: datetime, settings: Settings) -> dict[str, int]:
     folded = _in_chunks(lambda conn: fold_done_batches(conn, now, settings.batch_retention_days))
     identity_locks = _in_chunks(purge_identity_locks)
     with db.transaction() as conn:
+        partitions = len(ensure_partitions(conn, now))
         quarantined = purge_resolved_quarantine(conn, now, settings.quarantine_retention_days)
         accesses = purge_access_log(conn, now, settings.access_log_retention_days)
     outcome = {
@@ -49,6 +51,7 @@ def purge_expired_at(now: datetime, settings: Settings) -> dict[str, int]:
         "quarantine_rows": quarantined,
         "access_log_entries": accesses,
         "identity_locks": identity_locks,
+        "partitions_made": partitions,
     }
     if any(outcome.values()):
         log_event(log, "expired data purged", **outcome)

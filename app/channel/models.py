@@ -3,7 +3,7 @@
 from sqlalchemy import Column, DateTime, Index, String, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import UUID
 
-from app.db import metadata
+from app.db import held_facts_index, metadata
 
 channel_login = Table(
     "channel_login",
@@ -12,7 +12,8 @@ channel_login = Table(
     Column("source_session_id", String(64), primary_key=True),
     Column("global_customer_id", UUID(as_uuid=True)),
     Column("source_customer_id", String(64)),
-    Column("login_at", DateTime(timezone=True), nullable=False),
+    # partitioned by month of the login (`app/pipeline/partitions.py`): part of the key
+    Column("login_at", DateTime(timezone=True), primary_key=True),
     Column("last_activity", DateTime(timezone=True)),
     Column("device_id", String(255)),
     Column("ip_address", String(64)),
@@ -22,6 +23,8 @@ channel_login = Table(
     Index("ix_channel_login_customer_time", "global_customer_id", text("login_at DESC")),
     # facts are re-pointed by owner when a merge or split moves their source record
     Index("ix_channel_login_owner", "source_system", "source_customer_id"),
+    held_facts_index("channel_login"),
+    postgresql_partition_by="RANGE (login_at)",
 )
 
 security_alert = Table(
@@ -51,4 +54,5 @@ security_alert = Table(
     ),
     # facts are re-pointed by owner when a merge or split moves their source record
     Index("ix_security_alert_owner", "source_system", "source_customer_id"),
+    held_facts_index("security_alert"),
 )

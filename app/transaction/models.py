@@ -1,9 +1,11 @@
-"""Transaction_360: insert-only facts keyed by (source_system, source_transaction_id)."""
+"""Transaction_360: insert-only facts keyed by (source_system, source_transaction_id), partitioned
+by month of `occurred_at` (`app/pipeline/partitions.py`), which is therefore part of the key:
+every source writes a transaction's time once, when it is made."""
 
 from sqlalchemy import Column, DateTime, Index, Numeric, String, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import UUID
 
-from app.db import metadata
+from app.db import held_facts_index, metadata
 
 transaction_360 = Table(
     "transaction_360",
@@ -23,7 +25,7 @@ transaction_360 = Table(
     Column("channel", String(20), nullable=False),
     Column("status", String(20)),
     Column("description", Text),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), primary_key=True),
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # newest-first pages per customer with a stable tie-break
     Index(
@@ -43,4 +45,6 @@ transaction_360 = Table(
     Index("ix_transaction_360_account", "source_system", "source_account_id"),
     # facts are re-pointed by owner when a merge or split moves their source record
     Index("ix_transaction_360_owner", "source_system", "source_customer_id"),
+    held_facts_index("transaction_360", businesses=True),
+    postgresql_partition_by="RANGE (occurred_at)",
 )
