@@ -14,7 +14,9 @@ every channel user, a fraud case on 2 % of core customers. Then, in one run on o
   polls with `--beat`, else by a first backfill), as backfills run in production: `--reload`
   against `--reload --beat` says what beat's polling costs a backfill;
 - with `--profile`, py-spy samples the worker processes throughout and the heaviest functions
-  are printed (the raw profile is saved to bench/results/).
+  are printed (the raw profile is saved to bench/results/);
+- the worker's memory: the highest resident set size (RSS) any of its processes reached during
+  the timed backfill, sampled twice a second (`--population 60000` passes 500,000 records).
 
     python bench/backfill_rate.py [--population 50000] [--beat] [--reload] [--profile]
 """
@@ -22,6 +24,7 @@ every channel user, a fraud case on 2 % of core customers. Then, in one run on o
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -29,6 +32,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -72,7 +76,7 @@ FROM users u, generate_series(1, :per_user) AS s
 """
 TASK_LINE = re.compile(r"(tasks\.[a-z_.]+)\[[^\]]+\] succeeded in ([0-9.e-]+)s")
 STAGES = {
-    "tasks.extract.backfill_source": "extract + stage",
+    "tasks.extract.backfill_source": "backfill slices (extract + stage)",
     "tasks.pipeline.match_batch": "match",
     "tasks.pipeline.upsert_batch": "upsert",
     "tasks.pipeline.update_risk": "risk",
@@ -150,6 +154,12 @@ def stage_times(log: Path, start: int = 0) -> dict[str, float]:
         written = lines.read().decode(errors="replace")
     for name, seconds in TASK_LINE.findall(written):
         spent[STAGES.get(name, name)] += float(seconds)
+    # a backfill slice's task time splits into reading the source and staging what it read
+    for line in written.splitlines():
+        if '"backfill slice"' in line:
+            event = json.loads(line[line.index("{") :])
+            spent["extract (read)"] += event["read_seconds"]
+            spent["stage"] += event["stage_seconds"]
     return {stage: round(seconds, 1) for stage, seconds in spent.most_common()}
 
 
@@ -213,6 +223,37 @@ def quiet(seconds: float = 5.0):
         return total > 0 and time.monotonic() - seen["since"] >= seconds
 
     return check
+
+
+class MemoryWatch:
+    """The highest RSS each process of a tree reached, sampled on a thread until stopped."""
+
+    def __init__(self, pid: int, interval: float = 0.5) -> None:
+        import psutil
+
+        self.root = psutil.Process(pid)
+        self.peaks: dict[str, int] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, args=(interval,), daemon=True)
+        self.thread.start()
+
+    def _sample(self, interval: float) -> None:
+        import psutil
+
+        while not self.stop.is_set():
+            for process in [self.root, *self.root.children(recursive=True)]:
+                try:
+                    rss = process.memory_info().rss
+                except psutil.Error:
+                    continue
+                name = "main" if process.pid == self.root.pid else f"child {process.pid}"
+                self.peaks[name] = max(self.peaks.get(name, 0), rss)
+            self.stop.wait(interval)
+
+    def finish(self) -> dict[str, float]:
+        self.stop.set()
+        self.thread.join()
+        return {name: round(rss / 2**20, 1) for name, rss in sorted(self.peaks.items())}
 
 
 def main() -> None:
@@ -286,7 +327,9 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )  # fmt: skip
+        memory = MemoryWatch(children["worker"].pid)
         elapsed, finished, backfills = run_backfills(args.timeout)
+        peak_rss_mb = memory.finish()
     finally:
         if spy is not None:
             spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
@@ -327,6 +370,7 @@ def main() -> None:
         },
         "reload": args.reload,
         "worker_seconds_per_stage": stage_times(log, log_start),
+        "worker_peak_rss_mb": peak_rss_mb,
     }
     if args.profile and (workdir / "profile.txt").exists():
         RESULTS.mkdir(exist_ok=True)

@@ -1,0 +1,265 @@
+"""Reads over a million profiles while the pipeline ingests (issue 17, target 3).
+
+A fresh Enterprise Brain of N profiles (default 1,000,000), each with its core source record,
+two accounts and T transactions (default 5: five million), made in SQL in the database itself
+(the backfill rate is target 1's figure; this measures reads at this size). Then the API as
+deployed (gunicorn, 2 workers, the access log on), a Celery worker (2 processes) and beat
+polling demo sources into the same database while a simulator writes live activity to them
+(a new customer, a transaction and a login every second), and, on this same machine:
+
+- saturation: wrk (closed loop, 8 connections, random profiles) on `GET /customer/{id}`;
+- a constant 300 requests/s: hey processes, each at a fixed rate on its own random profile
+  (two in three `GET /customer/{id}`, one in three the look-up `POST /customers/search` by
+  national ID), every request's latency merged into p50/p95/p99.
+
+    python bench/million_profiles.py [--profiles 1000000] [--transactions 5] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from access_log import WRK_SCRIPT, _answers, run_wrk  # bench/access_log.py
+from report import save  # bench/report.py: scripts run from bench/
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app import db, processes  # noqa: E402
+from app.access.keys import create_key  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.migrate import upgrade  # noqa: E402
+from app.waiting import wait_until  # noqa: E402
+from sandbox.simulator import Simulator  # noqa: E402
+from sandbox.sources import create_sources, drop_sources  # noqa: E402
+
+# in slices of 100,000 people: each a transaction of its own, so progress shows and no single
+# statement holds millions of rows in memory
+POPULATION_SLICE = """
+INSERT INTO customer_360 (global_customer_id, full_name, full_name_source, national_id,
+    national_id_source, phone, phone_source, created_date)
+SELECT md5('m' || i)::uuid, 'Customer ' || i, 'core', (30000000 + i)::text, 'core',
+    '+2547' || lpad(i::text, 8, '0'), 'core', now() - interval '400 days'
+FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS i;
+INSERT INTO source_customer (global_customer_id, source_system, source_customer_id, full_name,
+    national_id, id_document_type, phone, match_rule)
+SELECT md5('m' || i)::uuid, 'core', 'M' || i, 'Customer ' || i, (30000000 + i)::text,
+    'national_id', '+2547' || lpad(i::text, 8, '0'), 'new'
+FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS i;
+INSERT INTO account_360 (source_system, source_account_id, global_customer_id,
+    source_customer_id, currency, balance, status)
+SELECT 'core', 'M' || i || '-' || a, md5('m' || i)::uuid, 'M' || i, 'KES', 1000 + a, 'ACTIVE'
+FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS i, generate_series(1, 2) AS a;
+INSERT INTO transaction_360 (source_system, source_transaction_id, source_account_id,
+    global_customer_id, source_customer_id, amount, currency, type, channel, occurred_at)
+SELECT 'core', 'M' || i || '-' || t, 'M' || i || '-1', md5('m' || i)::uuid, 'M' || i, 10 * t,
+    'KES', 'DEBIT', 'MOBILE', now() - t * interval '1 hour'
+FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS i,
+    generate_series(1, CAST(:transactions AS int)) AS t
+"""
+SLICE = 100_000
+RATE = 300  # requests/s, as the issue asks
+HEY_PROCESSES = 30  # each at RATE / HEY_PROCESSES requests/s on its own profile
+
+
+def build(url: str, profiles: int, transactions: int) -> dict[str, float]:
+    engine = create_engine(url)
+    started = time.monotonic()
+    for first in range(1, profiles + 1, SLICE):
+        last = min(first + SLICE - 1, profiles)
+        with engine.begin() as conn:
+            for statement in POPULATION_SLICE.split(";"):
+                conn.execute(
+                    text(statement), {"first": first, "last": last, "transactions": transactions}
+                )
+        print(f"  {last:,} profiles", flush=True)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    return {"seconds": round(time.monotonic() - started, 1)}
+
+
+def constant_rate(base: str, key: str, targets: list[tuple[str, str]], seconds: int) -> dict:
+    """HEY_PROCESSES hey runs at once, each at a fixed rate on its own request; every
+    request's latency (hey -o csv) merged."""
+    per_process = RATE / HEY_PROCESSES
+    runs = []
+    for path, national_id in targets:
+        command = ["hey", "-z", f"{seconds}s", "-c", "1", "-q", f"{per_process:g}", "-o", "csv"]
+        command += ["-H", f"Authorization: Bearer {key}"]
+        if national_id:
+            command += ["-m", "POST", "-T", "application/json"]
+            command += ["-d", json.dumps({"national_id": national_id})]
+        runs.append(
+            subprocess.Popen(
+                [*command, base + path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            )
+        )
+    latencies, statuses = [], []
+    for run in runs:
+        output, _ = run.communicate(timeout=seconds + 60)
+        for row in csv.DictReader(io.StringIO(output.decode())):
+            latencies.append(float(row["response-time"]) * 1000)
+            statuses.append(int(row["status-code"]))
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "requests": len(latencies),
+        "requests_per_s": round(len(latencies) / seconds, 1),
+        "p50_ms": round(cuts[49], 1),
+        "p95_ms": round(cuts[94], 1),
+        "p99_ms": round(cuts[98], 1),
+        "max_ms": round(max(latencies), 1),
+        "non_2xx": sum(1 for s in statuses if not 200 <= s < 300),
+    }
+
+
+def live_activity(sources: dict[str, str], stop: threading.Event) -> None:
+    """A new customer, a transaction and a login every second, until stopped."""
+    simulator = Simulator(sources, seed=17)
+    try:
+        while not stop.is_set():
+            person = simulator.new_customer()
+            simulator.post_transaction(person["account_id"], 250, "Credit")
+            simulator.login(person)
+            stop.wait(1.0)
+    finally:
+        simulator.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profiles", type=int, default=1_000_000)
+    parser.add_argument("--transactions", type=int, default=5, help="per profile")
+    parser.add_argument("--seconds", type=int, default=30)
+    args = parser.parse_args()
+    for tool in ("wrk", "hey"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is needed: apt-get install wrk hey")
+
+    url = db.sibling_url(Settings.from_env().database_url, "_bench_million")
+    work = Path(tempfile.mkdtemp(prefix="c360-bench-million-"))
+    sources = {name: db.sibling_url(url, f"_src_{name}") for name in ("core", "channel")}
+    sources["fraud"] = f"sqlite:///{work / 'fraud.db'}"
+    db.recreate_database(url)
+    upgrade(url)
+    print(f"{args.profiles:,} profiles, {args.transactions} transactions each ...", flush=True)
+    built = build(url, args.profiles, args.transactions)
+    drop_sources(sources)
+    create_sources(sources, sample=True)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        key = create_key(conn, "bench-reader", ["read"])
+        sizes = {
+            table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("customer_360", "account_360", "transaction_360")
+        }
+        sample = conn.execute(
+            text(
+                "SELECT global_customer_id, national_id FROM customer_360"
+                " TABLESAMPLE SYSTEM (1) LIMIT 20000"
+            )
+        ).all()
+    (work / "ids").write_text("\n".join(str(row[0]) for row in sample) + "\n")
+    script = work / "profile.lua"
+    script.write_text(WRK_SCRIPT % {"ids": work / "ids", "key": key})
+    rng = random.Random(5)
+    picked = rng.sample(sample, HEY_PROCESSES)
+    targets = [
+        ("/customers/search", nid) if n % 3 == 2 else (f"/customer/{gid}", "")
+        for n, (gid, nid) in enumerate(picked)
+    ]
+
+    env = {
+        "C360_DATABASE_URL": url,
+        "C360_LOG_LEVEL": "WARNING",
+        "C360_REDIS_URL": Settings.from_env().redis_url.rsplit("/", 1)[0] + "/11",
+        "C360_SOURCE_DFS_URL": "",
+        **{f"C360_SOURCE_{name.upper()}_URL": value for name, value in sources.items()},
+    }
+    os.environ.update(env)
+    port = 18100
+    children = {
+        "api": subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "app:create_app()",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+        ),  # fmt: skip
+        "worker": processes.start(processes.worker_command(concurrency=2), work / "worker.log"),
+        "beat": processes.start(processes.beat_command(work / "beat-state"), work / "beat.log"),
+    }
+    base = f"http://127.0.0.1:{port}"
+    stop = threading.Event()
+    simulator = threading.Thread(target=live_activity, args=(sources, stop))
+    try:
+        probe = urllib.request.Request(
+            f"{base}/customer/{sample[0][0]}", headers={"Authorization": f"Bearer {key}"}
+        )
+        wait_until(lambda: _answers(probe), timeout=60, interval=0.5, what="the API")
+        with engine.connect() as conn:  # the sample sources' first load, before the clock
+            wait_until(
+                lambda: conn.execute(
+                    text("SELECT count(*) > 0 AND bool_and(status = 'done') FROM ingest_batch")
+                ).scalar(),
+                timeout=300,
+                interval=1,
+                what="the initial load of the demo sources",
+            )
+        simulator.start()
+        time.sleep(3)
+        saturation = run_wrk(base, script, args.seconds)
+        steady = constant_rate(base, key, targets, args.seconds)
+        with engine.connect() as conn:
+            ingested = conn.execute(
+                text("SELECT count(*) FROM ingest_batch WHERE status = 'done'")
+            ).scalar()
+    finally:
+        stop.set()
+        if simulator.is_alive():
+            simulator.join()
+        for name, child in children.items():
+            if name == "api":
+                child.terminate()
+                child.wait(timeout=30)
+            else:
+                processes.stop(child)
+    report = {
+        "profiles": args.profiles,
+        "rows": sizes,
+        "build": built,
+        "saturation_get_profile_wrk_c8": saturation,
+        "constant_300_per_s_hey": steady,
+        "batches_ingested_meanwhile": ingested,
+    }
+    print(json.dumps(report, indent=2))
+    print(f"saved to {save('million_profiles', report)}")
+    engine.dispose()
+    drop_sources(sources)
+
+
+if __name__ == "__main__":
+    main()
