@@ -10,7 +10,7 @@ from app.pipeline.partitions import PARTITIONED
 
 # the partitions of the tables partitioned by time are made by app/pipeline/partitions.py (and
 # the migration that partitioned them), not described by the models
-PARTITION = re.compile(rf"^({'|'.join(PARTITIONED)})_(default|y\d{{4}}|m\d{{6}})$")
+PARTITION = re.compile(rf"^({'|'.join(PARTITIONED)})_(default|y\d{{4}})$")
 
 
 def _described(name, kind, _parent) -> bool:

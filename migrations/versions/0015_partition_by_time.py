@@ -1,8 +1,8 @@
-"""Facts that grow with time, partitioned by month: transaction_360 by `occurred_at`,
-channel_login by `login_at` (both written once by their sources, so they join the key).
-Past years get a partition each (from 2010), this year and three months ahead one per month, a
-default partition anything else; the maintenance task makes the months ahead from then on
-(`app/pipeline/partitions.py`). Existing rows are copied over.
+"""Facts that grow with time, partitioned by year: transaction_360 by `occurred_at`,
+channel_login by `login_at` (both written once by their sources, so they join the key). A
+partition per year from 2020 to the next one, a default partition for any other time; the
+maintenance task makes the next years from then on (`app/pipeline/partitions.py`). Existing
+rows are copied over.
 
 Revision ID: 0015
 Revises: 0014
@@ -46,18 +46,8 @@ TABLES = {
 }  # fmt: skip
 
 
-def _month(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def _ranges(today: date) -> list[tuple[str, date, date]]:
-    wanted = [(f"y{y}", date(y, 1, 1), date(y + 1, 1, 1)) for y in range(2010, today.year)]
-    month = date(today.year, 1, 1)
-    while month < _month(today, 4):
-        wanted.append((f"m{month:%Y%m}", month, _month(month, 1)))
-        month = _month(month, 1)
-    return wanted
+    return [(f"y{y}", date(y, 1, 1), date(y + 1, 1, 1)) for y in range(2020, today.year + 2)]
 
 
 def upgrade() -> None:

@@ -1,5 +1,5 @@
 """`/metrics` and `c360 status` cost the same on day 1 and day 300, but for a page or two per
-monthly partition: the facts that grow with time (transactions, logins) are counted through
+yearly partition: the facts that grow with time (transactions, logins) are counted through
 indexes of the rows that matter (held for an owner not arrived, of a type no rule knows),
 never by reading their history."""
 
@@ -72,11 +72,11 @@ def test_counting_held_and_unknown_facts_does_not_read_their_history(conn):
             " WHERE i.inhparent IN ('transaction_360'::regclass, 'channel_login'::regclass)"
         )
     ).scalar()
-    months = conn.execute(
+    partitions = conn.execute(
         text("SELECT count(DISTINCT tableoid) FROM transaction_360 WHERE ingested_at IS NOT NULL")
     ).scalar()
     for query in (HELD_FACTS, UNKNOWN_TYPES):
-        # an index page or two per monthly partition (each month's fixed cost), never the rows:
+        # an index page or two per yearly partition (a fixed cost per year), never the rows:
         # the history is thousands of pages
-        assert day_300[query] <= day_one[query] + 2 * months, (query, day_one, day_300)
+        assert day_300[query] <= day_one[query] + 2 * partitions, (query, day_one, day_300)
         assert day_300[query] * 50 < history, (query, day_300, history)
