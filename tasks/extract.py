@@ -46,6 +46,8 @@ def backfill_source(backfill_id: int) -> int:
         work = backfills.backfill_job(backfill_id, on_staged=_queue) if slot is Slot.SLOT else None
     if work is None or not work.finished:
         later = work is None or work.backlog
+        if later:
+            backfills.still_waiting(backfill_id)
         backfill_source.apply_async((backfill_id,), countdown=1 if later else 0)
     return work.staged if work else 0
 
@@ -62,6 +64,8 @@ def start_backfill(source_system: str, since: str | None = None) -> int:
 
 @shared_task(name="tasks.extract.sweep_stalled_batches")
 def sweep_stalled_batches() -> int:
-    """Queue again the batches whose messages were lost (Redis restarted without persistence)."""
+    """Queue again the batches, and the backfills' next slices, whose messages were lost (Redis
+    restarted without persistence, a worker killed)."""
     after = Settings.from_env().sweep_after_seconds
+    backfills.requeue_stalled_backfills(after, enqueue=backfill_source.delay)
     return len(batches.requeue_stalled(after, enqueue=enqueue_batch))

@@ -162,7 +162,7 @@ def run_backfill(
         conn.execute(
             update(backfill)
             .where(backfill.c.backfill_id == backfill_id)
-            .values(status="extracting")
+            .values(status="extracting", progressed_at=func.clock_timestamp())
         )
     names = [stream.name for stream in connector.streams]
     first = names.index(row.stream) if row.stream in names else 0
@@ -174,7 +174,11 @@ def run_backfill(
         else:
             start = connector.cursor_since(stream, row.since)
         reading = pages(connector, stream, start, page_size)
-        while (rows := clock.read(reading)) is not None:
+        while True:
+            if staged_backlog() >= BACKLOG_LIMIT:
+                return clock.done(Slice(clock.staged, False, True))
+            if (rows := clock.read(reading)) is None:
+                break
             with clock.staging(), db.transaction() as conn:
                 batch = stage_page(
                     conn, connector, stream, rows, advance_to=None, backfill_id=backfill_id
@@ -185,8 +189,6 @@ def run_backfill(
                 on_staged(batch)
             if time.monotonic() - started > slice_seconds:
                 return clock.done(Slice(clock.staged, False, False))
-            if staged_backlog() >= BACKLOG_LIMIT:
-                return clock.done(Slice(clock.staged, False, True))
         following = names.index(stream.name) + 1
         if following < len(names):
             with db.transaction() as conn:
@@ -209,8 +211,49 @@ def _save_position(conn: Connection, backfill_id: int, stream: str, cursor: Curs
             stream=stream,
             marker=cursor.marker if cursor else None,
             source_key=cursor.key if cursor else None,
+            progressed_at=func.clock_timestamp(),
         )
     )
+
+
+def requeue_stalled_backfills(
+    older_than_seconds: float, enqueue: Callable[[int], None]
+) -> list[int]:
+    """Queue a slice again for the unfinished backfills that have not moved for a while (the
+    message of their next slice may be lost: Redis restarted, a worker killed). A second slice
+    in flight is harmless: slices of one source run one at a time and read on from the stored
+    position."""
+    with db.transaction() as conn:
+        stalled = list(
+            conn.execute(
+                text(
+                    "UPDATE backfill SET progressed_at = clock_timestamp()"
+                    " WHERE status IN ('queued', 'extracting')"
+                    " AND progressed_at < clock_timestamp() - make_interval(secs => :after)"
+                    " RETURNING backfill_id"
+                ),
+                {"after": older_than_seconds},
+            ).scalars()
+        )
+    for backfill_id in stalled:
+        enqueue(backfill_id)
+    if stalled:
+        log_event(log, "stalled backfills requeued", backfills=stalled)
+    return stalled
+
+
+def still_waiting(backfill_id: int) -> None:
+    """A slice found no extraction slot, or held back for the staged batches, and is queued
+    again: the backfill is alive, the sweeper need not queue another."""
+    with db.transaction() as conn:
+        conn.execute(
+            update(backfill)
+            .where(
+                backfill.c.backfill_id == backfill_id,
+                backfill.c.status.in_(("queued", "extracting")),
+            )
+            .values(progressed_at=func.clock_timestamp())
+        )
 
 
 def staged_backlog() -> int:

@@ -46,6 +46,9 @@ backfill = Table(
     Column("stream", String(32)),
     Column("marker", Text),
     Column("source_key", Text),
+    # when a slice last staged a page (or the backfill was queued or requeued): the sweeper
+    # queues a slice again for one unfinished and still for a while (its message may be lost)
+    Column("progressed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 # A page of source rows as read, stored with the checkpoint in one transaction before queueing.

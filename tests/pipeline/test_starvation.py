@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from app import db
 from app.pipeline import extraction_slots
+from app.pipeline.backfills import create_backfill, requeue_stalled_backfills
 from app.pipeline.extraction_slots import EXTRACTION_SLOT_NAMESPACE, Slot, extraction_slot
 from app.pipeline.staging import stage_replay
 from sandbox.population import generate_population, write_population
@@ -110,3 +111,28 @@ def _longest(samples: list[tuple[float, int, int]], condition) -> float:
         else:
             since = None
     return longest
+
+
+def test_the_sweeper_queues_a_slice_again_for_a_stalled_backfill_only(conn):
+    ids = {}
+    for name, status, idle in (
+        ("stalled", "extracting", "2 minutes"),
+        ("never started", "queued", "2 minutes"),
+        ("moving", "extracting", "1 second"),
+        ("finished", "extracted", "2 minutes"),
+    ):
+        ids[name] = create_backfill(conn, "core", None)
+        conn.execute(
+            text(
+                "UPDATE backfill SET status = :status,"
+                " progressed_at = clock_timestamp() - CAST(:idle AS interval)"
+                " WHERE backfill_id = :id"
+            ),
+            {"status": status, "idle": idle, "id": ids[name]},
+        )
+    queued: list[int] = []
+    assert sorted(requeue_stalled_backfills(60, enqueue=queued.append)) == sorted(
+        [ids["stalled"], ids["never started"]]
+    )
+    assert sorted(queued) == sorted([ids["stalled"], ids["never started"]])
+    assert requeue_stalled_backfills(60, enqueue=queued.append) == []  # their clock restarted
