@@ -32,9 +32,11 @@ def extract_source(source_system: str) -> int:
 
 @shared_task(name="tasks.extract.scan_source", send_events=False)
 def scan_source(source_system: str) -> int:
-    """The slower schedule: unindexed markers and digest scans (skipped without a free slot)."""
-    with extraction_slot() as slot:
-        return extraction.scan_source(source_system, on_staged=_queue) if slot is Slot.SLOT else 0
+    """The slower schedule: unindexed markers and digest scans (skipped without a free slot; the
+    spare too, while no batch waits: a scan's chunks are short, and a scan skipped waits a whole
+    scan interval)."""
+    with extraction_slot(spare=True) as slot:
+        return extraction.scan_source(source_system, on_staged=_queue) if slot else 0
 
 
 @shared_task(name="tasks.extract.backfill_source")

@@ -1,13 +1,13 @@
 """Extraction never takes every process of a worker while staged batches wait.
 
 A worker of N processes has N - 1 extraction slots for polls, scans and backfill slices, and
-one spare that only a poll may take, only while no staged batch waits, and then for one page
-per stream (the next poll reads on from the checkpoint): so at most one page's time after a
-batch is staged, a process is free for it (match, upsert, risk), however many sources poll
-and backfill. Celery has no per-queue concurrency inside one worker (its answer, a second
-worker consuming only `extract`, is not the one `celery -A tasks worker` the deployment runs),
-hence this. A slot is a session advisory lock named for the worker, so a killed process frees
-its slot with its connection.
+one spare that only polls and scans may take, only while no staged batch waits, and then for
+short work (a poll reads one page per stream, the next poll reads on from the checkpoint; a
+scan reads in chunks): so at most one such task's time after a batch is staged, a process is
+free for it (match, upsert, risk), however many sources poll and backfill. Celery has no
+per-queue concurrency inside one worker (its answer, a second worker consuming only `extract`,
+is not the one `celery -A tasks worker` the deployment runs), hence this. A slot is a session
+advisory lock named for the worker, so a killed process frees its slot with its connection.
 """
 
 from __future__ import annotations
@@ -27,9 +27,12 @@ _pool = {"worker": socket.gethostname(), "processes": 2}
 
 
 class Slot(Enum):
-    NONE = "none"  # every slot taken: skip (a poll) or come back later (a backfill slice)
+    NONE = "none"  # every slot taken: skip (a poll, a scan) or come back later (a backfill slice)
     SLOT = "slot"
-    SPARE = "spare"  # the last process's: one page per stream, and only with no batch waiting
+    SPARE = "spare"  # the last process's: only with no batch waiting, for short work
+
+    def __bool__(self) -> bool:
+        return self is not Slot.NONE
 
 
 def configure(worker: str, concurrency: int) -> None:
@@ -58,17 +61,19 @@ def _batches_waiting(conn: Connection) -> bool:
 @contextmanager
 def extraction_slot(*, spare: bool = False) -> Iterator[Slot]:
     """Yields the slot this process holds for an extraction task (it never waits). With
-    `spare` (a poll), the spare slot is taken when the others are and no batch waits."""
+    `spare` (a poll, a scan), the spare slot is tried first while no batch waits."""
     worker, processes = str(_pool["worker"]), int(_pool["processes"])
     with db.get_engine().connect() as conn:
+        # a poll tries the spare first: the other slots stay free for scans and backfill slices,
+        # which may not take the spare and would otherwise wait a whole interval
+        candidates = [(index, Slot.SLOT) for index in range(max(1, processes - 1))]
+        if spare and processes > 1 and not _batches_waiting(conn):
+            candidates.insert(0, (processes - 1, Slot.SPARE))
         held, kind = None, Slot.NONE
-        for index in range(max(1, processes - 1)):
+        for index, slot in candidates:
             if _try(conn, key := _slot_key(worker, index)):
-                held, kind = key, Slot.SLOT
+                held, kind = key, slot
                 break
-        if held is None and spare and processes > 1 and not _batches_waiting(conn):
-            if _try(conn, key := _slot_key(worker, processes - 1)):
-                held, kind = key, Slot.SPARE
         conn.commit()
         try:
             yield kind

@@ -32,6 +32,9 @@ def test_a_worker_has_a_slot_fewer_than_processes_and_a_spare_for_polls(engine, 
     monkeypatch.setattr(extraction_slots, "_pool", dict(extraction_slots._pool))
     extraction_slots.configure("worker@test-host", concurrency=3)
     try:
+        with extraction_slot(spare=True) as poll, extraction_slot() as scan:
+            # while no batch waits a poll takes the spare first: the slots stay for scans
+            assert (poll, scan) == (Slot.SPARE, Slot.SLOT)
         with extraction_slot() as first, extraction_slot() as second:
             assert (first, second) == (Slot.SLOT, Slot.SLOT)
             with extraction_slot() as backfill:
@@ -44,8 +47,8 @@ def test_a_worker_has_a_slot_fewer_than_processes_and_a_spare_for_polls(engine, 
                 stage_replay(conn, "core", [("customer", "1", {"Id": "1"})])
             with extraction_slot(spare=True) as poll:
                 assert poll is Slot.NONE  # a batch waits: the spare is its
-        with extraction_slot() as again:  # let go at the end of the task
-            assert again is Slot.SLOT
+        with extraction_slot(spare=True) as poll:  # let go at the end of the task
+            assert poll is Slot.SLOT  # a batch waits: a poll takes a slot, not the spare
     finally:
         truncate_all(engine)
 
