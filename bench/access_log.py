@@ -20,6 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from brain_population import build  # bench/brain_population.py
 from report import save  # bench/report.py: scripts run from bench/
 from sqlalchemy import create_engine, text
 
@@ -31,28 +32,6 @@ from app.access.keys import create_key  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.waiting import wait_until  # noqa: E402
-
-POPULATION_SQL = """
-INSERT INTO customer_360 (global_customer_id, full_name, full_name_source, national_id,
-    national_id_source, phone, phone_source, created_date)
-SELECT md5('c' || i)::uuid, 'Customer ' || i, 'core', (20000000 + i)::text, 'core',
-    '+2547' || lpad(i::text, 8, '0'), 'core', now() - interval '400 days'
-FROM generate_series(1, :n) AS i;
-INSERT INTO source_customer (global_customer_id, source_system, source_customer_id, full_name,
-    national_id, phone, match_rule)
-SELECT md5('c' || i)::uuid, 'core', i::text, 'Customer ' || i, (20000000 + i)::text,
-    '+2547' || lpad(i::text, 8, '0'), 'new'
-FROM generate_series(1, :n) AS i;
-INSERT INTO account_360 (source_system, source_account_id, global_customer_id, currency,
-    balance, status)
-SELECT 'core', i || '-' || a, md5('c' || i)::uuid, 'KES', 1000 + a, 'ACTIVE'
-FROM generate_series(1, :n) AS i, generate_series(1, 2) AS a;
-INSERT INTO transaction_360 (source_system, source_transaction_id, source_account_id,
-    global_customer_id, amount, currency, type, channel, occurred_at)
-SELECT 'core', i || '-' || t, i || '-1', md5('c' || i)::uuid, 10 * t, 'KES', 'DEBIT', 'MOBILE',
-    now() - t * interval '1 hour'
-FROM generate_series(1, :n) AS i, generate_series(1, 10) AS t;
-"""
 
 WRK_SCRIPT = """
 local ids = {}
@@ -111,13 +90,10 @@ def main() -> None:
     url = db.sibling_url(Settings.from_env().database_url, "_bench_access")
     db.recreate_database(url)
     upgrade(url)
+    build(url, args.customers, transactions=10)
     engine = create_engine(url)
     db.set_engine(engine)
     with engine.begin() as conn:
-        for statement in POPULATION_SQL.split(";"):
-            if statement.strip():
-                conn.execute(text(statement), {"n": args.customers})
-        conn.execute(text("ANALYZE"))
         key = create_key(conn, "bench-reader", ["read"])
         ids = conn.execute(text("SELECT global_customer_id FROM customer_360")).scalars().all()
     work = Path(tempfile.mkdtemp(prefix="c360-bench-access-"))

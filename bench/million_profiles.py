@@ -2,6 +2,7 @@
 
 A fresh Enterprise Brain of N profiles (default 1,000,000), each with its core source record,
 two accounts and T transactions (default 5: five million), made in SQL in the database itself
+(`bench/brain_population.py`)
 (the backfill rate is target 1's figure; this measures reads at this size). Then the API as
 deployed (gunicorn, 2 workers, the access log on), a Celery worker (2 processes) and beat
 polling demo sources into the same database while a simulator writes live activity to them
@@ -34,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 from access_log import WRK_SCRIPT, _answers, run_wrk  # bench/access_log.py
+from brain_population import build  # bench/brain_population.py
 from report import save  # bench/report.py: scripts run from bench/
 from sqlalchemy import create_engine, text
 
@@ -48,50 +50,8 @@ from app.waiting import wait_until  # noqa: E402
 from sandbox.simulator import Simulator  # noqa: E402
 from sandbox.sources import create_sources, drop_sources  # noqa: E402
 
-# in slices of 100,000 people: each a transaction of its own, so progress shows and no single
-# statement holds millions of rows in memory
-POPULATION_SLICE = """
-INSERT INTO customer_360 (global_customer_id, full_name, full_name_source, national_id,
-    national_id_source, phone, phone_source, created_date)
-SELECT md5('m' || i)::uuid, 'Customer ' || i, 'core', (30000000 + i)::text, 'core',
-    '+2547' || lpad(i::text, 8, '0'), 'core', now() - interval '400 days'
-FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS i;
-INSERT INTO source_customer (global_customer_id, source_system, source_customer_id, full_name,
-    national_id, id_document_type, phone, match_rule)
-SELECT md5('m' || i)::uuid, 'core', 'M' || i, 'Customer ' || i, (30000000 + i)::text,
-    'national_id', '+2547' || lpad(i::text, 8, '0'), 'new'
-FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS i;
-INSERT INTO account_360 (source_system, source_account_id, global_customer_id,
-    source_customer_id, currency, balance, status)
-SELECT 'core', 'M' || i || '-' || a, md5('m' || i)::uuid, 'M' || i, 'KES', 1000 + a, 'ACTIVE'
-FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS i, generate_series(1, 2) AS a;
-INSERT INTO transaction_360 (source_system, source_transaction_id, source_account_id,
-    global_customer_id, source_customer_id, amount, currency, type, channel, occurred_at)
-SELECT 'core', 'M' || i || '-' || t, 'M' || i || '-1', md5('m' || i)::uuid, 'M' || i, 10 * t,
-    'KES', 'DEBIT', 'MOBILE', now() - t * interval '1 hour'
-FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS i,
-    generate_series(1, CAST(:transactions AS int)) AS t
-"""
-SLICE = 100_000
 RATE = 300  # requests/s, as the issue asks
 HEY_PROCESSES = 30  # each at RATE / HEY_PROCESSES requests/s on its own profile
-
-
-def build(url: str, profiles: int, transactions: int) -> dict[str, float]:
-    engine = create_engine(url)
-    started = time.monotonic()
-    for first in range(1, profiles + 1, SLICE):
-        last = min(first + SLICE - 1, profiles)
-        with engine.begin() as conn:
-            for statement in POPULATION_SLICE.split(";"):
-                conn.execute(
-                    text(statement), {"first": first, "last": last, "transactions": transactions}
-                )
-        print(f"  {last:,} profiles", flush=True)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
-    engine.dispose()
-    return {"seconds": round(time.monotonic() - started, 1)}
 
 
 def constant_rate(base: str, key: str, targets: list[tuple[str, str]], seconds: int) -> dict:
@@ -158,7 +118,7 @@ def main() -> None:
     db.recreate_database(url)
     upgrade(url)
     print(f"{args.profiles:,} profiles, {args.transactions} transactions each ...", flush=True)
-    built = build(url, args.profiles, args.transactions)
+    built = {"seconds": build(url, args.profiles, args.transactions, progress=True)}
     drop_sources(sources)
     create_sources(sources, sample=True)
     engine = create_engine(url)
