@@ -35,23 +35,6 @@ def batch_records(conn: Connection, batch_id: int, *, entity: str, matching: boo
     ).all()
 
 
-def stalled_batches(conn: Connection, older_than_seconds: float, limit: int = 500) -> list[int]:
-    """Unfinished batches that have not moved for a while: their queue message may be lost."""
-    return list(
-        conn.execute(
-            text(
-                """
-                SELECT batch_id FROM ingest_batch
-                WHERE status NOT IN ('done', 'failed')
-                  AND progressed_at < now() - make_interval(secs => :age)
-                ORDER BY batch_id LIMIT :limit
-                """
-            ),
-            {"age": older_than_seconds, "limit": limit},
-        ).scalars()
-    )
-
-
 def replay_batches(conn: Connection, batch_ids: list[int] | None, failed_only: bool) -> list[int]:
     """Put batches back to 'staged' so every step runs again (all steps are idempotent: a
     replay of a done batch changes nothing; a failed batch gets another chance). Batches whose
@@ -88,23 +71,36 @@ def batch_outcomes(conn: Connection, batch_ids: list[int]) -> dict[str, int]:
     return {key: int(value) for key, value in row._asdict().items()}
 
 
+STALLED_LIMIT = 500  # batches queued again per sweep
+
+
 def requeue_stalled(older_than_seconds: float, enqueue: Callable[[int], None]) -> list[int]:
     """Queue again the unfinished batches that have not moved for a while (their message may
-    be lost: Redis restarted without persistence), and note the attempt."""
-    with db.connect() as conn:
-        stalled = stalled_batches(conn, older_than_seconds)
-    for batch_id in stalled:
+    be lost: Redis restarted without persistence, a worker killed), and note the attempt. A
+    batch whose row a step holds is being worked on, however long it takes, and is left alone:
+    queuing it again would only add a message to a backlog."""
+    with db.transaction() as conn:
+        stalled = list(
+            conn.execute(
+                text(
+                    """
+                    UPDATE ingest_batch
+                    SET progressed_at = clock_timestamp(), attempts = attempts + 1
+                    WHERE batch_id IN (
+                        SELECT batch_id FROM ingest_batch
+                        WHERE status NOT IN ('done', 'failed')
+                          AND progressed_at < now() - make_interval(secs => :age)
+                        ORDER BY batch_id LIMIT :limit FOR UPDATE SKIP LOCKED
+                    )
+                    RETURNING batch_id
+                    """
+                ),
+                {"age": older_than_seconds, "limit": STALLED_LIMIT},
+            ).scalars()
+        )
+    for batch_id in sorted(stalled):
         enqueue(batch_id)
     if stalled:
-        with db.transaction() as conn:
-            conn.execute(
-                update(ingest_batch)
-                .where(ingest_batch.c.batch_id.in_(stalled))
-                .values(
-                    progressed_at=text("clock_timestamp()"),
-                    attempts=ingest_batch.c.attempts + 1,
-                )
-            )
         log_event(log, "stalled batches requeued", count=len(stalled))
     return stalled
 
