@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, insert, select, text, update
 from app import db
 from app.config import Settings
 from app.logs import log_event, mask_text
-from app.pipeline.batches import FAILED
+from app.pipeline.batches import FAILED, staged_waiting
 from app.pipeline.extraction_lock import exclusive_extraction
 from app.pipeline.models import (
     backfill,
@@ -175,7 +175,9 @@ def run_backfill(
             start = connector.cursor_since(stream, row.since)
         reading = pages(connector, stream, start, page_size)
         while True:
-            if staged_backlog() >= BACKLOG_LIMIT:
+            with db.connect() as conn:
+                backlog = staged_waiting(conn, BACKLOG_LIMIT) >= BACKLOG_LIMIT
+            if backlog:
                 return clock.done(Slice(clock.staged, False, True))
             if (rows := clock.read(reading)) is None:
                 break
@@ -254,18 +256,6 @@ def still_waiting(backfill_id: int) -> None:
             )
             .values(progressed_at=func.clock_timestamp())
         )
-
-
-def staged_backlog() -> int:
-    """Batches staged and not yet taken by the match step (at most BACKLOG_LIMIT counted)."""
-    with db.connect() as conn:
-        return conn.execute(
-            text(
-                "SELECT count(*) FROM (SELECT 1 FROM ingest_batch WHERE status = 'staged'"
-                " LIMIT :limit) AS waiting"
-            ),
-            {"limit": BACKLOG_LIMIT},
-        ).scalar_one()
 
 
 def backfill_progress(conn: Connection, backfill_ids: list[int]) -> dict[str, Any]:

@@ -35,6 +35,18 @@ def batch_records(conn: Connection, batch_id: int, *, entity: str, matching: boo
     ).all()
 
 
+def staged_waiting(conn: Connection, at_most: int) -> int:
+    """How many batches are staged and not yet taken by the match step, counted up to
+    `at_most` (the question is only ever "this many or more?")."""
+    return conn.execute(
+        text(
+            "SELECT count(*) FROM (SELECT 1 FROM ingest_batch WHERE status = 'staged'"
+            " LIMIT :at_most) AS waiting"
+        ),
+        {"at_most": at_most},
+    ).scalar_one()
+
+
 def replay_batches(conn: Connection, batch_ids: list[int] | None, failed_only: bool) -> list[int]:
     """Put batches back to 'staged' so every step runs again (all steps are idempotent: a
     replay of a done batch changes nothing; a failed batch gets another chance). Batches whose

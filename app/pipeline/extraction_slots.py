@@ -21,6 +21,7 @@ from enum import Enum
 from sqlalchemy import Connection, text
 
 from app import db
+from app.pipeline.batches import staged_waiting
 
 EXTRACTION_SLOT_NAMESPACE = 3605  # 3602 extraction per source, 3604 the beat leader
 _pool = {"worker": socket.gethostname(), "processes": 2}
@@ -52,12 +53,6 @@ def _try(conn: Connection, key: int) -> bool:
     ).scalar_one()
 
 
-def _batches_waiting(conn: Connection) -> bool:
-    return conn.execute(
-        text("SELECT EXISTS (SELECT 1 FROM ingest_batch WHERE status = 'staged')")
-    ).scalar_one()
-
-
 @contextmanager
 def extraction_slot(*, spare: bool = False) -> Iterator[Slot]:
     """Yields the slot this process holds for an extraction task (it never waits). With
@@ -67,7 +62,7 @@ def extraction_slot(*, spare: bool = False) -> Iterator[Slot]:
         # a poll tries the spare first: the other slots stay free for scans and backfill slices,
         # which may not take the spare and would otherwise wait a whole interval
         candidates = [(index, Slot.SLOT) for index in range(max(1, processes - 1))]
-        if spare and processes > 1 and not _batches_waiting(conn):
+        if spare and processes > 1 and not staged_waiting(conn, 1):
             candidates.insert(0, (processes - 1, Slot.SPARE))
         held, kind = None, Slot.NONE
         for index, slot in candidates:
