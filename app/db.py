@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Index, MetaData, create_engine, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Index,
+    MetaData,
+    Select,
+    Text,
+    any_,
+    cast,
+    create_engine,
+    event,
+    exc,
+    func,
+    select,
+    text,
+    types,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.elements import ColumnElement, Label
 
 metadata = MetaData(
     naming_convention={
@@ -24,6 +50,57 @@ def held_facts_index(table: str, *, businesses: bool = False) -> Index:
     facts have no person as owner and are not held."""
     where = "global_customer_id IS NULL" + (" AND source_business_id IS NULL" if businesses else "")
     return Index(f"ix_{table}_held", "source_system", postgresql_where=text(where))
+
+
+def among(column: ColumnElement[Any], values: Sequence[Any] | Select) -> ColumnElement[bool]:
+    """`column IN values`, for a list or a query of one column. The query is read once, into
+    an array (`= ANY`), so the column's index serves it however many rows the planner guesses
+    the query returns."""
+    if isinstance(values, Select):
+        return column == any_(func.array(values.scalar_subquery()))
+    return column.in_(values)
+
+
+class JsonRows:
+    """A query's rows as one JSON array in an enclosing statement, so that one statement (one
+    round trip, one snapshot) reads several lists; `load` gives the rows back as the query
+    itself returns them (times, dates, UUIDs and exact decimals revived from their JSON).
+
+    The array keeps the query's ORDER BY: PostgreSQL aggregates a sorted subquery in its order.
+    """
+
+    def __init__(self, query: Select, name: str) -> None:
+        rows = query.subquery(name)
+        array = func.coalesce(func.json_agg(rows.table_valued()), text("'[]'::json"))
+        self.column: Label = select(cast(array, Text)).scalar_subquery().label(name)
+        self._revive = {
+            column.key: revive
+            for column in query.selected_columns
+            if (revive := _json_reviver(column.type)) is not None
+        }
+
+    def load(self, value: str) -> list[dict[str, Any]]:
+        rows = json.loads(value, parse_float=Decimal)
+        for row in rows:
+            for key, revive in self._revive.items():
+                if row[key] is not None:
+                    row[key] = revive(row[key])
+        return rows
+
+
+def _json_reviver(type_: types.TypeEngine) -> Callable[[Any], Any] | None:
+    """How a column's value comes back from PostgreSQL's JSON of it, where JSON has no type."""
+    if isinstance(type_, types.DateTime):
+        return datetime.fromisoformat
+    if isinstance(type_, types.Date):
+        return date.fromisoformat
+    if isinstance(type_, types.Float):
+        return float
+    if isinstance(type_, types.Numeric):
+        return Decimal  # an integral amount arrives as a JSON int
+    if isinstance(type_, types.Uuid) and type_.as_uuid:
+        return uuid.UUID
+    return None
 
 
 _engine: Engine | None = None
@@ -46,10 +123,37 @@ def get_engine() -> Engine:
     return _engine
 
 
+# A pooled connection idle longer than this is pinged before use (a database restarted or a
+# proxy's idle timeout may have closed it); one used more recently is known alive, and a
+# round trip a checkout is what an API request can least afford (README, Scale).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
 def _pooled_engine(url: str) -> Engine:
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5}
-    )
+    engine = create_engine(url, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5})
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", _pinging_if_idle(engine.dialect))
+    return engine
+
+
+def _note_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _pinging_if_idle(dialect: Dialect) -> Callable[..., None]:
+    """The pool's pre-ping, for idle connections only: a dead one is replaced (the pool
+    retries a checkout refused with DisconnectionError)."""
+
+    def ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS:
+            return  # just connected, or just used
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(str(error)) from error
+
+    return ping_if_idle
 
 
 def get_read_engine() -> Engine:
@@ -127,13 +231,46 @@ def connect() -> Iterator[Connection]:
 
 
 @contextmanager
+def autocommit() -> Iterator[Connection]:
+    """A connection to the primary whose every statement commits by itself: an API request's
+    one-statement reads and writes, without the round trips of BEGIN and COMMIT."""
+    if _bound is not None:
+        with _bound.begin_nested():
+            yield _bound
+        return
+    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
+
+
+_request_connection: ContextVar[Connection | None] = ContextVar("request_connection", default=None)
+
+
+@contextmanager
+def request_connection() -> Iterator[Connection]:
+    """One autocommit connection to the primary for a whole API request: its key check, its
+    reads (unless a replica serves them) and its access log entry share one checkout."""
+    with autocommit() as conn:
+        token = _request_connection.set(conn)
+        try:
+            yield conn
+        finally:
+            _request_connection.reset(token)
+
+
+@contextmanager
 def read() -> Iterator[Connection]:
     """A connection for the API's customer reads, on the replica if one is configured (its
-    data may trail the primary's by the replication lag: README, Scale)."""
+    data may trail the primary's by the replication lag: README, Scale). Each statement is
+    its own transaction, as each had its own snapshot under READ COMMITTED: a read that must
+    be consistent is one statement (the profile is)."""
     if _bound is not None:
         yield _bound
         return
-    with get_read_engine().connect() as conn:
+    shared = _request_connection.get()
+    if shared is not None and get_read_engine() is get_engine():
+        yield shared
+        return
+    with get_read_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         yield conn
 
 

@@ -25,16 +25,15 @@ def record_access(
     customer_ids: Sequence[UUID],
     remote_addr: str | None,
 ) -> None:
-    conn.execute(
-        insert(access_log).values(
-            key_name=key_name,
-            method=method,
-            endpoint=endpoint,
-            status=status,
-            customer_ids=list(dict.fromkeys(customer_ids)),
-            remote_addr=remote_addr,
-        )
-    )
+    entry = {
+        "key_name": key_name,
+        "method": method,
+        "endpoint": endpoint,
+        "status": status,
+        "customer_ids": list(dict.fromkeys(customer_ids)),
+        "remote_addr": remote_addr,
+    }
+    conn.execute(insert(access_log), entry)
 
 
 def list_access(

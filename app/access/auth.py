@@ -4,11 +4,13 @@ the access log entry of every response they get."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from typing import Any
 from uuid import UUID
 
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint, abort
+from sqlalchemy import Connection
 
 from app import db
 from app.access.audit import record_access
@@ -28,6 +30,22 @@ def serving(customer_ids: Iterable[UUID]) -> None:
 
 def current_principal() -> Principal:
     return g.principal
+
+
+def _primary() -> Connection:
+    """The request's connection to the primary (db.request_connection), shared by its key
+    check, its reads and its access log entry."""
+    if "primary" not in g:
+        g.primary_context = ExitStack()
+        g.primary = g.primary_context.enter_context(db.request_connection())
+    return g.primary
+
+
+def _release_primary(error: BaseException | None) -> None:
+    context = g.pop("primary_context", None)
+    if context is not None:
+        g.pop("primary")
+        context.__exit__(type(error) if error else None, error, error and error.__traceback__)
 
 
 def _bearer_token() -> str:
@@ -52,6 +70,7 @@ class SecuredBlueprint(Blueprint):
         self.route_scopes: dict[str, str] = {}
         self.before_request(self._authorize)
         self.after_request(self._record_access)
+        self.teardown_request(_release_primary)
 
     def route(self, rule: str, *, scope: str | None = None, **options: Any) -> Callable:
         register = super().route(rule, **options)
@@ -71,8 +90,7 @@ class SecuredBlueprint(Blueprint):
 
     def _authorize(self) -> None:
         token = _bearer_token()
-        with db.connect() as conn:
-            principal = authenticate(conn, token, current_app.config["C360_SETTINGS"].api_keys)
+        principal = authenticate(_primary(), token, current_app.config["C360_SETTINGS"].api_keys)
         if principal is None:
             abort(
                 401,
@@ -94,14 +112,13 @@ class SecuredBlueprint(Blueprint):
         principal = g.get("principal")
         if principal is None or not 200 <= response.status_code < 300:
             return response
-        with db.transaction() as conn:
-            record_access(
-                conn,
-                key_name=principal.name,
-                method=request.method,
-                endpoint=request.url_rule.rule,
-                status=response.status_code,
-                customer_ids=g.get("served_customers", []),
-                remote_addr=request.remote_addr,
-            )
+        record_access(
+            _primary(),
+            key_name=principal.name,
+            method=request.method,
+            endpoint=request.url_rule.rule,
+            status=response.status_code,
+            customer_ids=g.get("served_customers", []),
+            remote_addr=request.remote_addr,
+        )
         return response

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, literal, or_, select
+from sqlalchemy import Connection, Select, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from app.customer.models import customer_360, source_customer
+from app.db import among
 
 logger = logging.getLogger("c360.api")
 
@@ -49,16 +51,21 @@ def survivor_id(conn: Connection, global_id: UUID) -> UUID | None:
     return None
 
 
-def member_ids(conn: Connection, global_id: UUID) -> list[UUID]:
-    """`global_id` and every ID merged into it, directly or not: rows still carrying a merged-away
-    ID (not yet re-pointed) belong to the survivor too."""
-    members = select(literal(global_id, PG_UUID(as_uuid=True)).label("id")).cte(
-        "members", recursive=True
-    )
+def members_query(global_id: UUID | None = None) -> Select:
+    """`global_id` and every ID merged into it, directly or not, as a query of one column
+    (`id`): rows still carrying a merged-away ID (not yet re-pointed) belong to the survivor
+    too. Without `global_id`, the query takes it at execution, as parameter `global_id`."""
+    start = bindparam("global_id", global_id, type_=PG_UUID(as_uuid=True))
+    members = select(start.label("id")).cte("members", recursive=True)
     members = members.union(
         select(customer_360.c.global_customer_id).where(customer_360.c.merged_into == members.c.id)
     )
-    ids = conn.execute(select(members.c.id)).scalars().all()
+    return select(members.c.id)
+
+
+def member_ids(conn: Connection, global_id: UUID) -> list[UUID]:
+    """The IDs of members_query, `global_id` first."""
+    ids = conn.execute(members_query(global_id)).scalars().all()
     return [global_id, *(i for i in ids if i != global_id)]
 
 
@@ -75,32 +82,52 @@ def resolve_customer(conn: Connection, global_id: UUID) -> list[UUID]:
     return member_ids(conn, global_id)
 
 
-def list_source_records(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[str, Any]]:
-    query = (
+def source_records_query(customer_ids: Sequence[UUID] | Select) -> Select:
+    return (
         select(source_customer)
-        .where(source_customer.c.global_customer_id.in_(customer_ids))
+        .where(among(source_customer.c.global_customer_id, customer_ids))
         .order_by(source_customer.c.source_system, source_customer.c.source_customer_id)
     )
-    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def list_source_records(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(source_records_query(customer_ids)).mappings()]
 
 
 def find_customers(conn: Connection, criteria: Mapping[str, str]) -> list[dict[str, Any]]:
     """Active customers linked to a source record with these already-normalized column values
     (`national_id`, `phone`, `email`, or `source_system` + `source_customer_id`)."""
+    query = _lookup_statement(tuple(sorted(criteria)))
+    matched_on = "source_customer_id" if "source_customer_id" in criteria else ",".join(criteria)
+    rows = conn.execute(query, dict(criteria)).mappings()
+    return [{**row, "matched_on": matched_on} for row in rows]
+
+
+@cache
+def _lookup_statement(columns: tuple[str, ...]) -> Select:
+    """The look-up by these columns (each a parameter of its name) as one statement: the
+    linked IDs, followed along their merges (UNION stops at a loop) to the survivors, where
+    the chains end. Built once per set of columns: composing it costs more than running it."""
     sc = source_customer
     conditions = [
         # a phone finds its holder whether it is their primary or their secondary number
-        or_(sc.c.phone == value, sc.c.secondary_phone == value)
+        or_(sc.c.phone == bindparam(name), sc.c.secondary_phone == bindparam(name))
         if name == "phone"
-        else sc.c[name] == value
-        for name, value in criteria.items()
+        else sc.c[name] == bindparam(name)
+        for name in columns
     ]
-    linked = select(source_customer.c.global_customer_id).where(*conditions).distinct()
-    survivors = {survivor_id(conn, gid) for gid in conn.execute(linked).scalars()} - {None}
-    query = (
+    linked = select(sc.c.global_customer_id.label("id")).where(*conditions)
+    chain = linked.cte("chain", recursive=True)
+    chain = chain.union(
+        select(customer_360.c.merged_into).where(
+            customer_360.c.global_customer_id == chain.c.id, customer_360.c.merged_into.is_not(None)
+        )
+    )
+    return (
         select(customer_360.c.global_customer_id, customer_360.c.full_name)
-        .where(customer_360.c.global_customer_id.in_(survivors))
+        .where(
+            among(customer_360.c.global_customer_id, select(chain.c.id)),
+            customer_360.c.merged_into.is_(None),
+        )
         .order_by(customer_360.c.full_name, customer_360.c.global_customer_id)
     )
-    matched_on = "source_customer_id" if "source_customer_id" in criteria else ",".join(criteria)
-    return [{**row, "matched_on": matched_on} for row in conn.execute(query).mappings()]

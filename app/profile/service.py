@@ -4,43 +4,45 @@ the ID across the domains (accounts, transactions, logins and devices, risk)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 
-from app.account.service import list_accounts
+from app.account.service import accounts_query
 from app.channel.duress import ordinary_login
 from app.channel.models import channel_login
 from app.customer.models import GOLDEN_FIELDS, customer_360
-from app.customer.service import list_source_records, resolve_customer
-from app.risk.service import get_risk_profile
-from app.transaction.service import list_transactions
+from app.customer.service import (
+    CustomerMerged,
+    CustomerNotFound,
+    members_query,
+    source_records_query,
+    survivor_id,
+)
+from app.db import JsonRows, among
+from app.risk.models import risk_profile
+from app.risk.service import SERVED_RISK, served_risk
+from app.transaction.service import transactions_query
 
 RECENT_TRANSACTIONS = 10
 
 
-def last_login(
-    conn: Connection, customer_ids: Sequence[UUID], *, reveal_duress: bool = False
-) -> dict[str, Any] | None:
-    """The newest login; a shadow (duress) session reads as a standard one unless
-    `reveal_duress`."""
-    query = (
+def last_login_query(customer_ids: Sequence[UUID] | Select) -> Select:
+    """The newest login."""
+    return (
         select(channel_login)
-        .where(channel_login.c.global_customer_id.in_(customer_ids))
+        .where(among(channel_login.c.global_customer_id, customer_ids))
         .order_by(channel_login.c.login_at.desc(), channel_login.c.source_session_id.desc())
         .limit(1)
     )
-    row = conn.execute(query).mappings().first()
-    if row is None:
-        return None
-    return dict(row) if reveal_duress else ordinary_login(dict(row))
 
 
-def list_devices(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[str, Any]]:
+def devices_query(customer_ids: Sequence[UUID] | Select) -> Select:
     """The devices the customer logged in from, most recently used first."""
     last_seen = func.max(channel_login.c.login_at)
-    query = (
+    return (
         select(
             channel_login.c.device_id,
             func.min(channel_login.c.login_at).label("first_seen"),
@@ -48,34 +50,78 @@ def list_devices(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[st
             func.count().label("logins"),
         )
         .where(
-            channel_login.c.global_customer_id.in_(customer_ids),
+            among(channel_login.c.global_customer_id, customer_ids),
             channel_login.c.device_id.is_not(None),
         )
         .group_by(channel_login.c.device_id)
         .order_by(last_seen.desc(), channel_login.c.device_id)
     )
-    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def list_devices(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(devices_query(customer_ids)).mappings()]
+
+
+@cache
+def _profile_statement() -> tuple[Select, dict[str, JsonRows]]:
+    """The profile of customer `global_id` (a parameter) as one statement, and its sections
+    (built once: composing it costs more than running it)."""
+    members = members_query()
+    sections = {
+        "source_records": JsonRows(source_records_query(members), "source_records"),
+        "accounts": JsonRows(accounts_query(members), "accounts"),
+        "recent_transactions": JsonRows(
+            transactions_query(members, limit=RECENT_TRANSACTIONS), "recent_transactions"
+        ),
+        "last_login": JsonRows(last_login_query(members), "last_login"),
+        "devices": JsonRows(devices_query(members), "devices"),
+    }
+    risk = risk_profile
+    query = (
+        select(
+            customer_360,
+            *(section.column for section in sections.values()),
+            *(risk.c[name].label(f"risk_{name}") for name in SERVED_RISK),
+        )
+        .select_from(
+            customer_360.outerjoin(
+                risk, risk.c.global_customer_id == customer_360.c.global_customer_id
+            )
+        )
+        .where(customer_360.c.global_customer_id == bindparam("global_id"))
+    )
+    return query, sections
 
 
 def get_profile(
     conn: Connection, global_id: UUID, *, reveal_duress: bool = False
 ) -> dict[str, Any]:
-    """The unified profile: golden fields with their source, and everything linked to the ID.
-    Duress is served only where `reveal_duress` (a key with the security scope)."""
-    ids = resolve_customer(conn, global_id)
-    query = select(customer_360).where(customer_360.c.global_customer_id == global_id)
-    customer = conn.execute(query).mappings().one()
+    """The unified profile: golden fields with their source, and everything linked to the ID
+    and to the IDs merged into it. Duress is served only where `reveal_duress` (a key with
+    the security scope); a shadow login reads as a standard one otherwise.
+
+    One statement: one round trip and one snapshot, however many sections the profile has.
+    Raises CustomerNotFound (404) and CustomerMerged (308) as resolve_customer does."""
+    query, sections = _profile_statement()
+    row = conn.execute(query, {"global_id": global_id}).mappings().first()
+    if row is None:
+        raise CustomerNotFound(global_id)
+    if row["merged_into"] is not None:
+        survivor = survivor_id(conn, global_id)
+        raise CustomerMerged(global_id, survivor) if survivor else CustomerNotFound(global_id)
+    found = {name: section.load(row[name]) for name, section in sections.items()}
+    logins = found.pop("last_login")
+    scored = row["risk_risk_level"] is not None
     return {
         "global_customer_id": global_id,
-        **{
-            name: {"value": customer[name], "source": customer[f"{name}_source"]}
-            for name in GOLDEN_FIELDS
-        },
-        "created_date": customer["created_date"],
-        "source_records": list_source_records(conn, ids),
-        "accounts": list_accounts(conn, ids),
-        "recent_transactions": list_transactions(conn, ids, limit=RECENT_TRANSACTIONS),
-        "last_login": last_login(conn, ids, reveal_duress=reveal_duress),
-        "devices": list_devices(conn, ids),
-        "risk": get_risk_profile(conn, global_id, reveal_duress=reveal_duress),
+        **{name: {"value": row[name], "source": row[f"{name}_source"]} for name in GOLDEN_FIELDS},
+        "created_date": row["created_date"],
+        **found,
+        "last_login": (logins[0] if reveal_duress else ordinary_login(logins[0]))
+        if logins
+        else None,
+        "risk": served_risk(
+            {name: row[f"risk_{name}"] for name in SERVED_RISK} if scored else None,
+            reveal_duress=reveal_duress,
+        ),
     }

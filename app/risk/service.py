@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -14,21 +14,28 @@ from app.risk.models import fraud_case, risk_profile
 # --- Reads (API) -------------------------------------------------------------------------------
 
 
+SERVED_RISK = ("fraud_score", "risk_level", "reasons", "last_updated")
+
+
 def get_risk_profile(
     conn: Connection, global_id: UUID, *, reveal_duress: bool = False
 ) -> dict[str, Any] | None:
-    """The customer's Risk_Profile, or None while it has not been computed. A duress alert
-    among its reasons reads as a generic security alert unless `reveal_duress`."""
-    query = select(
-        risk_profile.c.fraud_score,
-        risk_profile.c.risk_level,
-        risk_profile.c.reasons,
-        risk_profile.c.last_updated,
-    ).where(risk_profile.c.global_customer_id == global_id)
-    row = conn.execute(query).mappings().first()
+    """The customer's Risk_Profile, or None while it has not been computed (see served_risk)."""
+    query = select(*(risk_profile.c[name] for name in SERVED_RISK)).where(
+        risk_profile.c.global_customer_id == global_id
+    )
+    return served_risk(conn.execute(query).mappings().first(), reveal_duress=reveal_duress)
+
+
+def served_risk(
+    row: Mapping[str, Any] | None, *, reveal_duress: bool = False
+) -> dict[str, Any] | None:
+    """A risk_profile row (the SERVED_RISK columns) as served: a duress alert among its reasons
+    reads as a generic security alert unless `reveal_duress`."""
     if row is None:
         return None
-    return {**row, "reasons": row["reasons"] if reveal_duress else generic_reasons(row["reasons"])}
+    reasons = row["reasons"] if reveal_duress else generic_reasons(row["reasons"])
+    return {**{name: row[name] for name in SERVED_RISK}, "reasons": reasons}
 
 
 def list_fraud_cases(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[str, Any]]:

@@ -1,9 +1,10 @@
 from datetime import timedelta
 from uuid import uuid4
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from app.customer.models import customer_360
+from app.profile.service import get_profile
 
 from .conftest import NOW
 
@@ -131,3 +132,18 @@ def test_uppercase_uuid_is_accepted(client, auth_headers, customer):
 
     assert response.status_code == 200
     assert response.get_json()["global_customer_id"] == str(customer)
+
+
+def test_a_profile_is_read_in_one_statement(conn, customer, add_risk):
+    """One round trip and one snapshot: the sections cannot disagree with each other."""
+    add_risk(customer)
+    statements = []
+    event.listen(conn, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    profile = get_profile(conn, customer)
+
+    assert len(statements) == 1
+    assert len(profile["accounts"]) == 2
+    assert len(profile["recent_transactions"]) == 10
+    assert profile["last_login"] is not None
+    assert profile["risk"] is not None

@@ -1,0 +1,95 @@
+"""Composing reads (app/db.py): a query's rows carried as JSON inside another statement come
+back as the query itself returns them."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from uuid import uuid4
+
+from sqlalchemy import insert, select, text
+
+from app import db
+from app.account.models import account_360
+from app.customer.models import customer_360
+from app.db import JsonRows, among
+
+
+def test_json_rows_come_back_with_their_types_values_and_order(conn):
+    owner = uuid4()
+    east_africa = timezone(timedelta(hours=3))
+    rows = [
+        # a tenth of a second (PostgreSQL writes ".1"), a balance with trailing zeros and a
+        # whole one (JSON writes 1500.50 and 7), a NULL, an offset other than UTC
+        ("A-1", Decimal("1500.50"), datetime(2024, 5, 1, 8, 0, 0, 100000, tzinfo=UTC)),
+        ("A-2", Decimal("7"), None),
+        ("A-3", Decimal("-0.01"), datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=east_africa)),
+    ]
+    for account_id, balance, opened_at in rows:
+        conn.execute(
+            insert(account_360).values(
+                source_system="core",
+                source_account_id=account_id,
+                global_customer_id=owner,
+                currency="KES",
+                balance=balance,
+                status="ACTIVE",
+                opened_at=opened_at,
+            )
+        )
+    query = (
+        select(account_360)
+        .where(account_360.c.global_customer_id == owner)
+        .order_by(account_360.c.source_account_id.desc())
+    )
+    carried = JsonRows(query, "accounts")
+
+    loaded = carried.load(conn.execute(select(carried.column)).scalar_one())
+
+    assert loaded == [dict(row) for row in conn.execute(query).mappings()]
+    assert [row["source_account_id"] for row in loaded] == ["A-3", "A-2", "A-1"]
+    assert str(loaded[2]["balance"]) == "1500.50"
+    assert loaded[0]["global_customer_id"] == owner  # a UUID, not its text
+
+
+def test_json_rows_of_no_rows_is_an_empty_list(conn):
+    query = select(customer_360).where(customer_360.c.global_customer_id == uuid4())
+    carried = JsonRows(query, "nobody")
+
+    assert carried.load(conn.execute(select(carried.column)).scalar_one()) == []
+
+
+def test_among_a_query_matches_among_its_values(conn):
+    people = [uuid4() for _ in range(3)]
+    for n, person in enumerate(people):
+        conn.execute(
+            insert(customer_360).values(
+                global_customer_id=person, date_of_birth=date(1990, 1, n + 1)
+            )
+        )
+    chosen = select(customer_360.c.global_customer_id).where(
+        customer_360.c.global_customer_id.in_(people),
+        customer_360.c.date_of_birth < date(1990, 1, 3),
+    )
+    by_query = select(customer_360.c.global_customer_id).where(
+        among(customer_360.c.global_customer_id, chosen)
+    )
+    by_list = select(customer_360.c.global_customer_id).where(
+        among(customer_360.c.global_customer_id, people[:2])
+    )
+
+    assert set(conn.execute(by_query).scalars()) == set(conn.execute(by_list).scalars())
+    assert set(conn.execute(by_query).scalars()) == set(people[:2])
+
+
+def test_an_idle_pooled_connection_that_died_is_replaced_before_use(database_url, monkeypatch):
+    engine = db._pooled_engine(database_url)
+    try:
+        with engine.connect() as idle, engine.connect() as other:
+            first = idle.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            idle.close()  # back in the pool, first in line
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != first
+    finally:
+        engine.dispose()
