@@ -14,6 +14,7 @@ polling demo sources into the same database while a simulator writes live activi
   national ID), every request's latency merged into p50/p95/p99.
 
     python bench/million_profiles.py [--profiles 1000000] [--transactions 5] [--seconds 30]
+        [--reuse]   (the database the previous run built, as it is)
 """
 
 from __future__ import annotations
@@ -56,10 +57,13 @@ HEY_PROCESSES = 30  # each at RATE / HEY_PROCESSES requests/s on its own profile
 
 def constant_rate(base: str, key: str, targets: list[tuple[str, str]], seconds: int) -> dict:
     """HEY_PROCESSES hey runs at once, each at a fixed rate on its own request; every
-    request's latency (hey -o csv) merged."""
+    request's latency (hey -o csv) merged. The runs start 1/RATE s apart, so their requests
+    arrive evenly spaced (a constant RATE), not HEY_PROCESSES at a time."""
     per_process = RATE / HEY_PROCESSES
     runs = []
-    for path, national_id in targets:
+    started = time.monotonic()
+    for n, (path, national_id) in enumerate(targets):
+        time.sleep(max(0.0, started + n / RATE - time.monotonic()))
         command = ["hey", "-z", f"{seconds}s", "-c", "1", "-q", f"{per_process:g}", "-o", "csv"]
         command += ["-H", f"Authorization: Bearer {key}"]
         if national_id:
@@ -106,6 +110,9 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=1_000_000)
     parser.add_argument("--transactions", type=int, default=5, help="per profile")
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the database the previous run built"
+    )
     args = parser.parse_args()
     for tool in ("wrk", "hey"):
         if not shutil.which(tool):
@@ -115,15 +122,18 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="c360-bench-million-"))
     sources = {name: db.sibling_url(url, f"_src_{name}") for name in ("core", "channel")}
     sources["fraud"] = f"sqlite:///{work / 'fraud.db'}"
-    db.recreate_database(url)
-    upgrade(url)
-    print(f"{args.profiles:,} profiles, {args.transactions} transactions each ...", flush=True)
-    built = {"seconds": build(url, args.profiles, args.transactions, progress=True)}
+    if args.reuse:
+        built = {"reused": True}
+    else:
+        db.recreate_database(url)
+        upgrade(url)
+        print(f"{args.profiles:,} profiles, {args.transactions} transactions each ...", flush=True)
+        built = {"seconds": build(url, args.profiles, args.transactions, progress=True)}
     drop_sources(sources)
     create_sources(sources, sample=True)
     engine = create_engine(url)
     with engine.begin() as conn:
-        key = create_key(conn, "bench-reader", ["read"])
+        key = create_key(conn, f"bench-reader-{os.getpid()}", ["read"])
         sizes = {
             table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
             for table in ("customer_360", "account_360", "transaction_360")
