@@ -36,15 +36,16 @@ def _primary() -> Connection:
     """The request's connection to the primary (db.request_connection), shared by its key
     check, its reads and its access log entry."""
     if "primary" not in g:
-        g.primary_context = ExitStack()
-        g.primary = g.primary_context.enter_context(db.request_connection())
+        context = ExitStack()
+        g.primary = context.enter_context(db.request_connection())
+        g.primary_context = context  # only once there is a connection to give back
     return g.primary
 
 
 def _release_primary(error: BaseException | None) -> None:
     context = g.pop("primary_context", None)
     if context is not None:
-        g.pop("primary")
+        del g.primary
         context.__exit__(type(error) if error else None, error, error and error.__traceback__)
 
 

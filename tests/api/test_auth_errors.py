@@ -1,9 +1,12 @@
 import dataclasses
+from contextlib import contextmanager
 from uuid import uuid4
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
+from app.access import auth
 from app.access.keys import authenticate
 
 DATA_PATHS = [
@@ -194,3 +197,17 @@ def test_junk_path_segments_never_cause_a_500(client, auth_headers, value):
     for template in ("/customer/{}", "/customer/{}/accounts", "/customer/{}/transactions"):
         response = client.get(template.format(value), headers=auth_headers)
         assert response.status_code in (404, 400, 308), (template, value)
+
+
+def test_a_database_out_of_reach_is_a_clear_error_not_a_crash(client, auth_headers, monkeypatch):
+    @contextmanager
+    def unreachable():
+        raise OperationalError("SELECT 1", {}, OSError("connection refused"))
+        yield
+
+    monkeypatch.setattr(auth.db, "request_connection", unreachable)
+
+    response = client.get(f"/customer/{uuid4()}", headers=auth_headers)
+
+    assert response.status_code == 500
+    assert response.get_json()["message"] == "Internal error; it has been logged"
