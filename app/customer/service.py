@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Select, bindparam, or_, select
+from sqlalchemy import Connection, Select, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from app.customer.models import customer_360, source_customer
@@ -70,16 +70,32 @@ def member_ids(conn: Connection, global_id: UUID) -> list[UUID]:
 
 
 def resolve_customer(conn: Connection, global_id: UUID) -> list[UUID]:
-    """The IDs whose rows make up active customer `global_id` (see member_ids).
+    """The IDs whose rows make up active customer `global_id` (see members_query), itself
+    first, read with its merge state in one statement.
 
     Raises CustomerNotFound (404) for an unknown ID and CustomerMerged (308) for a merged one.
     """
-    survivor = survivor_id(conn, global_id)
-    if survivor is None:
+    row = conn.execute(_resolution_statement(), {"global_id": global_id}).first()
+    if row is None:
         raise CustomerNotFound(global_id)
-    if survivor != global_id:
-        raise CustomerMerged(global_id, survivor)
-    return member_ids(conn, global_id)
+    if row.merged_into is not None:
+        raise merged_away(conn, global_id)
+    return [global_id, *(i for i in row.members if i != global_id)]
+
+
+def merged_away(conn: Connection, global_id: UUID) -> CustomerMerged | CustomerNotFound:
+    """What to answer for an ID merged into another: its survivor (308), or 404 where the
+    chain of merges loops."""
+    survivor = survivor_id(conn, global_id)
+    return CustomerMerged(global_id, survivor) if survivor else CustomerNotFound(global_id)
+
+
+@cache
+def _resolution_statement() -> Select:
+    members = func.array(members_query().scalar_subquery())
+    return select(customer_360.c.merged_into, members.label("members")).where(
+        customer_360.c.global_customer_id == bindparam("global_id")
+    )
 
 
 def source_records_query(customer_ids: Sequence[UUID] | Select) -> Select:

@@ -15,11 +15,10 @@ from app.channel.duress import ordinary_login
 from app.channel.models import channel_login
 from app.customer.models import GOLDEN_FIELDS, customer_360
 from app.customer.service import (
-    CustomerMerged,
     CustomerNotFound,
     members_query,
+    merged_away,
     source_records_query,
-    survivor_id,
 )
 from app.db import JsonRows, among
 from app.risk.models import risk_profile
@@ -107,8 +106,7 @@ def get_profile(
     if row is None:
         raise CustomerNotFound(global_id)
     if row["merged_into"] is not None:
-        survivor = survivor_id(conn, global_id)
-        raise CustomerMerged(global_id, survivor) if survivor else CustomerNotFound(global_id)
+        raise merged_away(conn, global_id)
     found = {name: section.load(row[name]) for name, section in sections.items()}
     logins = found.pop("last_login")
     scored = row["risk_risk_level"] is not None

@@ -4,6 +4,7 @@ from uuid import uuid4
 from sqlalchemy import event, update
 
 from app.customer.models import customer_360
+from app.customer.service import resolve_customer
 from app.profile.service import get_profile
 
 from .conftest import NOW
@@ -147,3 +148,15 @@ def test_a_profile_is_read_in_one_statement(conn, customer, add_risk):
     assert len(profile["recent_transactions"]) == 10
     assert profile["last_login"] is not None
     assert profile["risk"] is not None
+
+
+def test_an_active_customer_and_its_merged_ids_resolve_in_one_statement(conn, merge_chain):
+    first, middle, survivor = merge_chain
+    statements = []
+    event.listen(conn, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    ids = resolve_customer(conn, survivor)
+
+    assert ids[0] == survivor
+    assert sorted(ids[1:]) == sorted([first, middle])
+    assert len(statements) == 1
