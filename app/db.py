@@ -230,31 +230,28 @@ def connect() -> Iterator[Connection]:
         yield conn
 
 
-@contextmanager
-def autocommit() -> Iterator[Connection]:
-    """A connection to the primary whose every statement commits by itself: an API request's
-    one-statement reads and writes, without the round trips of BEGIN and COMMIT."""
-    if _bound is not None:
-        with _bound.begin_nested():
-            yield _bound
-        return
-    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        yield conn
-
-
 _request_connection: ContextVar[Connection | None] = ContextVar("request_connection", default=None)
 
 
 @contextmanager
 def request_connection() -> Iterator[Connection]:
-    """One autocommit connection to the primary for a whole API request: its key check, its
-    reads (unless a replica serves them) and its access log entry share one checkout."""
-    with autocommit() as conn:
+    """One connection to the primary for a whole API request: its key check, its reads (unless
+    a replica serves them) and its access log entry share one checkout, each statement
+    committing by itself (no BEGIN and COMMIT round trips)."""
+    if _bound is not None:
+        with _bound.begin_nested():
+            yield _bound
+        return
+    with _autocommit(get_engine()) as conn:
         token = _request_connection.set(conn)
         try:
             yield conn
         finally:
             _request_connection.reset(token)
+
+
+def _autocommit(engine: Engine) -> Connection:
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 @contextmanager
@@ -270,7 +267,7 @@ def read() -> Iterator[Connection]:
     if shared is not None and get_read_engine() is get_engine():
         yield shared
         return
-    with get_read_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with _autocommit(get_read_engine()) as conn:
         yield conn
 
 

@@ -1,6 +1,6 @@
 """The retention purge (beat, hourly by default): raw staged rows, resolved quarantine rows and
 access-log entries past their configured windows, old done batches folded into totals, and
-identity lock rows nobody holds; and the months ahead of the tables partitioned by time."""
+identity lock rows nobody holds; and the years ahead of the tables partitioned by time."""
 
 from __future__ import annotations
 

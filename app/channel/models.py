@@ -12,7 +12,7 @@ channel_login = Table(
     Column("source_session_id", String(64), primary_key=True),
     Column("global_customer_id", UUID(as_uuid=True)),
     Column("source_customer_id", String(64)),
-    # partitioned by month of the login (`app/pipeline/partitions.py`): part of the key
+    # partitioned by year of the login (`app/pipeline/partitions.py`): part of the key
     Column("login_at", DateTime(timezone=True), primary_key=True),
     Column("last_activity", DateTime(timezone=True)),
     Column("device_id", String(255)),

@@ -73,6 +73,7 @@ def request_backfill(source_system: str, since: str | None) -> int:
 # any size finishes.
 SLICE_SECONDS = 5.0
 BACKLOG_LIMIT = 8
+RUNNING = ("queued", "extracting")  # a backfill's states while slices still have to run
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def backfill_job(backfill_id: int, on_staged: Callable[[StagedBatch], None]) -> 
     settings = Settings.from_env()
     with db.connect() as conn:
         row = conn.execute(backfill.select().where(backfill.c.backfill_id == backfill_id)).first()
-    if row is None or row.status not in ("queued", "extracting"):
+    if row is None or row.status not in RUNNING:
         return Slice(0, True, False)
     try:
         connector = source_connector(row.source_system, settings)
@@ -157,7 +158,7 @@ def run_backfill(
         row = conn.execute(
             backfill.select().where(backfill.c.backfill_id == backfill_id).with_for_update()
         ).first()
-        if row is None or row.status not in ("queued", "extracting"):
+        if row is None or row.status not in RUNNING:
             return Slice(0, True, False)  # a duplicate slice, after the last
         conn.execute(
             update(backfill)
@@ -230,11 +231,11 @@ def requeue_stalled_backfills(
             conn.execute(
                 text(
                     "UPDATE backfill SET progressed_at = clock_timestamp()"
-                    " WHERE status IN ('queued', 'extracting')"
+                    " WHERE status = ANY(:running)"
                     " AND progressed_at < clock_timestamp() - make_interval(secs => :after)"
                     " RETURNING backfill_id"
                 ),
-                {"after": older_than_seconds},
+                {"after": older_than_seconds, "running": list(RUNNING)},
             ).scalars()
         )
     for backfill_id in stalled:
@@ -252,7 +253,7 @@ def still_waiting(backfill_id: int) -> None:
             update(backfill)
             .where(
                 backfill.c.backfill_id == backfill_id,
-                backfill.c.status.in_(("queued", "extracting")),
+                backfill.c.status.in_(RUNNING),
             )
             .values(progressed_at=func.clock_timestamp())
         )

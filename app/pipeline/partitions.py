@@ -62,9 +62,10 @@ def ensure_partitions(conn: Connection, now: datetime | None = None) -> list[str
             crowded = conn.execute(
                 text(
                     f"SELECT EXISTS (SELECT 1 FROM {table}_default"
-                    f" WHERE {column} >= :start AND {column} < :end)"
+                    f" WHERE {column} >= CAST(:start AS timestamptz)"
+                    f" AND {column} < CAST(:end AS timestamptz))"
                 ),
-                {"start": start, "end": end},
+                {"start": _utc(start), "end": _utc(end)},
             ).scalar()
             if crowded:
                 log_event(log, "partition left to the default", table=table, partition=name)

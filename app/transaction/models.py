@@ -1,5 +1,5 @@
 """Transaction_360: insert-only facts keyed by (source_system, source_transaction_id), partitioned
-by month of `occurred_at` (`app/pipeline/partitions.py`), which is therefore part of the key:
+by year of `occurred_at` (`app/pipeline/partitions.py`), which is therefore part of the key:
 every source writes a transaction's time once, when it is made."""
 
 from sqlalchemy import Column, DateTime, Index, Numeric, String, Table, Text, func, text
