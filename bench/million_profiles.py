@@ -11,7 +11,10 @@ polling demo sources into the same database while a simulator writes live activi
 - saturation: wrk (closed loop, 8 connections, random profiles) on `GET /customer/{id}`;
 - a constant 300 requests/s: hey processes, each at a fixed rate on its own random profile
   (two in three `GET /customer/{id}`, one in three the look-up `POST /customers/search` by
-  national ID), every request's latency merged into p50/p95/p99.
+  national ID), every request's latency merged into p50/p95/p99;
+- in both, where the machine's CPU went (bench/cpu_share.py): CPU-seconds of the API, the
+  worker, beat, PostgreSQL, the load generator and the rest, the time the hypervisor took
+  (steal), and the API's and PostgreSQL's milliseconds of CPU per request.
 
     python bench/million_profiles.py [--profiles 1000000] [--transactions 5] [--seconds 30]
         [--reuse]   (the database the previous run built, as it is)
@@ -37,6 +40,7 @@ from pathlib import Path
 
 from access_log import WRK_SCRIPT, _answers, run_wrk  # bench/access_log.py
 from brain_population import build  # bench/brain_population.py
+from cpu_share import CpuShare  # bench/cpu_share.py
 from report import save  # bench/report.py: scripts run from bench/
 from sqlalchemy import create_engine, text
 
@@ -89,6 +93,16 @@ def constant_rate(base: str, key: str, targets: list[tuple[str, str]], seconds: 
         "p99_ms": round(cuts[98], 1),
         "max_ms": round(max(latencies), 1),
         "non_2xx": sum(1 for s in statuses if not 200 <= s < 300),
+    }
+
+
+def per_request(cpu: dict[str, float], requests: float) -> dict[str, float]:
+    """A phase's CPU-seconds per group (bench/cpu_share.py), with the API's and PostgreSQL's
+    milliseconds of CPU per request: what a request costs, whatever the machine's speed."""
+    return {
+        **cpu,
+        "api_ms_per_request": round(cpu["api"] / requests * 1000, 2),
+        "postgres_ms_per_request": round(cpu["postgres"] / requests * 1000, 2),
     }
 
 
@@ -201,8 +215,11 @@ def main() -> None:
             )
         simulator.start()
         time.sleep(3)
-        saturation = run_wrk(base, script, args.seconds)
-        steady = constant_rate(base, key, targets, args.seconds)
+        trees = {name: child.pid for name, child in children.items()}
+        with CpuShare(trees, by_name={"postgres": "postgres"}) as saturation_cpu:
+            saturation = run_wrk(base, script, args.seconds)
+        with CpuShare(trees, by_name={"postgres": "postgres"}) as steady_cpu:
+            steady = constant_rate(base, key, targets, args.seconds)
         with engine.connect() as conn:
             ingested = conn.execute(
                 text("SELECT count(*) FROM ingest_batch WHERE status = 'done'")
@@ -222,7 +239,11 @@ def main() -> None:
         "rows": sizes,
         "build": built,
         "saturation_get_profile_wrk_c8": saturation,
+        "saturation_cpu_seconds": per_request(
+            saturation_cpu.report, saturation["requests_per_s"] * args.seconds
+        ),
         "constant_300_per_s_hey": steady,
+        "constant_rate_cpu_seconds": per_request(steady_cpu.report, steady["requests"]),
         "batches_ingested_meanwhile": ingested,
     }
     print(json.dumps(report, indent=2))
