@@ -1,9 +1,9 @@
-"""Where each stream of a source was read up to (its compound cursor), and when it last
-polled."""
+"""Where each stream of a source was read up to (its compound cursor), and when it was last
+read (`updated_at`: moved with each successful read, stream_health)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.pipeline.models import (
@@ -31,16 +31,4 @@ def save_checkpoint(conn: Connection, source_system: str, stream: str, cursor: C
             index_elements=["source_system", "stream"],
             set_={"marker": cursor.marker, "source_key": cursor.key, "updated_at": func.now()},
         )
-    )
-
-
-def touch_checkpoint(conn: Connection, source_system: str, stream: str) -> None:
-    """Record a successful poll that found nothing new (freshness for /health)."""
-    conn.execute(
-        update(source_checkpoint)
-        .where(
-            source_checkpoint.c.source_system == source_system,
-            source_checkpoint.c.stream == stream,
-        )
-        .values(updated_at=func.now())
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from app import db
-from app.pipeline.checkpoints import load_checkpoint, touch_checkpoint
+from app.pipeline.checkpoints import load_checkpoint
 from app.pipeline.staging import StagedBatch, stage_page
 from connectors.base import Connector, Cursor, SourceRow, Stream
 
@@ -68,7 +68,4 @@ def poll_stream(
             on_staged(batch)
         if max_pages is not None and page >= max_pages:
             break
-    if staged == 0 and checkpoint is not None:
-        with db.transaction() as conn:
-            touch_checkpoint(conn, source, stream.name)
-    return staged
+    return staged  # the checkpoint's last read is recorded with the stream's success

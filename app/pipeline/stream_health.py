@@ -58,34 +58,33 @@ def stream_attempt(source_system: str, stream: str, kind: str) -> Iterator[None]
         log_event(log, "stream recovered", source=source_system, stream=stream)
 
 
+# One statement, one commit: the stream's success, whether it was failing until now (what the
+# row held before this statement), and its checkpoint's `updated_at` (when it was last read, in
+# `c360 status`; a stream without a checkpoint, a watch or a digest scan, has none to touch). An
+# idle poll of a source writes this and nothing else, every second, for each of its streams.
+_RECORD_SUCCESS = text(
+    """
+WITH touched AS (
+    UPDATE source_checkpoint SET updated_at = now()
+    WHERE source_system = :source_system AND stream = :stream
+), was AS (
+    SELECT failing_since FROM stream_poll
+    WHERE source_system = :source_system AND stream = :stream
+)
+INSERT INTO stream_poll (source_system, stream, kind, last_attempt_at, last_success_at)
+VALUES (:source_system, :stream, :kind, now(), now())
+ON CONFLICT (source_system, stream) DO UPDATE SET
+    kind = excluded.kind, last_attempt_at = now(), last_success_at = now(),
+    failing_since = NULL, last_error = NULL, logged_at = NULL
+RETURNING (SELECT failing_since FROM was) IS NOT NULL
+"""
+)
+
+
 def _record_success(conn: Connection, source_system: str, stream: str, kind: str) -> bool:
     """Returns whether the stream was failing until now."""
-    was_failing = conn.execute(
-        select(stream_poll.c.failing_since).where(
-            stream_poll.c.source_system == source_system, stream_poll.c.stream == stream
-        )
-    ).scalar()
-    stmt = pg_insert(stream_poll).values(
-        source_system=source_system,
-        stream=stream,
-        kind=kind,
-        last_attempt_at=text("now()"),
-        last_success_at=text("now()"),
-    )
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["source_system", "stream"],
-            set_={
-                "kind": kind,
-                "last_attempt_at": text("now()"),
-                "last_success_at": text("now()"),
-                "failing_since": None,
-                "last_error": None,
-                "logged_at": None,
-            },
-        )
-    )
-    return was_failing is not None
+    params = {"source_system": source_system, "stream": stream, "kind": kind}
+    return conn.execute(_RECORD_SUCCESS, params).scalar_one()
 
 
 def _record_failure(
