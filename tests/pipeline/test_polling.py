@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import event, text
 
+from app import db
 from app.pipeline.extraction import poll_source
 from app.pipeline.stream_health import stream_attempt
 from sandbox.sources import create_sources, drop_sources
@@ -43,8 +44,9 @@ def test_an_idle_poll_writes_each_streams_last_read_in_one_statement(core_polled
     before = _last_reads(core_polled)
     assert before, "core's streams have checkpoints and health rows after the first read"
     writes: Counter[str] = Counter()
+    polling_engine = db.get_engine()  # the process's, which an earlier test may have replaced
 
-    @event.listens_for(core_polled, "before_cursor_execute")
+    @event.listens_for(polling_engine, "before_cursor_execute")
     def count(conn, cursor, statement, parameters, context, executemany):
         verb = statement.lstrip().split()[0].upper()
         if verb in ("INSERT", "UPDATE", "DELETE", "WITH"):
@@ -53,7 +55,7 @@ def test_an_idle_poll_writes_each_streams_last_read_in_one_statement(core_polled
     try:
         assert poll_source("core", on_staged=lambda batch: None) == 0  # nothing new
     finally:
-        event.remove(core_polled, "before_cursor_execute", count)
+        event.remove(polling_engine, "before_cursor_execute", count)
 
     after = _last_reads(core_polled)
     assert set(after) == set(before)
