@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 from access_log import WRK_SCRIPT, _answers, run_wrk  # bench/access_log.py
@@ -216,9 +217,10 @@ def main() -> None:
         simulator.start()
         time.sleep(3)
         trees = {name: child.pid for name, child in children.items()}
-        with CpuShare(trees, by_name={"postgres": "postgres"}) as saturation_cpu:
+        phase_cpu = partial(CpuShare, trees, by_name={"postgres": "postgres"})
+        with phase_cpu() as saturation_cpu:
             saturation = run_wrk(base, script, args.seconds)
-        with CpuShare(trees, by_name={"postgres": "postgres"}) as steady_cpu:
+        with phase_cpu() as steady_cpu:
             steady = constant_rate(base, key, targets, args.seconds)
         with engine.connect() as conn:
             ingested = conn.execute(

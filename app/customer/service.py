@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -65,8 +65,7 @@ def members_query(global_id: UUID | None = None) -> Select:
 
 def member_ids(conn: Connection, global_id: UUID) -> list[UUID]:
     """The IDs of members_query, `global_id` first."""
-    ids = conn.execute(members_query(global_id)).scalars().all()
-    return [global_id, *(i for i in ids if i != global_id)]
+    return _itself_first(global_id, conn.execute(members_query(global_id)).scalars())
 
 
 def resolve_customer(conn: Connection, global_id: UUID) -> list[UUID]:
@@ -80,7 +79,11 @@ def resolve_customer(conn: Connection, global_id: UUID) -> list[UUID]:
         raise CustomerNotFound(global_id)
     if row.merged_into is not None:
         raise merged_away(conn, global_id)
-    return [global_id, *(i for i in row.members if i != global_id)]
+    return _itself_first(global_id, row.members)
+
+
+def _itself_first(global_id: UUID, members: Iterable[UUID]) -> list[UUID]:
+    return [global_id, *(i for i in members if i != global_id)]
 
 
 def merged_away(conn: Connection, global_id: UUID) -> CustomerMerged | CustomerNotFound:
