@@ -15,6 +15,8 @@ every channel user, a fraud case on 2 % of core customers. Then, in one run on o
   against `--reload --beat` says what beat's polling costs a backfill;
 - with `--profile`, py-spy samples the worker processes throughout and the heaviest functions
   are printed (the raw profile is saved to bench/results/);
+- where the machine's CPU went during the timed backfill (`cpu_share.py`): the worker's
+  processes, PostgreSQL's, the rest, idle and steal;
 - the worker's memory: the highest resident set size (RSS) any of its processes reached during
   the timed backfill, sampled twice a second (`--population 60000` passes 500,000 records).
 
@@ -37,7 +39,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from report import RESULTS, save  # bench/report.py: scripts run from bench/
+from cpu_share import CpuShare  # bench/: scripts run from bench/
+from report import RESULTS, save
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -328,7 +331,8 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
             )  # fmt: skip
         memory = MemoryWatch(children["worker"].pid)
-        elapsed, finished, backfills = run_backfills(args.timeout)
+        with CpuShare({"worker": children["worker"].pid}, by_name={"postgres": "postgres"}) as cpu:
+            elapsed, finished, backfills = run_backfills(args.timeout)
         peak_rss_mb = memory.finish()
     finally:
         if spy is not None:
@@ -371,6 +375,7 @@ def main() -> None:
         "reload": args.reload,
         "worker_seconds_per_stage": stage_times(log, log_start),
         "worker_peak_rss_mb": peak_rss_mb,
+        "cpu_seconds": cpu.report,
     }
     if args.profile and (workdir / "profile.txt").exists():
         RESULTS.mkdir(exist_ok=True)
@@ -384,6 +389,7 @@ def main() -> None:
     for source, figures in report["per_source"].items():
         print(f"  {source}: {figures['records']:,} records, {figures['records_per_s']:,}/s")
     print(f"  worker seconds per stage: {report['worker_seconds_per_stage']}")
+    print(f"  CPU-seconds in the timed backfill: {report['cpu_seconds']}")
     for kind, frames in report.get("profile", {}).items():
         print(f"  heaviest ({kind}):")
         for frame, samples in frames:

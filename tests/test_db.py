@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, text
 from app import db
 from app.account.models import account_360
 from app.customer.models import customer_360
-from app.db import JsonRows, among
+from app.db import JsonRows, among, in_array
 
 
 def test_json_rows_come_back_with_their_types_values_and_order(conn):
@@ -78,6 +78,19 @@ def test_among_a_query_matches_among_its_values(conn):
 
     assert set(conn.execute(by_query).scalars()) == set(conn.execute(by_list).scalars())
     assert set(conn.execute(by_query).scalars()) == set(people[:2])
+
+
+def test_in_array_sends_a_batch_of_values_as_one_parameter(conn):
+    people = [uuid4() for _ in range(3)]
+    for person in people:
+        conn.execute(insert(customer_360).values(global_customer_id=person))
+    wanted = [people[0], people[2], *(uuid4() for _ in range(10_000))]
+    query = select(customer_360.c.global_customer_id).where(
+        in_array(customer_360.c.global_customer_id, iter(wanted))
+    )
+
+    assert len(query.compile().params) == 1  # not ten thousand bound values
+    assert set(conn.execute(query).scalars()) == {people[0], people[2]}
 
 
 def test_an_idle_pooled_connection_that_died_is_replaced_before_use(database_url, monkeypatch):

@@ -17,6 +17,7 @@ from uuid import UUID
 from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from app.customer.models import GOLDEN_FIELDS, customer_360, source_customer
+from app.db import in_array
 
 SOURCE_TRUST = {"core": 0, "core_v1": 1, "dfs": 2, "openbanking": 3, "global": 4, "channel": 5}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -77,7 +78,7 @@ def refresh_golden_records(conn: Connection, global_ids: list[UUID]) -> None:
             sc.c.email,
             sc.c.date_of_birth,
             sc.c.gender,
-        ).where(sc.c.global_customer_id.in_(global_ids))
+        ).where(in_array(sc.c.global_customer_id, global_ids))
     ).all()
     by_customer: dict[UUID, list[LinkedRecord]] = defaultdict(list)
     for row in rows:

@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import Connection, select
 
 from app.customer.models import customer_360
+from app.db import in_array
 from app.identity.clustering import Clustering, Key, Node
 from app.identity.component import StoredNode
 
@@ -64,7 +65,7 @@ def assign_ids(
     created = dict(
         conn.execute(
             select(customer_360.c.global_customer_id, customer_360.c.created_at).where(
-                customer_360.c.global_customer_id.in_(set(current.values()))
+                in_array(customer_360.c.global_customer_id, set(current.values()))
             )
         ).all()
     )

@@ -119,7 +119,7 @@ def _without_reused_business_keys(
         conn.execute(
             select(source_customer.c.business_key, source_customer.c.source_customer_id).where(
                 source_customer.c.source_system == batch.source_system,
-                source_customer.c.business_key.in_({p.business_key for p in keyed}),
+                db.in_array(source_customer.c.business_key, {p.business_key for p in keyed}),
             )
         ).all()
     )
