@@ -6,6 +6,7 @@ a placeholder typed to fill a mandatory field, or invalid). None never matches a
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -76,6 +77,9 @@ def phone(value: str | None) -> str | None:
     return classify_phone(value)[0]
 
 
+# A batch's phones are read twice, checked by the match step then matched: one parse each (the
+# library's parse is the costliest step of either). Bounded: some three batches' phones.
+@functools.lru_cache(maxsize=16_384)
 def classify_phone(value: str | None) -> tuple[str | None, str | None]:
     """(phone(value), problem): problem is None (fine or absent), PLACEHOLDER or INVALID."""
     if value is None:
