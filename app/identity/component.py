@@ -118,18 +118,21 @@ def _identifiers(node: Node) -> set[tuple[str, str]]:
     return {(k, v) for k, v in values if v} | set(node.soft_identifiers())
 
 
-def identity_keys(nodes: Iterable[Node]) -> set[str]:
-    """What a resolution locks for these records (see `locks`): their source keys, profiles,
-    CustomerNumbers, identifiers, and their national IDs' one-deletion variants (IDs one edit
-    apart share one, so two resolutions that might take them for a typo meet on it)."""
+def identity_keys(nodes: Iterable[Node], *, owners: bool = True) -> set[str]:
+    """What a resolution locks for these records (see `locks`): their profiles, identifiers,
+    their national IDs' one-deletion variants (IDs one edit apart share one, so two resolutions
+    that might take them for a typo meet on it) and, with `owners`, their source keys and
+    CustomerNumbers, which fact upserts hold shared."""
     keys: set[str] = set()
     for node in nodes:
-        keys.add(locks.customer_key(*node.key))
         if node.global_customer_id:
             keys.add(locks.profile_key(node.global_customer_id))
+        keys |= _identifier_keys(_identifiers(node))
+        if not owners:
+            continue
+        keys.add(locks.customer_key(*node.key))
         if business_key := getattr(node, "business_key", None):
             keys.add(locks.business_key(node.key[0], business_key))
-        keys |= _identifier_keys(_identifiers(node))
     return keys
 
 
@@ -174,7 +177,10 @@ def connected_component(
         found = {
             k: n for k, n in _rows_to_nodes(_holders(conn, frontier)).items() if k not in component
         }
-        held.take(identity_keys(found.values()))
+        # found through identifiers now held, which whoever changes them must hold too; as
+        # owners of facts they are held only if they move (`store_resolution`): fact upserts of
+        # the people a batch merely finds do not wait for its resolution
+        held.take(identity_keys(found.values(), owners=False))
         component.update(found)
         found.update(_add_tied(conn, held, list(found), component))
         candidates = {i for n in found.values() for i in _identifiers(n)} - seen

@@ -10,8 +10,9 @@ of a thousand people holds some fourteen thousand of them, more than PostgreSQL'
 table has room for as advisory locks, while row locks live in the rows themselves.
 
 Facts: a fact upsert holds its owners' identifiers (source key or CustomerNumber) shared, all at
-once and in ascending order; a resolution that moves a record holds them exclusive, so facts are
-never written against an owner's old profile while it moves.
+once and in ascending order; a resolution holds those of its batch's records, and of every
+record it moves, exclusive, so facts are never written against an owner's old profile while it
+moves, and a resolution that merely finds a person does not hold up the upsert of their facts.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ ON CONFLICT (key) DO UPDATE SET key = excluded.key WHERE false
 _MAKE_IDENTIFIERS = """
 INSERT INTO identity_lock (key) SELECT unnest(CAST(:keys AS bigint[])) ON CONFLICT DO NOTHING
 """
-_SHARE_IDENTIFIERS = "SELECT key FROM identity_lock WHERE key = ANY(:keys) ORDER BY key FOR SHARE"
+_SHARE_IDENTIFIERS = (
+    "SELECT key FROM identity_lock WHERE key = ANY(CAST(:keys AS bigint[])) ORDER BY key FOR SHARE"
+)
 
 
 def share(conn: Connection, keys: Iterable[str]) -> None:
@@ -46,9 +49,15 @@ def share(conn: Connection, keys: Iterable[str]) -> None:
     owners so: no resolution moves them meanwhile, and upserts do not wait for each other)."""
     wanted = sorted({digest(k) for k in keys})
     while wanted:
-        conn.execute(text(_MAKE_IDENTIFIERS), {"keys": wanted})
-        got = set(conn.execute(text(_SHARE_IDENTIFIERS), {"keys": wanted}).scalars())
+        conn.execute(text(_MAKE_IDENTIFIERS), {"keys": _array(wanted)})
+        got = set(conn.execute(text(_SHARE_IDENTIFIERS), {"keys": _array(wanted)}).scalars())
         wanted = [k for k in wanted if k not in got]  # purged in between: made again
+
+
+def _array(keys: list[int]) -> str:
+    """Digests as one array literal: a batch locks some fourteen thousand, which the driver
+    would otherwise adapt one by one (measured: 18 ms a statement against 5 ms)."""
+    return "{" + ",".join(map(str, keys)) + "}"
 
 
 def digest(key: str) -> int:
@@ -101,7 +110,7 @@ class IdentityLocks:
         return True
 
     def _lock(self, keys: list[int]) -> None:
-        self.conn.execute(text(_LOCK_IDENTIFIERS), {"keys": keys})
+        self.conn.execute(text(_LOCK_IDENTIFIERS), {"keys": _array(keys)})
 
     def _take_more(self, keys: list[int]) -> None:
         usual = self.conn.execute(

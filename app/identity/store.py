@@ -52,7 +52,9 @@ def store_resolution(
             resolution.business_keys.append(business_key)
     owner_keys = [locks.customer_key(*k) for k in resolution.moved]
     owner_keys += [locks.business_key("core", bk) for bk in resolution.business_keys]
-    held.take(owner_keys)  # the component's already: nothing to wait for
+    # the batch's own are held already; a found record that moves may wait for a fact upsert
+    # of it to end (a take after the first: briefly, or the attempt starts again)
+    held.take(owner_keys)
 
     if incoming:
         rows = [

@@ -13,10 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from app import db
 from app.customer.models import customer_360, merge_history, source_customer
 from app.customer.survivorship import refresh_golden_records
+from app.identity import locks
 from app.identity.clustering import SHARED_LIMIT
 from app.identity.matcher import link_customers
 from app.identity.models import match_decision, suspected_duplicate
@@ -360,3 +362,30 @@ def test_concurrent_workers_give_the_grouping_of_one_worker(engine):
     # each person is one profile: core, dfs and web records together (the channel login of a
     # shared family phone stays apart)
     assert len(expected) == 150 * 2
+
+
+@pytest.mark.parametrize("moves", [False, True], ids=["finds", "moves"])
+def test_a_fact_upsert_waits_for_a_resolution_only_of_a_record_it_moves(engine, moves):
+    """A web record with the core customer's national ID finds them and moves nobody: their
+    facts can be written meanwhile. With the phone of another profile too, it merges that
+    profile into the customer's: that record's facts wait until the merge is stored."""
+    truncate_all(engine)
+    with engine.begin() as conn:
+        link_customers(conn, [record("core", "c1", "12345678", "0711000001")])
+        link_customers(conn, [record("dfs", "d1", phone="0722000002")])
+    arriving = record("web", "w1", "12345678", "0722000002" if moves else None)
+    owners = [locks.customer_key("core", "c1"), locks.customer_key("dfs", "d1")]
+    try:
+        with engine.connect() as resolver, engine.connect() as upserter:
+            with resolver.begin():
+                resolution = link_customers(resolver, [arriving])
+                assert (("dfs", "d1") in resolution.moved) is moves
+                with upserter.begin():
+                    upserter.execute(text("SET LOCAL lock_timeout = '300ms'"))
+                    if moves:
+                        with pytest.raises(OperationalError, match="lock timeout"):
+                            locks.share(upserter, owners)
+                    else:
+                        locks.share(upserter, owners)
+    finally:
+        truncate_all(engine)
