@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, text
 from app import db
 from app.account.models import account_360
 from app.customer.models import customer_360
-from app.db import JsonRows, among, in_array
+from app.db import JsonRows, among, array_literal, in_array
 
 
 def test_json_rows_come_back_with_their_types_values_and_order(conn):
@@ -91,6 +91,29 @@ def test_in_array_sends_a_batch_of_values_as_one_parameter(conn):
 
     assert len(query.compile().params) == 1  # not ten thousand bound values
     assert set(conn.execute(query).scalars()) == {people[0], people[2]}
+
+
+def test_in_array_is_read_once_when_bound_not_again_for_every_row(conn):
+    query = select(customer_360.c.global_customer_id).where(
+        in_array(customer_360.c.global_customer_id, [uuid4(), uuid4()])
+    )
+    compiled = query.compile(conn)
+    conn.execute(text("SET LOCAL enable_indexscan = off"))
+    conn.execute(text("SET LOCAL enable_bitmapscan = off"))
+
+    plan = conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).scalars().all()
+
+    filters = [line for line in plan if "Filter" in line]
+    assert filters and "::uuid[]" in filters[0]
+    assert "cstring" not in filters[0]  # a conversion of the text, run per row
+
+
+def test_an_array_literal_gives_back_every_value_as_it_was(conn):
+    values = ['say "hi"', "C:\\dir\\", "{a,b}", "", "NULL", None, " padded ", "Wanjikũ", "a\nb"]
+
+    sent = conn.execute(text("SELECT CAST(:values AS text[])"), {"values": array_literal(values)})
+
+    assert sent.scalar() == values
 
 
 def test_an_idle_pooled_connection_that_died_is_replaced_before_use(database_url, monkeypatch):

@@ -9,11 +9,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Text, and_, bindparam, func, or_, select, text, union_all
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, Text, and_, func, or_, select, text, union_all
 
 from app.customer.models import source_customer
-from app.db import in_array
+from app.db import array_literal, array_param, in_array
 from app.identity import locks, normalize
 from app.identity.clustering import SHARED_LIMIT, Key, Node, StewardRules, deletion_variants
 from app.identity.locks import IdentityLocks
@@ -97,8 +96,8 @@ def stored_nodes(conn: Connection, keys: list[Key]) -> dict[Key, StoredNode]:
     sc = source_customer
     wanted = (
         func.unnest(
-            bindparam(None, [k[0] for k in keys], type_=ARRAY(Text)),
-            bindparam(None, [k[1] for k in keys], type_=ARRAY(Text)),
+            array_param((k[0] for k in keys), Text),
+            array_param((k[1] for k in keys), Text),
         )
         .table_valued("system", "id")
         .render_derived(name="k")
@@ -286,7 +285,7 @@ def _typo_neighbours(conn: Connection, national_ids: set[str]) -> set[tuple[str,
             "SELECT DISTINCT v.national_id FROM unnest(CAST(:variants AS text[])) AS k(variant)"
             " JOIN national_id_variant v ON v.variant = k.variant"
         ),
-        {"variants": variants},
+        {"variants": array_literal(variants)},
     ).scalars()
     return {("national_id", nid) for nid in found if nid not in national_ids}
 

@@ -24,6 +24,8 @@ from typing import TypeVar
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
+from app.db import array_literal
+
 T = TypeVar("T")
 # a later take waited too long, or closed a cycle of waits (PostgreSQL's deadlock detector
 # picked this transaction): either way the attempt starts again
@@ -49,15 +51,9 @@ def share(conn: Connection, keys: Iterable[str]) -> None:
     owners so: no resolution moves them meanwhile, and upserts do not wait for each other)."""
     wanted = sorted({digest(k) for k in keys})
     while wanted:
-        conn.execute(text(_MAKE_IDENTIFIERS), {"keys": _array(wanted)})
-        got = set(conn.execute(text(_SHARE_IDENTIFIERS), {"keys": _array(wanted)}).scalars())
+        conn.execute(text(_MAKE_IDENTIFIERS), {"keys": array_literal(wanted)})
+        got = set(conn.execute(text(_SHARE_IDENTIFIERS), {"keys": array_literal(wanted)}).scalars())
         wanted = [k for k in wanted if k not in got]  # purged in between: made again
-
-
-def _array(keys: list[int]) -> str:
-    """Digests as one array literal: a batch locks some fourteen thousand, which the driver
-    would otherwise adapt one by one (measured: 18 ms a statement against 5 ms)."""
-    return "{" + ",".join(map(str, keys)) + "}"
 
 
 def digest(key: str) -> int:
@@ -110,7 +106,7 @@ class IdentityLocks:
         return True
 
     def _lock(self, keys: list[int]) -> None:
-        self.conn.execute(text(_LOCK_IDENTIFIERS), {"keys": _array(keys)})
+        self.conn.execute(text(_LOCK_IDENTIFIERS), {"keys": array_literal(keys)})
 
     def _take_more(self, keys: list[int]) -> None:
         usual = self.conn.execute(

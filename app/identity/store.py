@@ -9,6 +9,7 @@ from sqlalchemy import Connection, case, func, insert, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.customer.models import customer_360, merge_history, source_customer
+from app.db import array_literal
 from app.identity import locks
 from app.identity.assignment import Resolution, Steward
 from app.identity.clustering import Clustering, Key, Node, deletion_variants
@@ -96,9 +97,9 @@ def store_resolution(
                 """
             ),
             {
-                "systems": [k[0] for k in others],
-                "ids": [k[1] for k in others],
-                "gids": list(others.values()),
+                "systems": array_literal(k[0] for k in others),
+                "ids": array_literal(k[1] for k in others),
+                "gids": array_literal(others.values()),
             },
         )
     _record_merges(conn, resolution, result, steward)
@@ -181,7 +182,10 @@ def _record_variants(conn: Connection, batch_nodes: dict[Key, Node]) -> None:
                 " SELECT * FROM unnest(CAST(:variants AS text[]), CAST(:ids AS text[]))"
                 " ON CONFLICT DO NOTHING"
             ),
-            {"variants": [v for v, _ in pairs], "ids": [i for _, i in pairs]},
+            {
+                "variants": array_literal(v for v, _ in pairs),
+                "ids": array_literal(i for _, i in pairs),
+            },
         )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql
 
 from app.account.models import account_360, loan_360
 from app.channel.models import channel_login, security_alert
+from app.db import array_literal
 from app.identity import locks
 from app.risk.models import aml_alert, credit_decision, fraud_case, payment
 from app.transaction.models import transaction_360
@@ -171,14 +172,14 @@ def repoint_owners(
                 f"""
                 UPDATE {table} f SET global_customer_id = sc.global_customer_id
                 FROM source_customer sc, {table} old
-                WHERE f.customer_number = ANY(:keys)
+                WHERE f.customer_number = ANY(CAST(:keys AS text[]))
                   AND sc.source_system = 'core' AND sc.business_key = f.customer_number
                   AND f.global_customer_id IS DISTINCT FROM sc.global_customer_id
                   AND old.source_system = f.source_system AND old.source_case_id = f.source_case_id
                 RETURNING f.global_customer_id, old.global_customer_id
                 """
             )
-            params: dict[str, Any] = {"keys": business_keys}
+            params: dict[str, Any] = {"keys": array_literal(business_keys)}
         else:
             if not customers:
                 continue
@@ -196,7 +197,10 @@ def repoint_owners(
                 RETURNING f.global_customer_id, old.global_customer_id
                 """
             )
-            params = {"systems": [c[0] for c in customers], "ids": [c[1] for c in customers]}
+            params = {
+                "systems": array_literal(c[0] for c in customers),
+                "ids": array_literal(c[1] for c in customers),
+            }
         for new, old in conn.execute(statement, params).all():
             touched.update(gid for gid in (new, old) if gid is not None)
     return sorted(touched, key=str)

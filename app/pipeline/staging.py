@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, text
 
+from app.db import array_literal
 from app.pipeline.checkpoints import save_checkpoint
 from app.pipeline.models import (
     ingest_batch,
@@ -41,7 +42,7 @@ def _versions(conn: Connection, source_system: str, stream: str, keys: list[str]
                 " JOIN source_row_version v ON v.source_system = :s AND v.stream = :stream"
                 " AND v.source_key = k.key"
             ),
-            {"s": source_system, "stream": stream, "keys": keys},
+            {"s": source_system, "stream": stream, "keys": array_literal(keys)},
         ).all()
     )
 
@@ -130,8 +131,8 @@ def _record_versions(
             "source": source,
             "stream": stream,
             "batch": batch_id,
-            "keys": list(known),
-            "markers": list(known.values()),
+            "keys": array_literal(known),
+            "markers": array_literal(known.values()),
         },
     )
 
