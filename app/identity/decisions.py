@@ -88,23 +88,24 @@ def record_suspects(
     for node in component.values():
         if node.national_id:
             holders[node.national_id].append(node)
-    stmt = pg_insert(suspected_duplicate).values(
-        [
-            {
-                "national_id_a": s.national_id_a,
-                "national_id_b": s.national_id_b,
-                "global_customer_id_a": ids_by_nid.get(s.national_id_a),
-                "global_customer_id_b": ids_by_nid.get(s.national_id_b),
-                "reason": s.reason,
-                "evidence": {
-                    "checks": s.checks,
-                    "records_a": [_evidence(n) for n in holders[s.national_id_a]],
-                    "records_b": [_evidence(n) for n in holders[s.national_id_b]],
-                },
-            }
-            for s in result.suspected
-        ]
-    )
+    rows = [
+        {
+            "national_id_a": s.national_id_a,
+            "national_id_b": s.national_id_b,
+            "global_customer_id_a": ids_by_nid.get(s.national_id_a),
+            "global_customer_id_b": ids_by_nid.get(s.national_id_b),
+            "reason": s.reason,
+            "evidence": {
+                "checks": s.checks,
+                "records_a": [_evidence(n) for n in holders[s.national_id_a]],
+                "records_b": [_evidence(n) for n in holders[s.national_id_b]],
+            },
+        }
+        for s in result.suspected
+    ]
+    # one statement for any number of rows, compiled once (a VALUES list is compiled anew for
+    # every length)
+    stmt = pg_insert(suspected_duplicate)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["national_id_a", "national_id_b"],
@@ -113,7 +114,8 @@ def record_suspects(
                 "evidence": stmt.excluded.evidence,
                 "detected_at": func.now(),
             },
-        )
+        ),
+        rows,
     )
 
 
@@ -126,9 +128,6 @@ def _evidence(node: Node) -> dict[str, str | None]:
         "date_of_birth": node.date_of_birth.isoformat() if node.date_of_birth else None,
         "gender": node.gender,
     }
-
-
-ITEMS_PER_STATEMENT = 1000  # nine values each: well below PostgreSQL's 65,535 parameters
 
 
 def record_held_apart(
@@ -153,20 +152,21 @@ def record_held_apart(
                 "side_b": [_full_evidence(component[k], resolution) for k in side_b],
             },
         }
-    rows = list(items.values())
-    for start in range(0, len(rows), ITEMS_PER_STATEMENT):
-        stmt = pg_insert(review_item).values(rows[start : start + ITEMS_PER_STATEMENT])
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["kind", "system_a", "customer_a", "system_b", "customer_b"],
-                set_={
-                    "reason": stmt.excluded.reason,
-                    "evidence": stmt.excluded.evidence,
-                    "identifier": stmt.excluded.identifier,
-                    "last_seen_at": func.now(),
-                },
-            )
-        )
+    if not items:
+        return
+    stmt = pg_insert(review_item)  # executed per row set: compiled once, for any number
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["kind", "system_a", "customer_a", "system_b", "customer_b"],
+            set_={
+                "reason": stmt.excluded.reason,
+                "evidence": stmt.excluded.evidence,
+                "identifier": stmt.excluded.identifier,
+                "last_seen_at": func.now(),
+            },
+        ),
+        list(items.values()),
+    )
 
 
 def _full_evidence(node: Node, resolution: Resolution) -> dict[str, str | None]:

@@ -31,16 +31,14 @@ def store_resolution(
 ) -> None:
     new_ids = set(resolution.links.values()) | set(resolution.moved.values())
     if new_ids:
+        # the wall clock, row by row, not the transaction's start: ages order survivorship ties
         conn.execute(
-            pg_insert(customer_360)
-            .values(
-                [
-                    # the wall clock, not the transaction's start: ages order survivorship ties
-                    {"global_customer_id": gid, "created_at": func.clock_timestamp()}
-                    for gid in sorted(new_ids, key=str)
-                ]
-            )
-            .on_conflict_do_nothing()
+            text(
+                "INSERT INTO customer_360 (global_customer_id, created_at)"
+                " SELECT id, clock_timestamp() FROM unnest(CAST(:ids AS uuid[])) AS id"
+                " ON CONFLICT DO NOTHING"
+            ),
+            {"ids": array_literal(sorted(new_ids, key=str))},
         )
     # Facts of every record that moves are re-pointed in this transaction: hold their owners
     # (fact upserts take the same locks shared), including core's business keys (fraud cases).
