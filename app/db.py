@@ -67,14 +67,19 @@ def array_literal(values: Iterable[Any]) -> str:
     """The values as one PostgreSQL array literal, for `CAST(:param AS type[])`: the driver
     adapts a list value by value in Python, two to three times the cost of this one join for a
     batch's thousands (measured: 43 ms against 17 ms for 20,000 keys)."""
-    return (
-        "{"
-        + ",".join(
-            "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-            for v in values
-        )
-        + "}"
-    )
+    values = list(values)
+    if None in values:  # NULL unquoted is no value; quoted, it is the word
+        return "{" + ",".join("NULL" if v is None else _quoted(str(v)) for v in values) + "}"
+    if not values:
+        return "{}"
+    # every value quoted at once: escaped as one string, then split where the values meet (at
+    # a character no PostgreSQL text can hold)
+    joined = "\x00".join(map(str, values)).replace("\\", "\\\\").replace('"', '\\"')
+    return '{"' + joined.replace("\x00", '","') + '"}'
+
+
+def _quoted(item: str) -> str:
+    return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def array_param(values: Iterable[Any], item_type: Any) -> ColumnElement[Any]:

@@ -129,3 +129,11 @@ def test_an_idle_pooled_connection_that_died_is_replaced_before_use(database_url
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != first
     finally:
         engine.dispose()
+
+
+def test_an_array_literal_of_no_values_or_of_values_without_none(conn):
+    read = text("SELECT CAST(:values AS text[])")
+
+    assert conn.execute(read, {"values": array_literal([])}).scalar() == []
+    plain = ['say "hi"', "C:\\dir\\", "{a,b}", "", "NULL", "Wanjikũ"]  # no None among them
+    assert conn.execute(read, {"values": array_literal(iter(plain))}).scalar() == plain

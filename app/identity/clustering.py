@@ -42,10 +42,11 @@ names or birth dates contradict, a name one letter off on a line, a risk-gated m
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
@@ -489,11 +490,14 @@ _NAME_SPLIT = re.compile(r"[^a-z]+")
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "rev", "eng", "hon", "sir"})
 
 
-def name_tokens(name: str | None) -> list[str]:
+# A component compares each name with many others: its tokens are made once. Bounded: some
+# two batches' worth of names.
+@functools.lru_cache(maxsize=32_768)
+def name_tokens(name: str | None) -> tuple[str, ...]:
     """Lower-case tokens without accents, titles or initials."""
     plain = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
     tokens = _NAME_SPLIT.split(plain.casefold())
-    return [t for t in tokens if len(t) > 1 and t not in _TITLES]
+    return tuple(t for t in tokens if len(t) > 1 and t not in _TITLES)
 
 
 def _similarity(a: str, b: str) -> float:
@@ -509,7 +513,7 @@ def _similarity(a: str, b: str) -> float:
     return JaroWinkler.similarity(a, b)
 
 
-def _tokens_match(short: list[str], long: list[str], threshold: float) -> bool:
+def _tokens_match(short: Sequence[str], long: Sequence[str], threshold: float) -> bool:
     """Each token of `short` pairs with its own close token of `long` (one-to-one, so
     'Baraka Barasa' does not pass for 'Mercy Barasa' by matching both to 'Barasa')."""
     free = list(long)

@@ -173,9 +173,12 @@ def connected_component(
         held.take(_identifier_keys(neighbours))
         frontier |= neighbours
         seen |= frontier
-        found = {
-            k: n for k, n in _rows_to_nodes(_holders(conn, frontier)).items() if k not in component
-        }
+        # the holders of the frontier include records found already: made into nodes once
+        found = _rows_to_nodes(
+            r
+            for r in _holders(conn, frontier)
+            if (r.source_system, r.source_customer_id) not in component
+        )
         # found through identifiers now held, which whoever changes them must hold too; as
         # owners of facts they are held only if they move (`store_resolution`): fact upserts of
         # the people a batch merely finds do not wait for its resolution

@@ -89,7 +89,9 @@ class IdentityLocks:
 
     def take(self, keys: Iterable[str]) -> bool:
         """Lock these identifiers; True if any was not held yet."""
-        wanted = ({digest(k) for k in keys} | self.wanted) - self.held
+        wanted = {digest(k) for k in keys} - self.held
+        if not self.held:  # a new attempt's first take: everything the last one wanted
+            wanted |= self.wanted
         if not wanted:
             return False
         self.wanted |= wanted
