@@ -74,8 +74,11 @@ def array_literal(values: Iterable[Any]) -> str:
         return "{}"
     # every value quoted at once: escaped as one string, then split where the values meet (at
     # a character no PostgreSQL text can hold)
-    joined = "\x00".join(map(str, values)).replace("\\", "\\\\").replace('"', '\\"')
-    return '{"' + joined.replace("\x00", '","') + '"}'
+    joined = "\x00".join(map(str, values))
+    if joined.count("\x00") != len(values) - 1:  # refused, as the driver refuses it
+        raise ValueError("PostgreSQL text cannot contain NUL (0x00) characters")
+    escaped = joined.replace("\\", "\\\\").replace('"', '\\"')
+    return '{"' + escaped.replace("\x00", '","') + '"}'
 
 
 def _quoted(item: str) -> str:

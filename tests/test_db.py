@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from uuid import uuid4
 
+import pytest
 from sqlalchemy import insert, select, text
 
 from app import db
@@ -137,3 +138,8 @@ def test_an_array_literal_of_no_values_or_of_values_without_none(conn):
     assert conn.execute(read, {"values": array_literal([])}).scalar() == []
     plain = ['say "hi"', "C:\\dir\\", "{a,b}", "", "NULL", "Wanjikũ"]  # no None among them
     assert conn.execute(read, {"values": array_literal(iter(plain))}).scalar() == plain
+
+
+def test_an_array_literal_refuses_a_nul_rather_than_split_the_value_in_two():
+    with pytest.raises(ValueError, match="NUL"):
+        array_literal(["one", "two\x00parts"])
