@@ -81,6 +81,13 @@ def array_literal(values: Iterable[Any]) -> str:
     return '{"' + escaped.replace("\x00", '","') + '"}'
 
 
+def array_columns(rows: Iterable[Sequence[Any]], *names: str) -> dict[str, str]:
+    """Rows of values as one `array_literal` per column, by name: the parameters of an
+    `unnest(CAST(:a AS t[]), CAST(:b AS u[]))` that gives the rows back."""
+    rows = list(rows)
+    return {name: array_literal(row[i] for row in rows) for i, name in enumerate(names)}
+
+
 def _quoted(item: str) -> str:
     return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Text, and_, func, or_, select, text, union_all
 
 from app.customer.models import source_customer
-from app.db import array_literal, array_param, in_array
+from app.db import array_columns, array_literal, array_param, in_array
 from app.identity import locks, normalize
 from app.identity.clustering import SHARED_LIMIT, Key, Node, StewardRules, deletion_variants
 from app.identity.locks import IdentityLocks
@@ -207,7 +207,7 @@ def _rules_touching(conn: Connection, keys: list[Key]) -> list:
     look at the table first)."""
     if not keys or not conn.execute(text("SELECT EXISTS (SELECT 1 FROM identity_rule)")).scalar():
         return []
-    params = {"systems": [k[0] for k in keys], "ids": [k[1] for k in keys]}
+    params = array_columns(keys, "systems", "ids")
     return [tuple(row) for row in conn.execute(text(_RULES_TOUCHING), params)]
 
 

@@ -51,8 +51,9 @@ def share(conn: Connection, keys: Iterable[str]) -> None:
     owners so: no resolution moves them meanwhile, and upserts do not wait for each other)."""
     wanted = sorted({digest(k) for k in keys})
     while wanted:
-        conn.execute(text(_MAKE_IDENTIFIERS), {"keys": array_literal(wanted)})
-        got = set(conn.execute(text(_SHARE_IDENTIFIERS), {"keys": array_literal(wanted)}).scalars())
+        keys = {"keys": array_literal(wanted)}
+        conn.execute(text(_MAKE_IDENTIFIERS), keys)
+        got = set(conn.execute(text(_SHARE_IDENTIFIERS), keys).scalars())
         wanted = [k for k in wanted if k not in got]  # purged in between: made again
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, case, func, insert, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.customer.models import customer_360, merge_history, source_customer
-from app.db import array_literal
+from app.db import array_columns, array_literal
 from app.identity import locks
 from app.identity.assignment import Resolution, Steward
 from app.identity.clustering import Clustering, Key, Node, deletion_variants
@@ -94,11 +94,7 @@ def store_resolution(
                 WHERE sc.source_system = m.s AND sc.source_customer_id = m.i
                 """
             ),
-            {
-                "systems": array_literal(k[0] for k in others),
-                "ids": array_literal(k[1] for k in others),
-                "gids": array_literal(others.values()),
-            },
+            array_columns(((*key, gid) for key, gid in others.items()), "systems", "ids", "gids"),
         )
     _record_merges(conn, resolution, result, steward)
     record_decisions(conn, resolution, result, batch_id, steward)
@@ -180,10 +176,7 @@ def _record_variants(conn: Connection, batch_nodes: dict[Key, Node]) -> None:
                 " SELECT * FROM unnest(CAST(:variants AS text[]), CAST(:ids AS text[]))"
                 " ON CONFLICT DO NOTHING"
             ),
-            {
-                "variants": array_literal(v for v, _ in pairs),
-                "ids": array_literal(i for _, i in pairs),
-            },
+            array_columns(pairs, "variants", "ids"),
         )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 
 from app.account.models import account_360, loan_360
 from app.channel.models import channel_login, security_alert
-from app.db import array_literal
+from app.db import array_columns, array_literal
 from app.identity import locks
 from app.risk.models import aml_alert, credit_decision, fraud_case, payment
 from app.transaction.models import transaction_360
@@ -163,6 +163,9 @@ def repoint_owners(
     `business_keys` core CustomerNumbers (fraud cases). Returns the IDs that lost or gained facts.
     """
     touched: set[UUID] = set()
+    # the same owners for every table: their arrays made once
+    by_business_key = {"keys": array_literal(business_keys)}
+    by_customer = array_columns(customers, "systems", "ids")
     for spec in FACTS.values():
         table = spec.table.name
         if spec.by_business_key:
@@ -179,7 +182,7 @@ def repoint_owners(
                 RETURNING f.global_customer_id, old.global_customer_id
                 """
             )
-            params: dict[str, Any] = {"keys": array_literal(business_keys)}
+            params = by_business_key
         else:
             if not customers:
                 continue
@@ -197,10 +200,7 @@ def repoint_owners(
                 RETURNING f.global_customer_id, old.global_customer_id
                 """
             )
-            params = {
-                "systems": array_literal(c[0] for c in customers),
-                "ids": array_literal(c[1] for c in customers),
-            }
+            params = by_customer
         for new, old in conn.execute(statement, params).all():
             touched.update(gid for gid in (new, old) if gid is not None)
     return sorted(touched, key=str)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, text
 
-from app.db import array_literal
+from app.db import array_columns, array_literal
 from app.pipeline.checkpoints import save_checkpoint
 from app.pipeline.models import (
     ingest_batch,
@@ -131,8 +131,7 @@ def _record_versions(
             "source": source,
             "stream": stream,
             "batch": batch_id,
-            "keys": array_literal(known),
-            "markers": array_literal(known.values()),
+            **array_columns(known.items(), "keys", "markers"),
         },
     )
 
