@@ -168,7 +168,11 @@ def test_different_people_stay_apart_when_a_record_would_link_them(
     pipeline.wait_until(
         lambda: (
             pipeline.idle()
-            and all(pipeline.owner("openbanking", bank["customer_id"]) for _, bank, _ in pairs)
+            and all(
+                pipeline.owner("core", core["customer_id"])
+                and pipeline.owner("openbanking", bank["customer_id"])
+                for core, bank, _ in pairs
+            )
         ),
         what="four profiles",
     )
