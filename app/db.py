@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -111,9 +111,15 @@ class JsonRows:
     itself returns them (times, dates, UUIDs and exact decimals revived from their JSON).
 
     The array keeps the query's ORDER BY: PostgreSQL aggregates a sorted subquery in its order.
+    With `keep`, only the query's columns of those names go into it: PostgreSQL's JSON of a
+    column nobody reads, its transfer and its parsing are most of what such an array costs.
     """
 
-    def __init__(self, query: Select, name: str) -> None:
+    def __init__(self, query: Select, name: str, keep: Collection[str] | None = None) -> None:
+        if keep is not None:
+            query = query.with_only_columns(
+                *(column for column in query.selected_columns if column.key in keep)
+            )
         rows = query.subquery(name)
         array = func.coalesce(func.json_agg(rows.table_valued()), text("'[]'::json"))
         self.column: Label = select(cast(array, Text)).scalar_subquery().label(name)

@@ -51,6 +51,34 @@ def test_json_rows_come_back_with_their_types_values_and_order(conn):
     assert loaded[0]["global_customer_id"] == owner  # a UUID, not its text
 
 
+def test_json_rows_kept_to_named_columns_carry_those_alone_in_the_query_order(conn):
+    owner = uuid4()
+    for account_id in ("A-1", "A-2"):
+        conn.execute(
+            insert(account_360).values(
+                source_system="core",
+                source_account_id=account_id,
+                global_customer_id=owner,
+                currency="KES",
+                balance=Decimal("10.00"),
+                status="ACTIVE",
+            )
+        )
+    query = (
+        select(account_360)
+        .where(account_360.c.global_customer_id == owner)
+        .order_by(account_360.c.source_account_id.desc())
+    )
+    carried = JsonRows(query, "accounts", keep={"source_account_id", "balance"})
+
+    loaded = carried.load(conn.execute(select(carried.column)).scalar_one())
+
+    assert loaded == [
+        {"source_account_id": "A-2", "balance": Decimal("10.00")},
+        {"source_account_id": "A-1", "balance": Decimal("10.00")},
+    ]
+
+
 def test_json_rows_of_no_rows_is_an_empty_list(conn):
     query = select(customer_360).where(customer_360.c.global_customer_id == uuid4())
     carried = JsonRows(query, "nobody")

@@ -8,8 +8,10 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
+from marshmallow import Schema
 from sqlalchemy import Connection, Select, bindparam, func, select
 
+from app.account.schemas import AccountSchema
 from app.account.service import accounts_query
 from app.channel.duress import ordinary_login
 from app.channel.models import channel_login
@@ -21,8 +23,10 @@ from app.customer.service import (
     source_records_query,
 )
 from app.db import JsonRows, among
+from app.profile.schemas import DeviceSchema, LoginSchema, SourceRecordSchema
 from app.risk.models import risk_profile
 from app.risk.service import SERVED_RISK, served_risk
+from app.transaction.schemas import TransactionSchema
 from app.transaction.service import transactions_query
 
 RECENT_TRANSACTIONS = 10
@@ -61,24 +65,38 @@ def list_devices(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[st
     return [dict(row) for row in conn.execute(devices_query(customer_ids)).mappings()]
 
 
+def _served(schema: type[Schema]) -> frozenset[str]:
+    """The row keys a schema serves (a field's attribute, where it names one)."""
+    return frozenset(field.attribute or name for name, field in schema().fields.items())
+
+
 @cache
 def _profile_statement() -> tuple[Select, dict[str, JsonRows]]:
-    """The profile of customer `global_id` (a parameter) as one statement, and its sections
-    (built once: composing it costs more than running it)."""
+    """The profile of customer `global_id` (a parameter) as one statement, and its sections,
+    each holding only the columns the profile serves (built once: composing it costs more than
+    running it)."""
     members = members_query()
     sections = {
-        "source_records": JsonRows(source_records_query(members), "source_records"),
-        "accounts": JsonRows(accounts_query(members), "accounts"),
-        "recent_transactions": JsonRows(
-            transactions_query(members, limit=RECENT_TRANSACTIONS), "recent_transactions"
+        "source_records": JsonRows(
+            source_records_query(members), "source_records", _served(SourceRecordSchema)
         ),
-        "last_login": JsonRows(last_login_query(members), "last_login"),
-        "devices": JsonRows(devices_query(members), "devices"),
+        "accounts": JsonRows(accounts_query(members), "accounts", _served(AccountSchema)),
+        "recent_transactions": JsonRows(
+            transactions_query(members, limit=RECENT_TRANSACTIONS),
+            "recent_transactions",
+            _served(TransactionSchema),
+        ),
+        "last_login": JsonRows(last_login_query(members), "last_login", _served(LoginSchema)),
+        "devices": JsonRows(devices_query(members), "devices", _served(DeviceSchema)),
     }
+    golden = [customer_360.c[name] for name in GOLDEN_FIELDS]
+    golden += [customer_360.c[f"{name}_source"] for name in GOLDEN_FIELDS]
     risk = risk_profile
     query = (
         select(
-            customer_360,
+            customer_360.c.merged_into,
+            customer_360.c.created_date,
+            *golden,
             *(section.column for section in sections.values()),
             *(risk.c[name].label(f"risk_{name}") for name in SERVED_RISK),
         )
