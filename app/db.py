@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -155,22 +156,24 @@ def _json_reviver(type_: types.TypeEngine) -> Callable[[Any], Any] | None:
 
 _engine: Engine | None = None
 _read_engine: Engine | None = None
+_engines_made = threading.RLock()  # an API process's threads may ask for the first at once
 
 
 def get_engine() -> Engine:
     """The process-wide engine; created lazily so forked workers make their own."""
     global _engine
-    if _engine is None:
-        from app.config import Settings
+    with _engines_made:
+        if _engine is None:
+            from app.config import Settings
 
-        url = Settings.from_env().database_url
-        if not url:
-            raise RuntimeError(
-                "C360_DATABASE_URL is not set and no embedded database runs: "
-                "run `c360 services up` or set C360_DATABASE_URL"
-            )
-        _engine = _pooled_engine(url)
-    return _engine
+            url = Settings.from_env().database_url
+            if not url:
+                raise RuntimeError(
+                    "C360_DATABASE_URL is not set and no embedded database runs: "
+                    "run `c360 services up` or set C360_DATABASE_URL"
+                )
+            _engine = _pooled_engine(url)
+        return _engine
 
 
 # A pooled connection idle longer than this is pinged before use (a database restarted or a
@@ -210,12 +213,13 @@ def get_read_engine() -> Engine:
     """Where the API's customer reads go: a streaming replica when C360_READ_DATABASE_URL names
     one, else the primary."""
     global _read_engine
-    if _read_engine is None:
-        from app.config import Settings
+    with _engines_made:
+        if _read_engine is None:
+            from app.config import Settings
 
-        url = Settings.from_env().read_database_url
-        _read_engine = _pooled_engine(url) if url else get_engine()
-    return _read_engine
+            url = Settings.from_env().read_database_url
+            _read_engine = _pooled_engine(url) if url else get_engine()
+        return _read_engine
 
 
 def set_engine(engine: Engine | None) -> None:

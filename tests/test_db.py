@@ -1,6 +1,7 @@
 """Composing reads (app/db.py): a query's rows carried as JSON inside another statement come
 back as the query itself returns them."""
 
+import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from uuid import uuid4
@@ -171,3 +172,26 @@ def test_an_array_literal_of_no_values_or_of_values_without_none(conn):
 def test_an_array_literal_refuses_a_nul_rather_than_split_the_value_in_two():
     with pytest.raises(ValueError, match="NUL"):
         array_literal(["one", "two\x00parts"])
+
+
+def test_the_threads_of_one_process_asking_at_once_share_one_engine(monkeypatch):
+    """The API's threaded workers: engines made twice would hold two pools of connections."""
+    monkeypatch.setattr(db, "_engine", None)
+    monkeypatch.setattr(db, "_read_engine", None)
+    start = threading.Barrier(8)
+    engines = []
+
+    def ask() -> None:
+        start.wait()
+        engines.append((db.get_engine(), db.get_read_engine()))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert len({id(pair[0]) for pair in engines}) == 1
+        assert all(read is primary for primary, read in engines)
+    finally:
+        engines[0][0].dispose()
