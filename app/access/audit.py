@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, delete, insert, select, text
+from sqlalchemy import Connection, Insert, bindparam, delete, exists, insert, select, text
 
-from app.access.models import access_log
+from app.access.models import access_log, api_key
 from app.customer.service import member_ids
 
 
@@ -24,7 +24,11 @@ def record_access(
     status: int,
     customer_ids: Sequence[UUID],
     remote_addr: str | None,
-) -> None:
+    while_active: bool = False,
+) -> bool:
+    """Write the entry; with `while_active`, only if the stored key named `key_name` is not
+    revoked, checked in the same statement. False when it was not written (the key is
+    revoked: the response must not leave)."""
     entry = {
         "key_name": key_name,
         "method": method,
@@ -33,7 +37,22 @@ def record_access(
         "customer_ids": list(dict.fromkeys(customer_ids)),
         "remote_addr": remote_addr,
     }
-    conn.execute(insert(access_log), entry)
+    if not while_active:
+        conn.execute(insert(access_log), entry)
+        return True
+    return conn.execute(_ENTRY_WHILE_ACTIVE, entry).first() is not None
+
+
+def _entry_while_active() -> Insert:
+    columns = ("key_name", "method", "endpoint", "status", "customer_ids", "remote_addr")
+    values = {name: bindparam(name, type_=access_log.c[name].type) for name in columns}
+    active = exists().where(api_key.c.name == values["key_name"], api_key.c.revoked_at.is_(None))
+    chosen = select(*values.values()).where(active)
+    return insert(access_log).from_select(columns, chosen).returning(access_log.c.access_id)
+
+
+# built once: every read through a remembered key runs it
+_ENTRY_WHILE_ACTIVE = _entry_while_active()
 
 
 def list_access(

@@ -11,10 +11,11 @@ from uuid import UUID
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint, abort
 from sqlalchemy import Connection
+from werkzeug.exceptions import Unauthorized
 
 from app import db
 from app.access.audit import record_access
-from app.access.keys import SCOPES, Principal, authenticate
+from app.access.keys import READ, SCOPES, Principal, authenticate, forget, remembered
 
 BEARER_SCHEME = {
     "type": "http",
@@ -91,14 +92,15 @@ class SecuredBlueprint(Blueprint):
 
     def _authorize(self) -> None:
         token = _bearer_token()
-        principal = authenticate(_primary(), token, current_app.config["C360_SETTINGS"].api_keys)
-        if principal is None:
-            abort(
-                401,
-                message="Invalid bearer key",
-                headers={"WWW-Authenticate": 'Bearer realm="c360", error="invalid_token"'},
-            )
         required = self._required_scope()
+        # a read may take a key this process knows active: its access log entry is written
+        # only while the key still is, so a revoked key's response never leaves (_record_access)
+        principal = remembered(token) if required == READ else None
+        g.key_remembered = principal is not None
+        if principal is None:
+            principal = _authenticate(token)
+        if principal is None:
+            abort(401, message="Invalid bearer key", headers=INVALID_KEY_HEADERS)
         if not principal.may(required):
             abort(
                 403,
@@ -109,11 +111,16 @@ class SecuredBlueprint(Blueprint):
 
     def _record_access(self, response: Response) -> Response:
         """Log a successful response before it leaves; if the log cannot be written, the
-        response does not leave either (the error handler answers 500)."""
+        response does not leave either (the error handler answers 500). A key revoked since
+        this process remembered it gets a 401 instead of the response, whatever its status."""
         principal = g.get("principal")
-        if principal is None or not 200 <= response.status_code < 300:
+        if principal is None:
             return response
-        record_access(
+        if not 200 <= response.status_code < 300:
+            if g.key_remembered and _authenticate(_bearer_token()) is None:
+                return _invalid_key_response()
+            return response
+        logged = record_access(
             _primary(),
             key_name=principal.name,
             method=request.method,
@@ -121,5 +128,24 @@ class SecuredBlueprint(Blueprint):
             status=response.status_code,
             customer_ids=g.get("served_customers", []),
             remote_addr=request.remote_addr,
+            while_active=principal.stored,
         )
+        if not logged:
+            forget(_bearer_token())
+            return _invalid_key_response()
         return response
+
+
+INVALID_KEY_HEADERS = {"WWW-Authenticate": 'Bearer realm="c360", error="invalid_token"'}
+
+
+def _authenticate(token: str) -> Principal | None:
+    return authenticate(_primary(), token, current_app.config["C360_SETTINGS"].api_keys)
+
+
+def _invalid_key_response() -> Response:
+    """The 401 of an invalid key, as the API's error handler makes it, given after the view
+    ran (an error raised in an after_request handler would answer 500)."""
+    error = Unauthorized()
+    error.data = {"message": "Invalid bearer key", "headers": INVALID_KEY_HEADERS}  # as abort()
+    return current_app.make_response(current_app.handle_http_exception(error))

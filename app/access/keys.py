@@ -29,10 +29,12 @@ class KeyRefused(ValueError):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's name (what the access log records) and what it may do."""
+    """Who is calling: the key's name (what the access log records), what it may do, and
+    whether it is a stored key (one that can be revoked) rather than a bootstrap one."""
 
     name: str
     scopes: frozenset[str]
+    stored: bool = True
 
     def may(self, scope: str) -> bool:
         return scope in self.scopes
@@ -84,15 +86,40 @@ def authenticate(
     conn: Connection, presented: str, bootstrap_keys: tuple[str, ...]
 ) -> Principal | None:
     """The principal a presented key stands for: a bootstrap key (C360_API_KEYS), or an active
-    stored one; None for anything else."""
+    stored one; None for anything else. A stored key found active is remembered (see
+    remembered), one found revoked forgotten."""
     for key in bootstrap_keys:
         # bytes, because compare_digest refuses non-ASCII str (and header values may hold any)
         if hmac.compare_digest(presented.encode(), key.encode()):
-            return Principal(f"bootstrap-{digest(key)[:8]}", BOOTSTRAP_SCOPES)
+            return Principal(f"bootstrap-{digest(key)[:8]}", BOOTSTRAP_SCOPES, stored=False)
     if not presented.startswith(KEY_PREFIX):
         return None
-    row = conn.execute(_ACTIVE_KEY, {"key_hash": digest(presented)}).first()
-    return Principal(row.name, frozenset(row.scopes)) if row else None
+    key_hash = digest(presented)
+    row = conn.execute(_ACTIVE_KEY, {"key_hash": key_hash}).first()
+    if row is None:
+        _remembered.pop(key_hash, None)
+        return None
+    if len(_remembered) >= REMEMBERED_KEYS:
+        _remembered.clear()  # bounded: a process serves a few applications' keys, not thousands
+    principal = _remembered[key_hash] = Principal(row.name, frozenset(row.scopes))
+    return principal
+
+
+def remembered(presented: str) -> Principal | None:
+    """The principal of a stored key this process has found active, without asking the
+    database; None for any other. Only for a request that reads and records its reading
+    while the key is still active (audit.record_access with `while_active`): a key revoked
+    since is refused there, before its response leaves. A key's scopes never change."""
+    return _remembered.get(digest(presented))
+
+
+def forget(presented: str) -> None:
+    """Ask the database about this key again on its next request (it was found revoked)."""
+    _remembered.pop(digest(presented), None)
+
+
+REMEMBERED_KEYS = 1024
+_remembered: dict[str, Principal] = {}  # by digest; a dict's get and set are atomic for threads
 
 
 # built once: every API request runs it, and composing it costs more than running it

@@ -7,9 +7,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app import create_app
@@ -297,6 +298,68 @@ def test_keys_are_stored_hashed_and_revocable(client, conn, customer):
     assert client.get(f"/customer/{customer}", headers=headers).status_code == 200
     revoke_key(conn, "mobile-app")
     assert client.get(f"/customer/{customer}", headers=headers).status_code == 401
+
+
+def key_look_ups(conn) -> list[str]:
+    """The statements that look a key up, as they run on `conn` from now on."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        if "FROM api_key" in statement and "INSERT" not in statement:
+            seen.append(statement)
+
+    event.listen(conn, "before_cursor_execute", note)
+    return seen
+
+
+def test_a_read_with_a_key_found_active_asks_for_it_no_more(client, conn, customer):
+    headers = {"Authorization": f"Bearer {create_key(conn, 'teller-app', ['read'])}"}
+    assert client.get(f"/customer/{customer}", headers=headers).status_code == 200
+    look_ups = key_look_ups(conn)
+
+    for _ in range(3):
+        assert client.get(f"/customer/{customer}", headers=headers).status_code == 200
+
+    assert look_ups == []
+    logged = conn.execute(
+        select(func.count()).select_from(access_log).where(access_log.c.key_name == "teller-app")
+    ).scalar()
+    assert logged == 4
+
+
+def test_a_revoked_key_a_process_remembers_gets_no_data_and_leaves_no_entry(client, conn, customer):
+    headers = {"Authorization": f"Bearer {create_key(conn, 'old-app', ['read'])}"}
+    assert client.get(f"/customer/{customer}", headers=headers).status_code == 200
+    revoke_key(conn, "old-app")
+
+    refused = client.get(f"/customer/{customer}", headers=headers)
+
+    assert refused.status_code == 401
+    assert refused.get_json()["message"] == "Invalid bearer key"
+    assert "invalid_token" in refused.headers["WWW-Authenticate"]
+    assert "national_id" not in refused.get_data(as_text=True)
+    logged = conn.execute(
+        select(func.count()).select_from(access_log).where(access_log.c.key_name == "old-app")
+    ).scalar()
+    assert logged == 1  # the read before the revocation only
+
+
+def test_a_revoked_key_a_process_remembers_learns_nothing_from_a_miss(client, conn, customer):
+    headers = {"Authorization": f"Bearer {create_key(conn, 'prober', ['read'])}"}
+    assert client.get(f"/customer/{customer}", headers=headers).status_code == 200
+    revoke_key(conn, "prober")
+
+    assert client.get(f"/customer/{uuid4()}", headers=headers).status_code == 401
+
+
+def test_a_steward_action_always_asks_whether_its_key_is_active(client, conn, headers_for):
+    headers = headers_for("read", "steward")
+    assert client.get("/steward/proposals", headers=headers).status_code == 200
+    look_ups = key_look_ups(conn)
+
+    assert client.get("/steward/proposals", headers=headers).status_code == 200
+
+    assert len(look_ups) == 1
 
 
 def test_the_export_is_logged_and_holds_a_merged_customers_facts(
