@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from marshmallow import Schema
-from sqlalchemy import Connection, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Select, bindparam, func, select, true
 
 from app.account.schemas import AccountSchema
 from app.account.service import accounts_query
@@ -33,13 +33,26 @@ RECENT_TRANSACTIONS = 10
 
 
 def last_login_query(customer_ids: Sequence[UUID] | Select) -> Select:
-    """The newest login."""
-    return (
-        select(channel_login)
-        .where(among(channel_login.c.global_customer_id, customer_ids))
-        .order_by(channel_login.c.login_at.desc(), channel_login.c.source_session_id.desc())
-        .limit(1)
-    )
+    """The newest login (of a query of IDs: each ID's newest, then the newest of those, as
+    transactions_query does it, for the same reason)."""
+    logins = channel_login
+    if isinstance(customer_ids, Select):
+        member = customer_ids.subquery("member")
+        logins = (
+            select(channel_login)
+            .where(channel_login.c.global_customer_id == member.c[0])
+            .order_by(*_newest_first(channel_login))
+            .limit(1)
+            .lateral("newest_of_member")
+        )
+        query = select(logins).select_from(member.join(logins, true()))
+    else:
+        query = select(logins).where(among(logins.c.global_customer_id, customer_ids))
+    return query.order_by(*_newest_first(logins)).limit(1)
+
+
+def _newest_first(logins: FromClause) -> tuple[ColumnElement[Any], ...]:
+    return logins.c.login_at.desc(), logins.c.source_session_id.desc()
 
 
 def devices_query(customer_ids: Sequence[UUID] | Select) -> Select:

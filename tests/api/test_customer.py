@@ -128,6 +128,24 @@ def test_survivor_profile_includes_rows_still_on_a_merged_away_id(
     assert [t["source_transaction_id"] for t in body["recent_transactions"]] == ["OLD-T"]
 
 
+def test_a_survivors_newest_transactions_and_login_are_the_newest_of_all_its_ids(
+    client, auth_headers, merge_chain, add_transaction, add_login
+):
+    """Each ID's newest are read by themselves and merged: the newest ten are still the ten
+    newest of all, in order, however the IDs' rows interleave in time."""
+    ids = merge_chain
+    for n in range(15):  # T-0 newest; the IDs take turns
+        add_transaction(ids[n % 3], f"T-{n}", occurred_at=NOW - timedelta(hours=n))
+        add_login(ids[n % 3], f"S-{n}", NOW - timedelta(hours=n, minutes=30))
+
+    body = client.get(f"/customer/{ids[2]}", headers=auth_headers).get_json()
+
+    assert [t["source_transaction_id"] for t in body["recent_transactions"]] == [
+        f"T-{n}" for n in range(10)
+    ]
+    assert body["last_login"]["login_at"] == (NOW - timedelta(minutes=30)).isoformat()
+
+
 def test_uppercase_uuid_is_accepted(client, auth_headers, customer):
     response = client.get(f"/customer/{str(customer).upper()}", headers=auth_headers)
 
