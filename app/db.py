@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    FromClause,
     Index,
     MetaData,
     Select,
+    Table,
     Text,
     any_,
     bindparam,
@@ -29,6 +31,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    true,
     types,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -62,6 +65,31 @@ def among(column: ColumnElement[Any], values: Sequence[Any] | Select) -> ColumnE
     if isinstance(values, Select):
         return column == any_(func.array(values.scalar_subquery()))
     return column.in_(values)
+
+
+def first_of_each(
+    ids: Select,
+    table: Table,
+    owner: str,
+    ordering: Callable[[FromClause], Sequence[ColumnElement[Any]]],
+    limit: int,
+) -> Select:
+    """The first `limit` rows of `table` in `ordering` (a function of the rows it orders) whose
+    `owner` column holds one of the IDs query `ids` returns: each ID's first rows read by
+    themselves, one index look-up each, then merged in the same order. A filter on all the IDs
+    at once (`among`) is planned for the ten IDs PostgreSQL guesses such a query returns, and
+    reads a small table or partition (every new year's starts small) whole on every call."""
+    member = ids.subquery("member")
+    each = (
+        select(table)
+        .where(table.c[owner] == member.c[0])
+        .order_by(*ordering(table))
+        .limit(limit)
+        .lateral("first_of_member")
+    )
+    return (
+        select(each).select_from(member.join(each, true())).order_by(*ordering(each)).limit(limit)
+    )
 
 
 def array_literal(values: Iterable[Any]) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from marshmallow import Schema
-from sqlalchemy import ColumnElement, Connection, FromClause, Select, bindparam, func, select, true
+from sqlalchemy import ColumnElement, Connection, FromClause, Select, bindparam, func, select
 
 from app.account.schemas import AccountSchema
 from app.account.service import accounts_query
@@ -22,7 +22,7 @@ from app.customer.service import (
     merged_away,
     source_records_query,
 )
-from app.db import JsonRows, among
+from app.db import JsonRows, among, first_of_each
 from app.profile.schemas import DeviceSchema, LoginSchema, SourceRecordSchema
 from app.risk.models import risk_profile
 from app.risk.service import SERVED_RISK, served_risk
@@ -33,22 +33,15 @@ RECENT_TRANSACTIONS = 10
 
 
 def last_login_query(customer_ids: Sequence[UUID] | Select) -> Select:
-    """The newest login (of a query of IDs: each ID's newest, then the newest of those, as
-    transactions_query does it, for the same reason)."""
-    logins = channel_login
+    """The newest login (of a query of IDs: each ID's newest first, db.first_of_each)."""
     if isinstance(customer_ids, Select):
-        member = customer_ids.subquery("member")
-        logins = (
-            select(channel_login)
-            .where(channel_login.c.global_customer_id == member.c[0])
-            .order_by(*_newest_first(channel_login))
-            .limit(1)
-            .lateral("newest_of_member")
-        )
-        query = select(logins).select_from(member.join(logins, true()))
-    else:
-        query = select(logins).where(among(logins.c.global_customer_id, customer_ids))
-    return query.order_by(*_newest_first(logins)).limit(1)
+        return first_of_each(customer_ids, channel_login, "global_customer_id", _newest_first, 1)
+    return (
+        select(channel_login)
+        .where(among(channel_login.c.global_customer_id, customer_ids))
+        .order_by(*_newest_first(channel_login))
+        .limit(1)
+    )
 
 
 def _newest_first(logins: FromClause) -> tuple[ColumnElement[Any], ...]:
