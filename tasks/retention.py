@@ -1,6 +1,7 @@
 """The retention purge (beat, hourly by default): raw staged rows, resolved quarantine rows and
 access-log entries past their configured windows, old done batches folded into totals, and
-identity lock rows nobody holds; and the years ahead of the tables partitioned by time."""
+identity lock rows nobody holds; the years ahead of the tables partitioned by time; and a
+VACUUM of the pipeline's own churned tables."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from app.identity.locks import purge_identity_locks
 from app.logs import log_event
 from app.pipeline.ledger import fold_done_batches
 from app.pipeline.partitions import ensure_partitions
-from app.pipeline.retention import purge_raw_rows, purge_resolved_quarantine
+from app.pipeline.retention import purge_raw_rows, purge_resolved_quarantine, vacuum_churned
 
 log = logging.getLogger("c360.retention")
 
@@ -45,6 +46,7 @@ def purge_expired_at(now: datetime, settings: Settings) -> dict[str, int]:
         partitions = len(ensure_partitions(conn, now))
         quarantined = purge_resolved_quarantine(conn, now, settings.quarantine_retention_days)
         accesses = purge_access_log(conn, now, settings.access_log_retention_days)
+    vacuum_churned(db.get_engine())
     outcome = {
         "batches": batches,
         "batches_folded": folded,

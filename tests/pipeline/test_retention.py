@@ -215,3 +215,23 @@ def test_identity_lock_rows_nobody_holds_are_purged(engine):
         assert left == [digest("src:core:2")]
     finally:
         truncate_all(engine)
+
+
+def test_the_space_of_purged_raw_rows_is_used_again(engine):
+    """Even where autovacuum is off (this machine kind's PostgreSQL runs without it), the
+    purge vacuums what it deleted from: the next raw rows take the purged ones' space."""
+
+    def stage_old_batches() -> int:
+        with engine.begin() as conn:
+            for _ in range(30):
+                staged_batch(conn, "done", now(conn) - timedelta(days=10))
+            return conn.execute(text("SELECT pg_relation_size('ingest_record')")).scalar()
+
+    truncate_all(engine)
+    try:
+        first = stage_old_batches()
+        assert purge_expired_at(datetime.now(UTC), settings())["batches"] == 30
+
+        assert stage_old_batches() == first
+    finally:
+        truncate_all(engine)
