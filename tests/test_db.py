@@ -4,15 +4,38 @@ back as the query itself returns them."""
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import Select, insert, select, text
 
 from app import db
 from app.account.models import account_360
 from app.customer.models import customer_360
 from app.db import JsonRows, among, array_literal, in_array
+
+
+def add_account(conn, owner: UUID, account_id: str, balance: Decimal, **values: Any) -> None:
+    conn.execute(
+        insert(account_360).values(
+            source_system="core",
+            source_account_id=account_id,
+            global_customer_id=owner,
+            currency="KES",
+            balance=balance,
+            status="ACTIVE",
+            **values,
+        )
+    )
+
+
+def accounts_by_id_descending(owner: UUID) -> Select:
+    return (
+        select(account_360)
+        .where(account_360.c.global_customer_id == owner)
+        .order_by(account_360.c.source_account_id.desc())
+    )
 
 
 def test_json_rows_come_back_with_their_types_values_and_order(conn):
@@ -26,22 +49,8 @@ def test_json_rows_come_back_with_their_types_values_and_order(conn):
         ("A-3", Decimal("-0.01"), datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=east_africa)),
     ]
     for account_id, balance, opened_at in rows:
-        conn.execute(
-            insert(account_360).values(
-                source_system="core",
-                source_account_id=account_id,
-                global_customer_id=owner,
-                currency="KES",
-                balance=balance,
-                status="ACTIVE",
-                opened_at=opened_at,
-            )
-        )
-    query = (
-        select(account_360)
-        .where(account_360.c.global_customer_id == owner)
-        .order_by(account_360.c.source_account_id.desc())
-    )
+        add_account(conn, owner, account_id, balance, opened_at=opened_at)
+    query = accounts_by_id_descending(owner)
     carried = JsonRows(query, "accounts")
 
     loaded = carried.load(conn.execute(select(carried.column)).scalar_one())
@@ -55,21 +64,8 @@ def test_json_rows_come_back_with_their_types_values_and_order(conn):
 def test_json_rows_kept_to_named_columns_carry_those_alone_in_the_query_order(conn):
     owner = uuid4()
     for account_id in ("A-1", "A-2"):
-        conn.execute(
-            insert(account_360).values(
-                source_system="core",
-                source_account_id=account_id,
-                global_customer_id=owner,
-                currency="KES",
-                balance=Decimal("10.00"),
-                status="ACTIVE",
-            )
-        )
-    query = (
-        select(account_360)
-        .where(account_360.c.global_customer_id == owner)
-        .order_by(account_360.c.source_account_id.desc())
-    )
+        add_account(conn, owner, account_id, Decimal("10.00"))
+    query = accounts_by_id_descending(owner)
     carried = JsonRows(query, "accounts", keep={"source_account_id", "balance"})
 
     loaded = carried.load(conn.execute(select(carried.column)).scalar_one())

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, text
 
+from app import db
+
 # batches purged per statement: a purge after a long outage never holds one huge transaction
 PURGE_CHUNK = 1000
 
@@ -39,7 +41,7 @@ def vacuum_churned(engine: Engine) -> None:
     writing, VACUUM would wait up to 5 s per table for it in vain; the space is used again
     either way."""
     tables = ", ".join(CHURNED_TABLES)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with db.autocommit(engine) as conn:
         conn.execute(text(f"VACUUM (ANALYZE, TRUNCATE false) {tables}"))
 
 
