@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -21,7 +17,6 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
-    Text,
     any_,
     bindparam,
     cast,
@@ -37,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import ConnectionPoolEntry
-from sqlalchemy.sql.elements import ColumnElement, Label
+from sqlalchemy.sql.elements import ColumnElement
 
 metadata = MetaData(
     naming_convention={
@@ -133,54 +128,6 @@ def in_array(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement
     """`column = ANY(:values)`, the values as one array parameter: for a batch's thousands of
     values, whose IN list would cost more to render, send and parse than the look-up itself."""
     return column == any_(array_param(values, column.type))
-
-
-class JsonRows:
-    """A query's rows as one JSON array in an enclosing statement, so that one statement (one
-    round trip, one snapshot) reads several lists; `load` gives the rows back as the query
-    itself returns them (times, dates, UUIDs and exact decimals revived from their JSON).
-
-    The array keeps the query's ORDER BY: PostgreSQL aggregates a sorted subquery in its order.
-    With `keep`, only the query's columns of those names go into it: PostgreSQL's JSON of a
-    column nobody reads, its transfer and its parsing are most of what such an array costs.
-    """
-
-    def __init__(self, query: Select, name: str, keep: Collection[str] | None = None) -> None:
-        if keep is not None:
-            query = query.with_only_columns(
-                *(column for column in query.selected_columns if column.key in keep)
-            )
-        rows = query.subquery(name)
-        array = func.coalesce(func.json_agg(rows.table_valued()), text("'[]'::json"))
-        self.column: Label = select(cast(array, Text)).scalar_subquery().label(name)
-        self._revive = {
-            column.key: revive
-            for column in query.selected_columns
-            if (revive := _json_reviver(column.type)) is not None
-        }
-
-    def load(self, value: str) -> list[dict[str, Any]]:
-        rows = json.loads(value, parse_float=Decimal)
-        for row in rows:
-            for key, revive in self._revive.items():
-                if row[key] is not None:
-                    row[key] = revive(row[key])
-        return rows
-
-
-def _json_reviver(type_: types.TypeEngine) -> Callable[[Any], Any] | None:
-    """How a column's value comes back from PostgreSQL's JSON of it, where JSON has no type."""
-    if isinstance(type_, types.DateTime):
-        return datetime.fromisoformat
-    if isinstance(type_, types.Date):
-        return date.fromisoformat
-    if isinstance(type_, types.Float):
-        return float
-    if isinstance(type_, types.Numeric):
-        return Decimal  # an integral amount arrives as a JSON int
-    if isinstance(type_, types.Uuid) and type_.as_uuid:
-        return uuid.UUID
-    return None
 
 
 _engine: Engine | None = None

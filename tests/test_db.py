@@ -1,86 +1,16 @@
-"""Composing reads (app/db.py): a query's rows carried as JSON inside another statement come
-back as the query itself returns them."""
+"""Composing reads and parameters (app/db.py): arrays sent as one parameter, IDs compared
+with a query's, one engine per process."""
 
 import threading
-from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
-from typing import Any
-from uuid import UUID, uuid4
+from datetime import date
+from uuid import uuid4
 
 import pytest
-from sqlalchemy import Select, insert, select, text
+from sqlalchemy import insert, select, text
 
 from app import db
-from app.account.models import account_360
 from app.customer.models import customer_360
-from app.db import JsonRows, among, array_literal, in_array
-
-
-def add_account(conn, owner: UUID, account_id: str, balance: Decimal, **values: Any) -> None:
-    conn.execute(
-        insert(account_360).values(
-            source_system="core",
-            source_account_id=account_id,
-            global_customer_id=owner,
-            currency="KES",
-            balance=balance,
-            status="ACTIVE",
-            **values,
-        )
-    )
-
-
-def accounts_by_id_descending(owner: UUID) -> Select:
-    return (
-        select(account_360)
-        .where(account_360.c.global_customer_id == owner)
-        .order_by(account_360.c.source_account_id.desc())
-    )
-
-
-def test_json_rows_come_back_with_their_types_values_and_order(conn):
-    owner = uuid4()
-    east_africa = timezone(timedelta(hours=3))
-    rows = [
-        # a tenth of a second (PostgreSQL writes ".1"), a balance with trailing zeros and a
-        # whole one (JSON writes 1500.50 and 7), a NULL, an offset other than UTC
-        ("A-1", Decimal("1500.50"), datetime(2024, 5, 1, 8, 0, 0, 100000, tzinfo=UTC)),
-        ("A-2", Decimal("7"), None),
-        ("A-3", Decimal("-0.01"), datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=east_africa)),
-    ]
-    for account_id, balance, opened_at in rows:
-        add_account(conn, owner, account_id, balance, opened_at=opened_at)
-    query = accounts_by_id_descending(owner)
-    carried = JsonRows(query, "accounts")
-
-    loaded = carried.load(conn.execute(select(carried.column)).scalar_one())
-
-    assert loaded == [dict(row) for row in conn.execute(query).mappings()]
-    assert [row["source_account_id"] for row in loaded] == ["A-3", "A-2", "A-1"]
-    assert str(loaded[2]["balance"]) == "1500.50"
-    assert loaded[0]["global_customer_id"] == owner  # a UUID, not its text
-
-
-def test_json_rows_kept_to_named_columns_carry_those_alone_in_the_query_order(conn):
-    owner = uuid4()
-    for account_id in ("A-1", "A-2"):
-        add_account(conn, owner, account_id, Decimal("10.00"))
-    query = accounts_by_id_descending(owner)
-    carried = JsonRows(query, "accounts", keep={"source_account_id", "balance"})
-
-    loaded = carried.load(conn.execute(select(carried.column)).scalar_one())
-
-    assert loaded == [
-        {"source_account_id": "A-2", "balance": Decimal("10.00")},
-        {"source_account_id": "A-1", "balance": Decimal("10.00")},
-    ]
-
-
-def test_json_rows_of_no_rows_is_an_empty_list(conn):
-    query = select(customer_360).where(customer_360.c.global_customer_id == uuid4())
-    carried = JsonRows(query, "nobody")
-
-    assert carried.load(conn.execute(select(carried.column)).scalar_one()) == []
+from app.db import among, array_literal, in_array
 
 
 def test_among_a_query_matches_among_its_values(conn):

@@ -8,12 +8,21 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
-from marshmallow import Schema
-from sqlalchemy import ColumnElement, Connection, FromClause, Select, bindparam, func, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    bindparam,
+    case,
+    func,
+    select,
+)
 
 from app.account.schemas import AccountSchema
 from app.account.service import accounts_query
-from app.channel.duress import ordinary_login
+from app.channel.duress import generic_reasons_sql, ordinary_mode_sql
 from app.channel.models import channel_login
 from app.customer.models import GOLDEN_FIELDS, customer_360
 from app.customer.service import (
@@ -22,10 +31,12 @@ from app.customer.service import (
     merged_away,
     source_records_query,
 )
-from app.db import JsonRows, among, first_of_each
-from app.profile.schemas import DeviceSchema, LoginSchema, SourceRecordSchema
+from app.db import among, first_of_each
+from app.profile.schemas import DeviceSchema, LoginSchema, ProfileSchema, SourceRecordSchema
 from app.risk.models import risk_profile
-from app.risk.service import SERVED_RISK, served_risk
+from app.risk.schemas import RiskProfileSchema
+from app.risk.service import SERVED_RISK
+from app.served import as_text, served_first, served_object, served_rows
 from app.transaction.schemas import TransactionSchema
 from app.transaction.service import transactions_query
 
@@ -71,40 +82,48 @@ def list_devices(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[st
     return [dict(row) for row in conn.execute(devices_query(customer_ids)).mappings()]
 
 
-def _served(schema: type[Schema]) -> frozenset[str]:
-    """The row keys a schema serves (a field's attribute, where it names one)."""
-    return frozenset(field.attribute or name for name, field in schema().fields.items())
-
-
 @cache
-def _profile_statement() -> tuple[Select, dict[str, JsonRows]]:
-    """The profile of customer `global_id` (a parameter) as one statement, and its sections,
-    each holding only the columns the profile serves (built once: composing it costs more than
-    running it)."""
+def _profile_statement() -> Select:
+    """The served profile of customer `global_id` (a parameter) as one statement: PostgreSQL
+    builds the JSON ProfileSchema describes (app/served.py), duress masked unless the parameter
+    `reveal_duress`. Built once: composing it costs more than running it."""
     members = members_query()
-    sections = {
-        "source_records": JsonRows(
-            source_records_query(members), "source_records", _served(SourceRecordSchema)
-        ),
-        "accounts": JsonRows(accounts_query(members), "accounts", _served(AccountSchema)),
-        "recent_transactions": JsonRows(
-            transactions_query(members, limit=RECENT_TRANSACTIONS),
-            "recent_transactions",
-            _served(TransactionSchema),
-        ),
-        "last_login": JsonRows(last_login_query(members), "last_login", _served(LoginSchema)),
-        "devices": JsonRows(devices_query(members), "devices", _served(DeviceSchema)),
-    }
-    golden = [customer_360.c[name] for name in GOLDEN_FIELDS]
-    golden += [customer_360.c[f"{name}_source"] for name in GOLDEN_FIELDS]
+    reveal = bindparam("reveal_duress", type_=Boolean)
+    login = last_login_query(members).subquery("newest_login")
+    login_served = select(
+        *(column for column in login.c if column.key != "session_mode"),
+        ordinary_mode_sql(login.c.session_mode, reveal).label("session_mode"),
+    )
     risk = risk_profile
-    query = (
+    risk_served = {
+        **{name: risk.c[name] for name in SERVED_RISK},
+        "reasons": generic_reasons_sql(risk.c.reasons, reveal),
+    }
+    profile = {
+        "global_customer_id": customer_360.c.global_customer_id,
+        **{
+            name: {"value": customer_360.c[name], "source": customer_360.c[f"{name}_source"]}
+            for name in GOLDEN_FIELDS
+        },
+        "created_date": customer_360.c.created_date,
+        "source_records": served_rows(
+            source_records_query(members), SourceRecordSchema, "source_records"
+        ),
+        "accounts": served_rows(accounts_query(members), AccountSchema, "accounts"),
+        "recent_transactions": served_rows(
+            transactions_query(members, limit=RECENT_TRANSACTIONS),
+            TransactionSchema,
+            "recent_transactions",
+        ),
+        "last_login": served_first(login_served, LoginSchema, "last_login"),
+        "devices": served_rows(devices_query(members), DeviceSchema, "devices"),
+        "risk": case(
+            (risk.c.global_customer_id.is_not(None), served_object(RiskProfileSchema, risk_served))
+        ),
+    }
+    return (
         select(
-            customer_360.c.merged_into,
-            customer_360.c.created_date,
-            *golden,
-            *(section.column for section in sections.values()),
-            *(risk.c[name].label(f"risk_{name}") for name in SERVED_RISK),
+            customer_360.c.merged_into, as_text(served_object(ProfileSchema, profile), "profile")
         )
         .select_from(
             customer_360.outerjoin(
@@ -113,37 +132,20 @@ def _profile_statement() -> tuple[Select, dict[str, JsonRows]]:
         )
         .where(customer_360.c.global_customer_id == bindparam("global_id"))
     )
-    return query, sections
 
 
-def get_profile(
-    conn: Connection, global_id: UUID, *, reveal_duress: bool = False
-) -> dict[str, Any]:
-    """The unified profile: golden fields with their source, and everything linked to the ID
-    and to the IDs merged into it. Duress is served only where `reveal_duress` (a key with
-    the security scope); a shadow login reads as a standard one otherwise.
+def get_profile(conn: Connection, global_id: UUID, *, reveal_duress: bool = False) -> str:
+    """The unified profile as served (ProfileSchema's JSON): golden fields with their source,
+    and everything linked to the ID and to the IDs merged into it. Duress is served only where
+    `reveal_duress` (a key with the security scope); a shadow login reads as a standard one
+    otherwise.
 
     One statement: one round trip and one snapshot, however many sections the profile has.
     Raises CustomerNotFound (404) and CustomerMerged (308) as resolve_customer does."""
-    query, sections = _profile_statement()
-    row = conn.execute(query, {"global_id": global_id}).mappings().first()
+    parameters = {"global_id": global_id, "reveal_duress": reveal_duress}
+    row = conn.execute(_profile_statement(), parameters).first()
     if row is None:
         raise CustomerNotFound(global_id)
-    if row["merged_into"] is not None:
+    if row.merged_into is not None:
         raise merged_away(conn, global_id)
-    found = {name: section.load(row[name]) for name, section in sections.items()}
-    logins = found.pop("last_login")
-    scored = row["risk_risk_level"] is not None
-    return {
-        "global_customer_id": global_id,
-        **{name: {"value": row[name], "source": row[f"{name}_source"]} for name in GOLDEN_FIELDS},
-        "created_date": row["created_date"],
-        **found,
-        "last_login": (logins[0] if reveal_duress else ordinary_login(logins[0]))
-        if logins
-        else None,
-        "risk": served_risk(
-            {name: row[f"risk_{name}"] for name in SERVED_RISK} if scored else None,
-            reveal_duress=reveal_duress,
-        ),
-    }
+    return row.profile

@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 from uuid import uuid4
 
@@ -159,7 +160,7 @@ def test_a_profile_is_read_in_one_statement(conn, customer, add_risk):
     statements = []
     event.listen(conn, "before_cursor_execute", lambda *args: statements.append(args[2]))
 
-    profile = get_profile(conn, customer)
+    profile = json.loads(get_profile(conn, customer))
 
     assert len(statements) == 1
     assert len(profile["accounts"]) == 2

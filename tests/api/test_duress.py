@@ -2,12 +2,20 @@
 security alert, while the risk it raised stays (Salama's "never reveal mode"), to every key but
 one holding the security scope."""
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import Boolean, String, cast, insert, literal, select
+from sqlalchemy.dialects.postgresql import JSONB
 
+from app.channel.duress import (
+    generic_reasons,
+    generic_reasons_sql,
+    ordinary_login,
+    ordinary_mode_sql,
+)
 from app.channel.models import security_alert
 
 DURESS_REASON = {
@@ -101,3 +109,36 @@ def test_only_the_security_scope_sees_duress(client, headers_for, under_duress):
     for scopes in (("read",), ("read", "steward", "admin")):
         body = client.get(f"/customer/{under_duress}", headers=headers_for(*scopes)).get_json()
         assert body["last_login"]["session_mode"] == "standard", scopes
+
+
+SOME_REASONS = [
+    DURESS_REASON,
+    {**DURESS_REASON, "detail": " duress_mode_activated\n"},  # as a source may write it
+    {**DURESS_REASON, "kind": "fraud_case"},  # another kind keeps its detail
+    {"kind": "security_alert", "detail": "PIN_RESET"},
+    {"kind": "security_alert", "detail": None},
+    "a reason that is not an object",
+    7,
+]
+SESSION_MODES = ["shadow", " SHADOW ", "Shadow\t", "standard", "shadowy", None]
+
+
+@pytest.mark.parametrize("reveal", [False, True])
+def test_the_profile_statement_masks_duress_as_the_python_rules_do(conn, reveal):
+    """The profile is built by PostgreSQL (app/served.py), so its masking is SQL: it must serve
+    exactly what generic_reasons and ordinary_login serve, in the reasons' order."""
+    reasons = cast(literal(json.dumps(SOME_REASONS)), JSONB)
+    shown = literal(reveal, Boolean)
+
+    masked = conn.execute(select(generic_reasons_sql(reasons, shown))).scalar_one()
+    modes = [
+        conn.execute(select(ordinary_mode_sql(literal(mode, String), shown))).scalar_one()
+        for mode in SESSION_MODES
+    ]
+
+    assert masked == (SOME_REASONS if reveal else generic_reasons(SOME_REASONS))
+    expected = [
+        mode if reveal else ordinary_login({"session_mode": mode})["session_mode"]
+        for mode in SESSION_MODES
+    ]
+    assert modes == expected
