@@ -10,7 +10,7 @@ blp = SecuredBlueprint("access", __name__, scope=ADMIN, description="Who read wh
 
 
 @blp.route("/admin/access-log")
-@blp.arguments(AccessLogArgsSchema, location="query")
+@blp.arguments(AccessLogArgsSchema(), location="query")
 @blp.response(200, AccessLogEntrySchema(many=True))
 def get_access_log(args: dict[str, Any]) -> list[dict[str, Any]]:
     """The access log, newest first: who (key name) read which customers, through which

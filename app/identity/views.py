@@ -18,7 +18,7 @@ blp = SecuredBlueprint(
 
 
 @blp.route("/identity/suspected-duplicates", scope=STEWARD)
-@blp.arguments(SuspectedDuplicateArgsSchema, location="query")
+@blp.arguments(SuspectedDuplicateArgsSchema(), location="query")
 @blp.response(200, SuspectedDuplicateSchema(many=True))
 def get_suspected_duplicates(args: dict[str, Any]) -> list[dict[str, Any]]:
     """National IDs one edit apart that were not merged: possible typos, for a person to review"""

@@ -10,7 +10,7 @@ blp = SecuredBlueprint("admin", __name__, scope=ADMIN, description="Pipeline adm
 
 
 @blp.route("/admin/quarantine")
-@blp.arguments(QuarantineArgsSchema, location="query")
+@blp.arguments(QuarantineArgsSchema(), location="query")
 @blp.response(200, QuarantineSchema(many=True))
 def get_quarantine(args: dict[str, Any]) -> list[dict[str, Any]]:
     """Open quarantine entries, newest first: what was set aside, why, and the raw row"""

@@ -57,7 +57,7 @@ def get_customer_export(global_id: UUID) -> dict[str, Any]:
 
 
 @blp.route("/customers/search", methods=["POST"])
-@blp.arguments(SearchSchema)
+@blp.arguments(SearchSchema())
 @blp.response(200, LookupResultSchema(many=True))
 def search_customers(criteria: dict[str, str]) -> list[dict[str, Any]]:
     """Find customers by a national ID, phone or email, normalized as the matcher does it
@@ -71,7 +71,7 @@ def search_customers(criteria: dict[str, str]) -> list[dict[str, Any]]:
 
 
 @blp.route("/customers")
-@blp.arguments(SourceKeyArgsSchema, location="query")
+@blp.arguments(SourceKeyArgsSchema(), location="query")
 @blp.response(200, LookupResultSchema(many=True))
 def lookup_customers(criteria: dict[str, str]) -> list[dict[str, Any]]:
     """Find the customer holding a source's own record (`source_system`, `source_customer_id`)"""

@@ -35,7 +35,7 @@ def _answering_refusals() -> Iterator[None]:
 
 
 @blp.route("/steward/proposals", methods=["POST"])
-@blp.arguments(ProposalCreateSchema)
+@blp.arguments(ProposalCreateSchema())
 @blp.response(201, ProposalSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
@@ -57,7 +57,7 @@ def create_proposal(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/steward/proposals")
-@blp.arguments(ProposalArgsSchema, location="query")
+@blp.arguments(ProposalArgsSchema(), location="query")
 @blp.response(200, ProposalSchema(many=True))
 def list_proposals(args: dict[str, Any]) -> list[dict[str, Any]]:
     """Proposals, oldest first (`status=pending`: what waits for a second steward)"""
@@ -79,7 +79,7 @@ def get_proposal(proposal_id: int) -> dict[str, Any]:
 
 
 @blp.route("/steward/proposals/<int:proposal_id>/approve", methods=["POST"])
-@blp.arguments(ApprovalSchema)
+@blp.arguments(ApprovalSchema())
 @blp.response(200, ProposalSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
@@ -95,7 +95,7 @@ def approve_proposal(body: dict[str, Any], proposal_id: int) -> dict[str, Any]:
 
 
 @blp.route("/steward/proposals/<int:proposal_id>/reject", methods=["POST"])
-@blp.arguments(RejectionSchema)
+@blp.arguments(RejectionSchema())
 @blp.response(200, ProposalSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
@@ -108,7 +108,7 @@ def reject_proposal(body: dict[str, Any], proposal_id: int) -> dict[str, Any]:
 
 
 @blp.route("/steward/review-queue")
-@blp.arguments(ReviewQueueArgsSchema, location="query")
+@blp.arguments(ReviewQueueArgsSchema(), location="query")
 @blp.response(200, ReviewQueueSchema)
 def get_review_queue(args: dict[str, Any]) -> dict[str, Any]:
     """What the matcher left for a person to decide, oldest first, with both sides' evidence
@@ -123,7 +123,7 @@ def get_review_queue(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/steward/review-queue/<int:item_id>/proposals", methods=["POST"])
-@blp.arguments(ItemProposalSchema)
+@blp.arguments(ItemProposalSchema())
 @blp.response(201, ProposalSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")

@@ -1,4 +1,5 @@
 import pytest
+from marshmallow import Schema
 
 
 def _search(client, auth_headers, **body):
@@ -176,3 +177,22 @@ def test_a_secondary_phone_finds_its_holder(client, auth_headers, customer, link
     found = _search(client, auth_headers, phone="0110 999 002").get_json()
 
     assert [c["global_customer_id"] for c in found] == [str(customer)]
+
+
+def test_a_look_up_builds_no_schema_of_its_own(client, auth_headers, customer, monkeypatch):
+    """Its argument schemas are made once: webargs makes a schema given as a class anew for
+    every request, and a marshmallow schema costs more to make than a look-up to answer."""
+    made = []
+    make = Schema.__init__
+
+    def counted(schema, *args, **kwargs):
+        made.append(type(schema).__name__)
+        make(schema, *args, **kwargs)
+
+    monkeypatch.setattr(Schema, "__init__", counted)
+
+    searched = _search(client, auth_headers, national_id="ID12345678")
+    looked_up = _lookup(client, auth_headers, source_system="core", source_customer_id="C-1")
+
+    assert searched.status_code == looked_up.status_code == 200
+    assert made == []
