@@ -92,6 +92,10 @@ class SecuredBlueprint(Blueprint):
 
     def _authorize(self) -> None:
         token = _bearer_token()
+        # every request that gets this far writes to the primary (its access-log entry, or its
+        # key check): taken now, a read without a replica shares it (db.read) rather than
+        # checking out a connection of its own
+        _primary()
         required = self._required_scope()
         # a read may take a key this process knows active: its access log entry is written
         # only while the key still is, so a revoked key's response never leaves (_record_access)

@@ -426,3 +426,30 @@ def test_from_where_trusts_forwarded_for_only_behind_configured_proxies(
     )
 
     assert newest_entry(conn)["remote_addr"] == logged
+
+
+def test_a_read_on_the_primary_takes_one_pooled_connection_for_key_read_and_entry(
+    flask_app, engine
+):
+    """Without a replica, a request's key check, its read and its access-log entry share one
+    checkout, a remembered key's included (before, its read took a connection of its own)."""
+    with engine.begin() as conn:
+        key = create_key(conn, f"one-checkout-{uuid4()}", ["read"])
+    client = flask_app.test_client()  # not bound to the test's connection: the real pool
+    headers = {"Authorization": f"Bearer {key}"}
+    checkouts = []
+
+    def checked_out(*args):
+        checkouts.append(args)
+
+    event.listen(engine, "checkout", checked_out)
+    try:
+        # the first request looks the key up; the next two take it remembered
+        statuses = [
+            client.get(f"/customer/{uuid4()}", headers=headers).status_code for _ in range(3)
+        ]
+    finally:
+        event.remove(engine, "checkout", checked_out)
+
+    assert statuses == [404, 404, 404]
+    assert len(checkouts) == 3
