@@ -11,7 +11,8 @@ polling demo sources into the same database while a simulator writes live activi
 - saturation: wrk (closed loop, 8 connections, random profiles) on `GET /customer/{id}`;
 - a constant 300 requests/s: hey processes, each at a fixed rate on its own random profile
   (two in three `GET /customer/{id}`, one in three the look-up `POST /customers/search` by
-  national ID), every request's latency merged into p50/p95/p99;
+  national ID), every request's latency merged into p50/p95/p99, and the requests slower
+  than the target's 25 ms counted by the second of the phase they were asked in;
 - in both, where the machine's CPU went (bench/cpu_share.py): CPU-seconds of the API, the
   worker, beat, PostgreSQL, the load generator and the rest, the time the hypervisor took
   (steal), and the API's and PostgreSQL's milliseconds of CPU per request.
@@ -36,6 +37,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from functools import partial
 from pathlib import Path
 
@@ -58,6 +60,7 @@ from sandbox.sources import create_sources, drop_sources  # noqa: E402
 
 RATE = 300  # requests/s, as the issue asks
 HEY_PROCESSES = 30  # each at RATE / HEY_PROCESSES requests/s on its own profile
+SLOW_MS = 25  # the target's p99
 
 
 def constant_rate(base: str, key: str, targets: list[tuple[str, str]], seconds: int) -> dict:
@@ -79,12 +82,15 @@ def constant_rate(base: str, key: str, targets: list[tuple[str, str]], seconds: 
                 [*command, base + path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
             )
         )
-    latencies, statuses = [], []
-    for run in runs:
+    latencies, statuses, slow_at = [], [], Counter()
+    for n, run in enumerate(runs):
         output, _ = run.communicate(timeout=seconds + 60)
         for row in csv.DictReader(io.StringIO(output.decode())):
-            latencies.append(float(row["response-time"]) * 1000)
+            latency = float(row["response-time"]) * 1000
+            latencies.append(latency)
             statuses.append(int(row["status-code"]))
+            if latency > SLOW_MS:  # the second of the phase it was asked in
+                slow_at[int(n / RATE + float(row["offset"]))] += 1
     cuts = statistics.quantiles(latencies, n=100)
     return {
         "requests": len(latencies),
@@ -94,6 +100,8 @@ def constant_rate(base: str, key: str, targets: list[tuple[str, str]], seconds: 
         "p99_ms": round(cuts[98], 1),
         "max_ms": round(max(latencies), 1),
         "non_2xx": sum(1 for s in statuses if not 200 <= s < 300),
+        # spread evenly, or together in a few seconds (something else on the machine)?
+        f"over_{SLOW_MS}_ms_by_second": dict(sorted(slow_at.items())),
     }
 
 
