@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, select, text
+from sqlalchemy import Connection, Engine, create_engine, insert, select, text
 
 from app import db
+from app.account.models import account_360
 from app.config import Settings
 from app.migrate import upgrade
 from app.models import metadata
@@ -68,6 +71,27 @@ def conn(engine: Engine) -> Iterator[Connection]:
         with db.bind_connection(connection):
             yield connection
         outer.rollback()
+
+
+@pytest.fixture
+def add_account(conn: Connection) -> Callable[..., None]:
+    """Adds an account_360 row through the test's connection (a core KES account by default)."""
+
+    def add(global_id: UUID | None, source_account_id: str, **values: Any) -> None:
+        row = {
+            "source_system": "core",
+            "currency": "KES",
+            "balance": Decimal("1000.00"),
+            "status": "ACTIVE",
+            **values,
+        }
+        conn.execute(
+            insert(account_360).values(
+                global_customer_id=global_id, source_account_id=source_account_id, **row
+            )
+        )
+
+    return add
 
 
 def gid_of(conn: Connection, source: str, key: str) -> Any:

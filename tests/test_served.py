@@ -9,25 +9,11 @@ from uuid import UUID, uuid4
 
 import pytest
 from marshmallow import Schema, fields
-from sqlalchemy import Select, insert, literal_column, select
+from sqlalchemy import Select, literal_column, select
 
 from app.account.models import account_360
 from app.account.schemas import AccountSchema
 from app.served import as_text, served_first, served_object, served_rows
-
-
-def add_account(conn, owner: UUID, account_id: str, balance: Decimal, **values: Any) -> None:
-    conn.execute(
-        insert(account_360).values(
-            source_system="core",
-            source_account_id=account_id,
-            global_customer_id=owner,
-            currency="KES",
-            balance=balance,
-            status="ACTIVE",
-            **values,
-        )
-    )
 
 
 def accounts_by_id_descending(owner: UUID) -> Select:
@@ -42,7 +28,7 @@ def served(conn, document) -> Any:
     return None if text is None else json.loads(text)
 
 
-def test_served_rows_are_what_the_schema_dumps_in_the_query_order(conn):
+def test_served_rows_are_what_the_schema_dumps_in_the_query_order(conn, add_account):
     owner = uuid4()
     east_africa = timezone(timedelta(hours=3))
     rows = [
@@ -53,7 +39,7 @@ def test_served_rows_are_what_the_schema_dumps_in_the_query_order(conn):
         ("A-3", Decimal("-0.01"), datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=east_africa)),
     ]
     for account_id, balance, opened_at in rows:
-        add_account(conn, owner, account_id, balance, opened_at=opened_at, is_closed=False)
+        add_account(owner, account_id, balance=balance, opened_at=opened_at, is_closed=False)
     query = accounts_by_id_descending(owner)
 
     document = served(conn, served_rows(query, AccountSchema, "accounts"))
@@ -85,10 +71,10 @@ class QuoteSchema(Schema):
     count = fields.Integer()
 
 
-def test_a_nested_schema_is_served_from_its_own_values_and_attributes_are_read(conn):
+def test_a_nested_schema_is_served_from_its_own_values_and_attributes_are_read(conn, add_account):
     account = account_360.c
     quote = uuid4()
-    add_account(conn, quote, "A-1", Decimal("12.30"))
+    add_account(quote, "A-1", balance=Decimal("12.30"))
     price = {"amount": account.balance, "currency": account.currency, "ratio": account.balance}
     values = {"id": account.global_customer_id, "price": price, "count": account.balance}
 

@@ -16,7 +16,6 @@ from sqlalchemy import Connection, insert
 
 from app import create_app
 from app.access.keys import create_key
-from app.account.models import account_360
 from app.channel.models import channel_login
 from app.config import Settings
 from app.customer.models import customer_360, source_customer
@@ -91,25 +90,6 @@ def link_source(conn: Connection) -> Callable[..., None]:
         )
 
     return link
-
-
-@pytest.fixture
-def add_account(conn: Connection) -> Callable[..., None]:
-    def add(global_id: UUID | None, source_account_id: str, **values: Any) -> None:
-        row = {
-            "source_system": "core",
-            "currency": "KES",
-            "balance": Decimal("1000.00"),
-            "status": "ACTIVE",
-            **values,
-        }
-        conn.execute(
-            insert(account_360).values(
-                global_customer_id=global_id, source_account_id=source_account_id, **row
-            )
-        )
-
-    return add
 
 
 @pytest.fixture

@@ -300,6 +300,12 @@ def test_keys_are_stored_hashed_and_revocable(client, conn, customer):
     assert client.get(f"/customer/{customer}", headers=headers).status_code == 401
 
 
+def entries_of(conn, key_name: str) -> int:
+    """How many access-log entries a key has left."""
+    query = select(func.count()).select_from(access_log).where(access_log.c.key_name == key_name)
+    return conn.execute(query).scalar()
+
+
 def key_look_ups(conn) -> list[str]:
     """The statements that look a key up, as they run on `conn` from now on."""
     seen: list[str] = []
@@ -321,9 +327,7 @@ def test_a_read_with_a_key_found_active_asks_for_it_no_more(client, conn, custom
         assert client.get(f"/customer/{customer}", headers=headers).status_code == 200
 
     assert look_ups == []
-    logged = conn.execute(
-        select(func.count()).select_from(access_log).where(access_log.c.key_name == "teller-app")
-    ).scalar()
+    logged = entries_of(conn, "teller-app")
     assert logged == 4
 
 
@@ -338,9 +342,7 @@ def test_a_revoked_key_a_process_remembers_gets_no_data_and_leaves_no_entry(clie
     assert refused.get_json()["message"] == "Invalid bearer key"
     assert "invalid_token" in refused.headers["WWW-Authenticate"]
     assert "national_id" not in refused.get_data(as_text=True)
-    logged = conn.execute(
-        select(func.count()).select_from(access_log).where(access_log.c.key_name == "old-app")
-    ).scalar()
+    logged = entries_of(conn, "old-app")
     assert logged == 1  # the read before the revocation only
 
 
