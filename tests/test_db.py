@@ -1,16 +1,16 @@
 """Composing reads and parameters (app/db.py): arrays sent as one parameter, IDs compared
-with a query's, one engine per process."""
+with a query's, statements compiled once, one engine per process."""
 
 import threading
 from datetime import date
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import Boolean, Select, bindparam, insert, literal, literal_column, select, text
 
 from app import db
 from app.customer.models import customer_360
-from app.db import among, array_literal, in_array
+from app.db import Precompiled, among, array_literal, in_array
 
 
 def test_among_a_query_matches_among_its_values(conn):
@@ -121,3 +121,69 @@ def test_the_threads_of_one_process_asking_at_once_share_one_engine(monkeypatch)
         assert all(read is primary for primary, read in engines)
     finally:
         engines[0][0].dispose()
+
+
+def _people_statement() -> Select:
+    """Variables (an ID, a flag with a type of its own), fixed values (a limit, a literal with
+    a percent sign, which the driver's SQL must escape) and the rows of a table."""
+    return (
+        select(
+            customer_360.c.global_customer_id,
+            literal("100% sure").label("note"),
+            literal_column("'50%'").label("written"),
+            bindparam("flag", type_=Boolean).label("flag"),
+        )
+        .where(customer_360.c.global_customer_id == bindparam("person"))
+        .limit(5)
+    )
+
+
+def test_a_precompiled_statement_reads_what_sqlalchemy_reads(conn):
+    person = uuid4()
+    conn.execute(insert(customer_360).values(global_customer_id=person))
+    statement = _people_statement()
+    precompiled = Precompiled(statement, "person", "flag")
+
+    for flag in (True, False):
+        expected = conn.execute(statement, {"person": person, "flag": flag}).one()
+        assert tuple(precompiled.first(conn, person=person, flag=flag)) == tuple(expected)
+    assert tuple(expected) == (person, "100% sure", "50%", False)
+    assert precompiled.first(conn, person=uuid4(), flag=True) is None
+
+
+def test_a_precompiled_statement_is_compiled_once(conn, monkeypatch):
+    person = uuid4()
+    conn.execute(insert(customer_360).values(global_customer_id=person))
+    precompiled = Precompiled(_people_statement(), "person", "flag")
+    precompiled.first(conn, person=person, flag=True)
+
+    def compile_again(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(Select, "compile", compile_again)
+    monkeypatch.setattr(Select, "_compile_w_cache", compile_again)
+
+    assert precompiled.first(conn, person=person, flag=False)[0] == person
+
+
+def test_a_precompiled_statement_wants_exactly_its_variables(conn):
+    precompiled = Precompiled(_people_statement(), "person", "flag")
+
+    with pytest.raises(TypeError, match="flag"):
+        precompiled.first(conn, person=uuid4())
+    with pytest.raises(TypeError, match="extra"):
+        precompiled.first(conn, person=uuid4(), flag=True, extra=1)
+    with pytest.raises(TypeError, match="nobody"):
+        Precompiled(_people_statement(), "person", "flag", "nobody").first(
+            conn, person=uuid4(), flag=True, nobody=1
+        )
+
+
+def test_a_statement_whose_sql_depends_on_its_values_is_not_precompiled(conn):
+    """An expanding IN renders as many parameters as it is given values: no one SQL text."""
+    statement = select(customer_360.c.global_customer_id).where(
+        customer_360.c.global_customer_id.in_(bindparam("people", expanding=True))
+    )
+
+    with pytest.raises(TypeError, match="not a fixed statement"):
+        Precompiled(statement, "people").first(conn, people=[uuid4()])

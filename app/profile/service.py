@@ -31,7 +31,7 @@ from app.customer.service import (
     merged_away,
     source_records_query,
 )
-from app.db import among, first_of_each
+from app.db import Precompiled, among, first_of_each
 from app.profile.schemas import DeviceSchema, LoginSchema, ProfileSchema, SourceRecordSchema
 from app.risk.models import risk_profile
 from app.risk.schemas import RiskProfileSchema
@@ -83,10 +83,10 @@ def list_devices(conn: Connection, customer_ids: Sequence[UUID]) -> list[dict[st
 
 
 @cache
-def _profile_statement() -> Select:
+def _profile_statement() -> Precompiled:
     """The served profile of customer `global_id` (a parameter) as one statement: PostgreSQL
     builds the JSON ProfileSchema describes (app/served.py), duress masked unless the parameter
-    `reveal_duress`. Built once: composing it costs more than running it."""
+    `reveal_duress`. Built and compiled once: composing it costs more than running it."""
     members = members_query()
     reveal = bindparam("reveal_duress", type_=Boolean)
     login = last_login_query(members).subquery("newest_login")
@@ -121,7 +121,7 @@ def _profile_statement() -> Select:
             (risk.c.global_customer_id.is_not(None), served_object(RiskProfileSchema, risk_served))
         ),
     }
-    return (
+    statement = (
         select(
             customer_360.c.merged_into, as_text(served_object(ProfileSchema, profile), "profile")
         )
@@ -132,6 +132,7 @@ def _profile_statement() -> Select:
         )
         .where(customer_360.c.global_customer_id == bindparam("global_id"))
     )
+    return Precompiled(statement, "global_id", "reveal_duress")
 
 
 def get_profile(conn: Connection, global_id: UUID, *, reveal_duress: bool = False) -> str:
@@ -142,8 +143,7 @@ def get_profile(conn: Connection, global_id: UUID, *, reveal_duress: bool = Fals
 
     One statement: one round trip and one snapshot, however many sections the profile has.
     Raises CustomerNotFound (404) and CustomerMerged (308) as resolve_customer does."""
-    parameters = {"global_id": global_id, "reveal_duress": reveal_duress}
-    row = conn.execute(_profile_statement(), parameters).first()
+    row = _profile_statement().first(conn, global_id=global_id, reveal_duress=reveal_duress)
     if row is None:
         raise CustomerNotFound(global_id)
     if row.merged_into is not None:
