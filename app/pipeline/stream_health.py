@@ -62,9 +62,15 @@ def stream_attempt(source_system: str, stream: str, kind: str) -> Iterator[None]
 # row held before this statement), and its checkpoint's `updated_at` (when it was last read, in
 # `c360 status`; a stream without a checkpoint, a watch or a digest scan, has none to touch). An
 # idle poll of a source writes this and nothing else, every second, for each of its streams.
+# Its commit does not wait for the WAL to reach the disk (`synchronous_commit` off for this
+# transaction): a crash may lose the last second's heartbeats, which the next poll writes again,
+# and never a checkpoint's marker or a batch, whose commits still wait. Ten flushes a second
+# fewer, which the API's access-log commits would otherwise queue behind (README, Scale).
 _RECORD_SUCCESS = text(
     """
-WITH touched AS (
+WITH without_waiting AS (
+    SELECT set_config('synchronous_commit', 'off', true)
+), touched AS (
     UPDATE source_checkpoint SET updated_at = now()
     WHERE source_system = :source_system AND stream = :stream
 ), was AS (
@@ -72,7 +78,7 @@ WITH touched AS (
     WHERE source_system = :source_system AND stream = :stream
 )
 INSERT INTO stream_poll (source_system, stream, kind, last_attempt_at, last_success_at)
-VALUES (:source_system, :stream, :kind, now(), now())
+SELECT :source_system, :stream, :kind, now(), now() FROM without_waiting
 ON CONFLICT (source_system, stream) DO UPDATE SET
     kind = excluded.kind, last_attempt_at = now(), last_success_at = now(),
     failing_since = NULL, last_error = NULL, logged_at = NULL

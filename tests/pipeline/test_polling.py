@@ -88,3 +88,24 @@ def test_a_stream_that_succeeds_again_is_recovered_and_logged_once(core_polled, 
             )
         ).one()
     assert row == (None, None)
+
+
+def test_an_idle_poll_does_not_wait_for_the_disk_to_commit_its_heartbeats(core_polled):
+    """Each stream's success is bookkeeping the next poll writes again: its transaction commits
+    with synchronous_commit off, so an idle source adds no WAL flush to the machine's."""
+    settings: list[str] = []
+    polling_engine = db.get_engine()
+
+    @event.listens_for(polling_engine, "after_cursor_execute")
+    def setting(conn, cursor, statement, parameters, context, executemany):
+        if "stream_poll" in statement:  # the transaction's setting as its commit will read it
+            settings.append(cursor.connection.execute("SHOW synchronous_commit").fetchone()[0])
+
+    try:
+        assert poll_source("core", on_staged=lambda batch: None) == 0
+    finally:
+        event.remove(polling_engine, "after_cursor_execute", setting)
+
+    assert settings and set(settings) == {"off"}, settings
+    with polling_engine.connect() as conn:  # the setting ended with its transaction
+        assert conn.execute(text("SHOW synchronous_commit")).scalar() == "on"
