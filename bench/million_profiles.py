@@ -15,7 +15,9 @@ polling demo sources into the same database while a simulator writes live activi
   than the target's 25 ms counted by the second of the phase they were asked in;
 - in both, where the machine's CPU went (bench/cpu_share.py): CPU-seconds of the API, the
   worker, beat, PostgreSQL, the load generator and the rest, the time the hypervisor took
-  (steal), and the API's and PostgreSQL's milliseconds of CPU per request.
+  (steal), and the API's and PostgreSQL's milliseconds of CPU per request;
+- in both, the server's WAL flushes a second (`pg_stat_wal`): the commits that waited for the
+  disk, the access log's and the pipeline's.
 
     python bench/million_profiles.py [--profiles 1000000] [--transactions 5] [--seconds 30]
         [--reuse]   (the database the previous run built, as it is)
@@ -113,6 +115,13 @@ def per_request(cpu: dict[str, float], requests: float) -> dict[str, float]:
         "api_ms_per_request": round(cpu["api"] / requests * 1000, 2),
         "postgres_ms_per_request": round(cpu["postgres"] / requests * 1000, 2),
     }
+
+
+def wal_flushes(engine) -> int:
+    """The server's WAL flushes so far (every database's): each commit that waits for the disk
+    makes one, or shares one with the commits that waited with it."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT wal_sync FROM pg_stat_wal")).scalar_one()
 
 
 def live_activity(sources: dict[str, str], stop: threading.Event) -> None:
@@ -226,10 +235,13 @@ def main() -> None:
         time.sleep(3)
         trees = {name: child.pid for name, child in children.items()}
         phase_cpu = partial(CpuShare, trees, by_name={"postgres": "postgres"})
+        flushed = [wal_flushes(engine)]
         with phase_cpu() as saturation_cpu:
             saturation = run_wrk(base, script, args.seconds)
+        flushed.append(wal_flushes(engine))
         with phase_cpu() as steady_cpu:
             steady = constant_rate(base, key, targets, args.seconds)
+        flushed.append(wal_flushes(engine))
         with engine.connect() as conn:
             ingested = conn.execute(
                 text("SELECT count(*) FROM ingest_batch WHERE status = 'done'")
@@ -254,6 +266,10 @@ def main() -> None:
         ),
         "constant_300_per_s_hey": steady,
         "constant_rate_cpu_seconds": per_request(steady_cpu.report, steady["requests"]),
+        "wal_flushes_per_s": {
+            "saturation": round((flushed[1] - flushed[0]) / args.seconds, 1),
+            "constant_rate": round((flushed[2] - flushed[1]) / args.seconds, 1),
+        },
         "batches_ingested_meanwhile": ingested,
     }
     print(json.dumps(report, indent=2))
