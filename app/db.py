@@ -148,9 +148,9 @@ class Precompiled:
     def __init__(self, statement: Select, *variables: str) -> None:
         self.statement = statement
         self.variables = frozenset(variables)
-        self._compiled: dict[Dialect, tuple[str, dict[str, Any], dict[str, Any]]] = {}
+        self._compiled: dict[Dialect, tuple[str, dict[str, Any], dict[str, Callable]]] = {}
 
-    def _for(self, dialect: Dialect) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    def _for(self, dialect: Dialect) -> tuple[str, dict[str, Any], dict[str, Callable]]:
         if dialect not in self._compiled:
             compiled = self.statement.compile(dialect=dialect)
             unknown = self.variables - compiled.binds.keys()
@@ -162,11 +162,10 @@ class Precompiled:
                 if (processor := bind.type.bind_processor(dialect)) is not None
             }
             values = compiled.construct_params(dict.fromkeys(self.variables))
-            fixed = {
-                name: processors[name](value) if name in processors else value
-                for name, value in values.items()
-                if name not in self.variables
-            }
+            fixed = _processed(
+                {name: value for name, value in values.items() if name not in self.variables},
+                processors,
+            )
             self._compiled[dialect] = (compiled.string, fixed, processors)
         return self._compiled[dialect]
 
@@ -175,11 +174,17 @@ class Precompiled:
         if values.keys() != self.variables:
             raise TypeError(f"parameters {sorted(self.variables)} expected, got {sorted(values)}")
         sql, fixed, processors = self._for(conn.dialect)
-        parameters = {
-            name: processors[name](value) if name in processors else value
-            for name, value in values.items()
-        }
-        return conn.exec_driver_sql(sql, {**fixed, **parameters}).first()
+        return conn.exec_driver_sql(sql, {**fixed, **_processed(values, processors)}).first()
+
+
+def _processed(
+    values: dict[str, Any], processors: dict[str, Callable[[Any], Any]]
+) -> dict[str, Any]:
+    """Bound values as the driver takes them: through their type's processor, where it has one."""
+    return {
+        name: processors[name](value) if name in processors else value
+        for name, value in values.items()
+    }
 
 
 def get_engine() -> Engine:
