@@ -19,6 +19,8 @@ every channel user, a fraud case on 2 % of core customers. Then, in one run on o
   processes, PostgreSQL's, the rest, idle and steal;
 - the worker's memory: the highest resident set size (RSS) any of its processes reached during
   the timed backfill, sampled twice a second (`--population 60000` passes 500,000 records).
+- what a record cost the machine in CPU (worker, PostgreSQL, the rest), against what the target
+  (0.15 of the COPY rate) leaves for one: the machine's cores, all busy, over that rate.
 
     python bench/backfill_rate.py [--population 50000] [--beat] [--reload] [--profile]
 """
@@ -58,6 +60,7 @@ SOURCES = ("core", "channel", "fraud")
 TRANSACTIONS_PER_ACCOUNT = 5
 SESSIONS_PER_USER = 2
 FRAUD_SHARE = 50  # one customer in 50 has a case
+TARGET_RATIO = 0.15  # issue 17: a backfill at this share of the COPY rate
 REDIS_DB = 12
 
 CORE_ACTIVITY = """
@@ -376,6 +379,15 @@ def main() -> None:
         "worker_seconds_per_stage": stage_times(log, log_start),
         "worker_peak_rss_mb": peak_rss_mb,
         "cpu_seconds": cpu.report,
+        # what one record cost the machine, against what the target leaves for it: every core
+        # busy for the whole backfill at TARGET_RATIO of the COPY rate
+        "cpu_ms_per_record": {
+            group: round(1000 * cpu.report[group] / records, 3)
+            for group in ("worker", "postgres", "rest", "busy")
+        },
+        "cpu_ms_per_record_at_target": round(
+            1000 * (os.cpu_count() or 1) / (TARGET_RATIO * copy["rows_per_s"]), 3
+        ),
     }
     if args.profile and (workdir / "profile.txt").exists():
         RESULTS.mkdir(exist_ok=True)
@@ -390,6 +402,10 @@ def main() -> None:
         print(f"  {source}: {figures['records']:,} records, {figures['records_per_s']:,}/s")
     print(f"  worker seconds per stage: {report['worker_seconds_per_stage']}")
     print(f"  CPU-seconds in the timed backfill: {report['cpu_seconds']}")
+    print(
+        f"  CPU ms per record: {report['cpu_ms_per_record']}; at {TARGET_RATIO} of the COPY"
+        f" rate the machine's cores give {report['cpu_ms_per_record_at_target']} ms a record"
+    )
     for kind, frames in report.get("profile", {}).items():
         print(f"  heaviest ({kind}):")
         for frame, samples in frames:
