@@ -9,6 +9,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from app import create_app, db
 from app.config import Settings
@@ -35,7 +36,8 @@ def group_urls(database_url):
 
 @pytest.fixture
 def dfs_url(database_url):
-    name = db.sibling_url(database_url, "_src_dfs").rsplit("/", 1)[1]
+    # the database's name, not the URL's tail: a socket URL ends in "?host=..."
+    name = make_url(db.sibling_url(database_url, "_src_dfs")).database
     url = f"mysql+pymysql://root@127.0.0.1:3306/{name}"
     reachable, why = mysql_reachable(url)
     if not reachable:
