@@ -1,8 +1,8 @@
 """Backfill throughput against the disk path, with where the time goes (issue 17, target 1).
 
-A generated population (`sandbox/population.py`, N people, seed 1) in fresh demo sources (core,
-channel, fraud), with activity made in SQL: transactions on every core account, sessions for
-every channel user, a fraud case on 2 % of core customers. Then, in one run on one server:
+A generated population (N people, seed 1) in fresh demo sources (core, channel, fraud), with
+activity made in SQL (`sandbox/loaded_sources.py`): transactions on every core account, sessions
+for every channel user, a fraud case on 2 % of core customers. Then, in one run on one server:
 
 - the COPY rate: the core rows (customers, accounts, transactions) copied out of the source
   and into tables of the same schema (keys and constraints included) on the same server;
@@ -32,7 +32,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -53,33 +52,13 @@ from app.config import Settings  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.pipeline.backfills import backfill_progress, create_backfill  # noqa: E402
 from app.waiting import wait_until  # noqa: E402
-from sandbox.population import generate_population, write_population  # noqa: E402
+from sandbox.loaded_sources import load_sources  # noqa: E402
 from sandbox.sources import create_sources, drop_sources  # noqa: E402
 
 SOURCES = ("core", "channel", "fraud")
-TRANSACTIONS_PER_ACCOUNT = 5
-SESSIONS_PER_USER = 2
-FRAUD_SHARE = 50  # one customer in 50 has a case
 TARGET_RATIO = 0.15  # issue 17: a backfill at this share of the COPY rate
 REDIS_DB = 12
 
-CORE_ACTIVITY = """
-INSERT INTO "Transactions" ("Id", "AccountId", "Type", "Amount", "Currency", "Status",
-    "Reference", "Description", "ProcessedAt", "ProcessedBy")
-SELECT gen_random_uuid(), a."Id", CASE WHEN t % 3 = 0 THEN 'Debit' ELSE 'Credit' END,
-    (t * 137 % 50000 + 10)::numeric(18, 2), a."Currency", 'Completed',
-    'TX' || substr(md5(a."Id"::text || t), 1, 24), 'Mobile transfer',
-    now() - t * interval '1 hour', 'MOBILE'
-FROM "Accounts" a, generate_series(1, :per_account) AS t
-"""
-CHANNEL_ACTIVITY = """
-INSERT INTO sessions (user_id, session_token, session_mode, device_id, ip_address, user_agent,
-    created_at, expires_at, last_activity)
-SELECT u.user_id, md5(u.user_id::text || s), 'standard',
-    'device-' || substr(md5(u.user_id::text), 1, 8), '10.0.0.1', 'WekezaMobile/4.2',
-    now() - s * interval '1 day', now() + interval '1 day', now() - s * interval '1 day'
-FROM users u, generate_series(1, :per_user) AS s
-"""
 TASK_LINE = re.compile(r"(tasks\.[a-z_.]+)\[[^\]]+\] succeeded in ([0-9.e-]+)s")
 STAGES = {
     "tasks.extract.backfill_source": "backfill slices (extract + stage)",
@@ -87,41 +66,6 @@ STAGES = {
     "tasks.pipeline.upsert_batch": "upsert",
     "tasks.pipeline.update_risk": "risk",
 }
-
-
-def build_sources(urls: dict[str, str], people: int) -> dict[str, int]:
-    """The population and its activity in the sources; returns rows per source table."""
-    drop_sources(urls)
-    create_sources(urls, sample=False)
-    write_population(urls, generate_population(people, seed=1))
-    core, channel = create_engine(urls["core"]), create_engine(urls["channel"])
-    with core.begin() as conn:
-        conn.execute(text(CORE_ACTIVITY), {"per_account": TRANSACTIONS_PER_ACCOUNT})
-        numbers = conn.execute(text('SELECT "CustomerNumber" FROM "Customers"')).scalars().all()
-    with channel.begin() as conn:
-        conn.execute(text(CHANNEL_ACTIVITY), {"per_user": SESSIONS_PER_USER})
-    fraud = sqlite3.connect(urls["fraud"].removeprefix("sqlite:///"))
-    with fraud:
-        fraud.executemany(
-            "INSERT INTO analyst_cases (transaction_id, customer_id, amount, risk_score,"
-            " risk_level, status, flagged_reason) VALUES (?, ?, 5000, 0.7, 'HIGH', 'ASSIGNED',"
-            " 'Unusual amount')",
-            [(f"TXF{i:08d}", number) for i, number in enumerate(numbers[::FRAUD_SHARE])],
-        )
-    fraud.close()
-    counts = {}
-    for engine, tables in (
-        (core, ('"Customers"', '"Accounts"', '"Transactions"')),
-        (channel, ("users", "sessions")),
-    ):
-        with engine.connect() as conn:
-            for table in tables:
-                counts[table.strip('"')] = conn.execute(
-                    text(f"SELECT count(*) FROM {table}")
-                ).scalar()
-        engine.dispose()
-    counts["analyst_cases"] = len(numbers[::FRAUD_SHARE])
-    return counts
 
 
 def copy_rate(core_url: str, brain_url: str) -> dict[str, float]:
@@ -289,7 +233,7 @@ def main() -> None:
         "fraud": f"sqlite:///{workdir / 'fraud.db'}",
     }
     print(f"population of {args.population:,} people into the sources ...", flush=True)
-    counts = build_sources(urls, args.population)
+    counts = load_sources(urls, args.population)
     print(f"  {counts}", flush=True)
     db.recreate_database(brain)
     upgrade(brain)
