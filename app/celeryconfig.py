@@ -57,6 +57,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "schedule": settings.purge_interval,
         "options": {"queue": "maintenance", "expires": settings.purge_interval},
     }
+    schedule["refresh-statistics"] = {
+        "task": "tasks.statistics.refresh_statistics",
+        "schedule": settings.statistics_interval,
+        "options": {"queue": "maintenance", "expires": settings.statistics_interval},
+    }
     return {
         "broker_url": settings.redis_url,
         "broker_connection_retry_on_startup": True,
@@ -70,6 +75,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_routes": {
             "tasks.extract.sweep_stalled_batches": {"queue": "maintenance"},
             "tasks.retention.*": {"queue": "maintenance"},
+            "tasks.statistics.*": {"queue": "maintenance"},
             "tasks.extract.*": {"queue": "extract"},
             "tasks.pipeline.match_batch": {"queue": "match"},
             "tasks.pipeline.upsert_batch": {"queue": "upsert"},

@@ -516,7 +516,8 @@ def steward_queue(kind: str | None, source: str | None, limit: int) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(as_json: bool) -> None:
-    """Per-source lag, checkpoints, queue depths, records per minute, quarantine."""
+    """Per-source lag, checkpoints, queue depths, records per minute, quarantine; tables whose
+    planner statistics are far older than their contents."""
     import redis
 
     from app import db
@@ -569,6 +570,19 @@ def _format_status(report: dict) -> str:
         lines.append(f"  {label:<{width}}  {polled.isoformat(timespec='seconds')}  {marker}")
     queues = report.get("queues", {})
     lines.append("\nqueues  " + "  ".join(f"{k}={v}" for k, v in queues.items()))
+    stale = report["stale_statistics"]
+    if stale:
+        lines.append(
+            "\nplanner statistics far older than the contents (reads may be slow; is beat's"
+            " refresh-statistics running?)"
+        )
+    for table, figures in stale.items():
+        analyzed = figures["analyzed_at"]
+        lines.append(
+            f"  {table}: {figures['rows_now']} rows, {figures['changed_since_analyze']} changed"
+            f" since analyzed {analyzed.isoformat(timespec='seconds') if analyzed else 'never'}"
+            f" (then {figures['rows_at_analyze']} rows)"
+        )
     return "\n".join(lines)
 
 

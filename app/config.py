@@ -43,6 +43,8 @@ class Settings:
     # done batches' rows, once their raw rows are gone, fold into per-source totals after this
     batch_retention_days: float = 30.0
     purge_interval: float = 3600.0
+    # how often the planner's statistics are checked, and the tables due analyzed
+    statistics_interval: float = 10.0
     # proxies in front of the API whose X-Forwarded-For is trusted (the access log's "from where")
     proxy_hops: int = 0
 
@@ -72,6 +74,7 @@ class Settings:
             access_log_retention_days=float(env.get("C360_ACCESS_LOG_RETENTION_DAYS", "730")),
             batch_retention_days=float(env.get("C360_BATCH_RETENTION_DAYS", "30")),
             purge_interval=float(env.get("C360_PURGE_INTERVAL", "3600")),
+            statistics_interval=float(env.get("C360_STATISTICS_INTERVAL", "10")),
             proxy_hops=int(env.get("C360_PROXY_HOPS", "0")),
             source_time_zones={
                 name: env[f"C360_SOURCE_{name.upper()}_TIMEZONE"]

@@ -58,6 +58,6 @@ def _services_ready(**_: object) -> None:
         raise SystemExit(1) from None
 
 
-from tasks import extract, pipeline, retention  # noqa: E402  (registers the tasks)
+from tasks import extract, pipeline, retention, statistics  # noqa: E402  (registers the tasks)
 
-__all__ = ["celery", "extract", "pipeline", "retention"]
+__all__ = ["celery", "extract", "pipeline", "retention", "statistics"]

@@ -1,7 +1,8 @@
 """The retention purge (beat, hourly by default): raw staged rows, resolved quarantine rows and
 access-log entries past their configured windows, old done batches folded into totals, and
-identity lock rows nobody holds; the years ahead of the tables partitioned by time; and a
-VACUUM of the pipeline's own churned tables."""
+identity lock rows nobody holds; the years ahead of the tables partitioned by time; a VACUUM of
+the pipeline's own churned tables; and the planner's statistics of every other table changed
+since its last analyze."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from app.access.audit import purge_access_log
 from app.config import Settings
 from app.identity.locks import purge_identity_locks
 from app.logs import log_event
+from app.ops.planner_statistics import refresh_statistics
 from app.pipeline.ledger import fold_done_batches
 from app.pipeline.partitions import ensure_partitions
 from app.pipeline.retention import purge_raw_rows, purge_resolved_quarantine, vacuum_churned
@@ -47,6 +49,7 @@ def purge_expired_at(now: datetime, settings: Settings) -> dict[str, int]:
         quarantined = purge_resolved_quarantine(conn, now, settings.quarantine_retention_days)
         accesses = purge_access_log(conn, now, settings.access_log_retention_days)
     vacuum_churned(db.get_engine())
+    refresh_statistics(db.get_engine(), every_change=True)
     outcome = {
         "batches": batches,
         "batches_folded": folded,

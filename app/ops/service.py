@@ -15,6 +15,7 @@ from sqlalchemy import Connection, func, select, text
 from app import db
 from app.celeryconfig import QUEUES
 from app.config import Settings
+from app.ops.planner_statistics import stale_tables
 from app.pipeline.facts import FACTS
 from app.pipeline.models import ingest_batch, pipeline_totals, quarantine, source_checkpoint
 from app.pipeline.steps import LATENCY_BUCKETS_S
@@ -87,16 +88,26 @@ def source_health(
     return report
 
 
+def statistics_health(conn: Connection) -> dict[str, Any]:
+    """`stale` while a table's planner statistics are far older than its contents (its reads
+    may be planned as if it were still empty: app/ops/planner_statistics.py), naming them."""
+    stale = stale_tables(conn)
+    return {"status": "stale" if stale else "ok", "stale_tables": stale}
+
+
 def health(settings: Settings) -> dict[str, Any]:
     """Readiness: `down` if the database or broker is, `degraded` if a source is failing,
-    behind or not polled yet."""
+    behind or not polled yet, or a table's planner statistics are far older than its
+    contents."""
     database: dict[str, Any] = {"status": "ok"}
     sources: dict[str, dict[str, Any]] = {}
+    statistics: dict[str, Any] = {"status": "unknown", "stale_tables": {}}
     # Any failure to reach a service is what this reports, whatever its exception type.
     try:
         with db.connect() as conn:
             conn.execute(text("SELECT 1"))
             sources = source_health(conn, settings)
+            statistics = statistics_health(conn)
     except Exception:
         logger.exception("health: database unreachable")
         database = {"status": "down"}
@@ -112,11 +123,19 @@ def health(settings: Settings) -> dict[str, Any]:
         broker = {"status": "down"}
     if "down" in (database["status"], broker["status"]):
         status = "down"
-    elif any(source["status"] != "ok" for source in sources.values()):
+    elif statistics["status"] == "stale" or any(
+        source["status"] != "ok" for source in sources.values()
+    ):
         status = "degraded"
     else:
         status = "ok"
-    return {"status": status, "database": database, "broker": broker, "sources": sources}
+    return {
+        "status": status,
+        "database": database,
+        "broker": broker,
+        "sources": sources,
+        "statistics": statistics,
+    }
 
 
 # Facts whose owner has not arrived (a dangling reference, until it does): held, not lost. A
@@ -132,7 +151,8 @@ HELD_FACTS = " UNION ALL ".join(
 def pipeline_status(
     conn: Connection, settings: Settings, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Per source: throughput, latency, lag, checkpoints, quarantine and unfinished batches.
+    """Per source: throughput, latency, lag, checkpoints, quarantine and unfinished batches;
+    and the tables whose planner statistics are far older than their contents.
 
     Sources are the configured ones plus any the database has seen. Latencies are in seconds
     (None without a batch in the window); lag is None before the first checkpoint.
@@ -222,7 +242,7 @@ def pipeline_status(
             "lag_seconds": (now - last_poll).total_seconds() if last_poll else None,
             "checkpoints": streams,
         }
-    return {"generated_at": now, "sources": status}
+    return {"generated_at": now, "sources": status, "stale_statistics": stale_tables(conn)}
 
 
 def latency_histograms(conn: Connection) -> dict[str, dict[str, Any]]:

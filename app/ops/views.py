@@ -51,13 +51,39 @@ class SourceHealthSchema(Schema):
     streams = fields.Dict(keys=fields.String(), values=fields.Nested(StreamHealthSchema))
 
 
+class TableStatisticsSchema(Schema):
+    rows_at_analyze = fields.Integer(
+        metadata={"description": "Rows the planner was told of at the last ANALYZE (0: never)"}
+    )
+    rows_now = fields.Integer()
+    changed_since_analyze = fields.Integer(
+        metadata={"description": "Rows inserted, updated or deleted since the last ANALYZE"}
+    )
+    analyzed_at = fields.DateTime(allow_none=True)
+
+
+class StatisticsHealthSchema(Schema):
+    status = fields.String(
+        metadata={
+            "description": "ok; stale while a table's planner statistics are far older than its"
+            " contents (reads may be planned as if it were empty: the statistics task is not"
+            " running); unknown while the database is down"
+        }
+    )
+    stale_tables = fields.Dict(keys=fields.String(), values=fields.Nested(TableStatisticsSchema))
+
+
 class HealthSchema(Schema):
     status = fields.String(
-        metadata={"description": "ok, degraded (a source is not ok) or down (database, broker)"}
+        metadata={
+            "description": "ok, degraded (a source is not ok, or planner statistics are stale)"
+            " or down (database, broker)"
+        }
     )
     database = fields.Nested(ServiceSchema)
     broker = fields.Nested(ServiceSchema)
     sources = fields.Dict(keys=fields.String(), values=fields.Nested(SourceHealthSchema))
+    statistics = fields.Nested(StatisticsHealthSchema)
 
 
 @blp.route("/health")
@@ -77,8 +103,9 @@ class PipelineCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         with db.connect() as conn:
-            sources = pipeline_status(conn, self.settings)["sources"]
+            status = pipeline_status(conn, self.settings)
             histograms = latency_histograms(conn)
+        sources = status["sources"]
         processed = CounterMetricFamily(
             "c360_records_processed", "Records of done batches", labels=["source"]
         )
@@ -130,7 +157,15 @@ class PipelineCollector(Collector):
             unfinished.add_metric([source], state["batches_unfinished"])
             for stream in state["failing_streams"]:
                 failing.add_metric([source, stream], 1)
+        stale = GaugeMetricFamily(
+            "c360_planner_statistics_stale",
+            "1 while a table's planner statistics are far older than its contents (in /health)",
+            labels=["table"],
+        )
+        for table in status["stale_statistics"]:
+            stale.add_metric([table], 1)
         yield from (processed, per_minute, latency, lag, failing, quarantined, unfinished, unknown)
+        yield stale
 
         depth = GaugeMetricFamily("c360_queue_depth", "Messages waiting", labels=["queue"])
         try:
