@@ -570,7 +570,7 @@ def _format_status(report: dict) -> str:
         lines.append(f"  {label:<{width}}  {polled.isoformat(timespec='seconds')}  {marker}")
     queues = report.get("queues", {})
     lines.append("\nqueues  " + "  ".join(f"{k}={v}" for k, v in queues.items()))
-    stale = report["stale_statistics"]
+    stale = report.get("stale_statistics", {})
     if stale:
         lines.append(
             "\nplanner statistics far older than the contents (reads may be slow; is beat's"
