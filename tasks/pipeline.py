@@ -1,4 +1,5 @@
-"""Batch processing tasks: thin wrappers over app.pipeline.steps, chained per batch.
+"""Batch processing tasks: thin wrappers over app.pipeline.steps, chained per batch; a large
+batch, once done, asks for a check of the planner's statistics (tasks/statistics.py).
 
 Arguments are batch IDs only; the batch lives in PostgreSQL. Acks are late and a lost worker
 requeues the message, so every step is idempotent (see steps.py).
@@ -11,6 +12,7 @@ from celery.canvas import Signature
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.pipeline import batches, steps
+from tasks.statistics import check_after_batch
 
 # Transient failures (database restarting, connection lost) are retried with backoff; the
 # total wait stays far below the broker's visibility timeout. Anything else fails the batch.
@@ -50,6 +52,7 @@ def upsert_batch(self, batch_id: int) -> None:
 @shared_task(name="tasks.pipeline.update_risk", bind=True, **RETRY)
 def update_risk(self, batch_id: int) -> None:
     _run(self, steps.risk_step, batch_id)
+    check_after_batch(batch_id)
 
 
 def _run(task, step, batch_id: int) -> None:

@@ -4,14 +4,15 @@ PostgreSQL plans every statement from what the last ANALYZE of each table found.
 grew from empty to hundreds of thousands of rows, and was not analyzed since, is planned as if
 it were still empty, and a profile read that takes a millisecond on fresh statistics takes a
 hundred or more. Autovacuum's autoanalyze is what normally refreshes them, but it may be off
-(it is on this machine kind's PostgreSQL), it trails a large load by up to a minute even where
+(this machine kind's PostgreSQL runs without it), it trails a large load by up to a minute even where
 it runs, and it never analyzes a partitioned table's parent, whose statistics plan every read
 of the whole table. So the Brain does not wait for it:
 
-- a beat task (`refresh-statistics`, every C360_STATISTICS_INTERVAL seconds) analyzes each
-  table that changed by a tenth since its last analyze (autoanalyze's rule); a backfill, a
-  replay or a catch-up is followed as it goes, and ends with statistics at most one interval
-  behind it;
+- a check analyzes each table changed by a tenth since its last analyze (autoanalyze's rule):
+  a moment after every batch large enough to make a table due by itself, so a backfill, a
+  replay or a catch-up is followed batch by batch and ends with fresh statistics seconds after
+  its last batch; and every C360_STATISTICS_INTERVAL seconds (beat), for what grows by small
+  batches or is written by anything else;
 - the hourly maintenance analyzes every table changed at all since its last analyze;
 - `/health` and `c360 status` name the tables whose statistics are far older than their
   contents: the sign that neither runs.

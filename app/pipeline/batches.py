@@ -35,6 +35,14 @@ def batch_records(conn: Connection, batch_id: int, *, entity: str, matching: boo
     ).all()
 
 
+def record_count(conn: Connection, batch_id: int) -> int:
+    """How many records the batch staged (0 for a batch no longer kept)."""
+    count = conn.execute(
+        select(ingest_batch.c.record_count).where(ingest_batch.c.batch_id == batch_id)
+    ).scalar()
+    return count or 0
+
+
 def staged_waiting(conn: Connection, at_most: int) -> int:
     """How many batches are staged and not yet taken by the match step, counted up to
     `at_most` (the question is only ever "this many or more?")."""
