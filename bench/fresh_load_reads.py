@@ -4,17 +4,19 @@ As a new user meets it: a newly migrated Enterprise Brain, demo sources (core, c
 loaded with a generated population of N people and their activity (`sandbox/loaded_sources.py`,
 the same as bench/backfill_rate.py), the product's processes (API under gunicorn with 2
 workers, a Celery worker with 2 processes, beat), then a backfill of every source through them.
-As soon as every backfilled record is in, `GET /customer/{id}` at a constant 300 requests/s
-(hey processes, each at a fixed rate on its own random profile, as bench/million_profiles.py):
+As soon as every record is in (the backfill's, and the polls' first read of the same rows,
+which beat runs from the start as in production), `GET /customer/{id}`: one request at a time
+(what one read costs alone), then at a constant 300 requests/s (hey processes, each at a fixed
+rate on its own random profile, as bench/million_profiles.py), with where the machine's CPU
+went (bench/cpu_share.py):
 
 - `just_loaded`: the Brain as the product left it (its planner statistics are whatever its own
   refresh made of them: app/ops/planner_statistics.py), with what `/health` said of them;
 - `settled`: the same after a manual ANALYZE of the whole database, the reference.
 
 Nothing is analyzed but by the product before `just_loaded`. With `--without-refresh` the
-product's statistics check is never scheduled (C360_STATISTICS_INTERVAL of a year): the Brain
-as it was before the Brain kept its own statistics, on this machine kind's PostgreSQL, whose
-autovacuum is off.
+product never analyzes (C360_STATISTICS_INTERVAL=0): the Brain as it was before it kept its
+own statistics, on this machine kind's PostgreSQL, whose autovacuum is off.
 
     python bench/fresh_load_reads.py [--population 20000] [--seconds 30] [--without-refresh]
 """
@@ -26,15 +28,18 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
 from access_log import _answers  # bench/access_log.py
-from backfill_rate import REDIS_DB, run_backfills  # bench/backfill_rate.py
-from million_profiles import HEY_PROCESSES, RATE, constant_rate  # bench/million_profiles.py
+from backfill_rate import REDIS_DB, quiet, run_backfills  # bench/backfill_rate.py
+from cpu_share import CpuShare  # bench/cpu_share.py
+from million_profiles import HEY_PROCESSES, RATE, constant_rate, per_request
 from report import save  # bench/report.py: scripts run from bench/
 from sqlalchemy import create_engine, text
 
@@ -50,7 +55,33 @@ from app.waiting import wait_until  # noqa: E402
 from sandbox.loaded_sources import load_sources  # noqa: E402
 from sandbox.sources import drop_sources  # noqa: E402
 
-A_YEAR_S = 365 * 24 * 3600
+ALONE = 100  # requests one at a time
+
+
+def one_at_a_time(url: str, key: str, paths: list[str]) -> dict[str, float]:
+    """ALONE requests, each sent when the one before was answered: p50 and max (ms)."""
+    times = []
+    for n in range(ALONE):
+        request = urllib.request.Request(
+            url + paths[n % len(paths)], headers={"Authorization": f"Bearer {key}"}
+        )
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+        times.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1)}
+
+
+def phase(url: str, key: str, targets: list[tuple[str, str]], seconds: int, trees) -> dict:
+    """One read alone, then the constant rate with its CPU."""
+    alone = one_at_a_time(url, key, [path for path, _ in targets])
+    with CpuShare(trees, by_name={"postgres": "postgres"}) as cpu:
+        steady = constant_rate(url, key, targets, seconds)
+    return {
+        "one_at_a_time": alone,
+        f"constant_{RATE}_per_s": steady,
+        "cpu_seconds": per_request(cpu.report, steady["requests"]),
+    }
 
 
 def refreshes(log: Path) -> dict[str, float]:
@@ -71,7 +102,7 @@ def main() -> None:
     parser.add_argument(
         "--without-refresh",
         action="store_true",
-        help="never schedule the product's statistics check (the Brain before it kept them)",
+        help="the product never analyzes (the Brain before it kept its statistics)",
     )
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
@@ -103,7 +134,7 @@ def main() -> None:
             "C360_REDIS_URL": redis_url,
             "C360_LOG_LEVEL": "INFO",
             **{f"C360_SOURCE_{name.upper()}_URL": url for name, url in urls.items()},
-            **({"C360_STATISTICS_INTERVAL": str(A_YEAR_S)} if args.without_refresh else {}),
+            **({"C360_STATISTICS_INTERVAL": "0"} if args.without_refresh else {}),
         }
     )
     import redis
@@ -142,6 +173,7 @@ def main() -> None:
         )
         print("backfill of every source ...", flush=True)
         elapsed, _, backfills = run_backfills(args.timeout)
+        wait_until(quiet(), timeout=args.timeout, interval=1, what="the polls' first read")
         with engine.connect() as conn:
             records = conn.execute(
                 text("SELECT sum(record_count) FROM ingest_batch WHERE backfill_id = ANY(:ids)"),
@@ -154,11 +186,12 @@ def main() -> None:
             picked = random.Random(5).sample(list(profiles), HEY_PROCESSES)
         print(f"  {records:,} records in {elapsed:.1f} s; statistics {health_then['status']}")
         targets = [(f"/customer/{global_id}", "") for global_id in picked]
-        just_loaded = constant_rate(url, key, targets, args.seconds)
+        trees = {name: child.pid for name, child in children.items()}
+        just_loaded = phase(url, key, targets, args.seconds, trees)
         print(f"just loaded: {json.dumps(just_loaded)}", flush=True)
         with db.autocommit(engine) as conn:
             conn.execute(text("ANALYZE"))
-        settled = constant_rate(url, key, targets, args.seconds)
+        settled = phase(url, key, targets, args.seconds, trees)
         print(f"settled (after a manual ANALYZE): {json.dumps(settled)}", flush=True)
     finally:
         for name, child in children.items():
@@ -171,10 +204,12 @@ def main() -> None:
         "population": args.population,
         "statistics_refresh": not args.without_refresh,
         "source_rows": counts,
-        "backfill": {"records": records, "seconds": round(elapsed, 1), **refreshes(log)},
+        "backfill": {"records": records, "seconds": round(elapsed, 1)},
+        # the product's own, from start to end of the run (the ANALYZE between phases aside)
+        "statistics_refreshes": refreshes(log),
         "statistics_health_after_backfill": health_then,
-        f"just_loaded_constant_{RATE}_per_s": just_loaded,
-        f"settled_constant_{RATE}_per_s": settled,
+        "just_loaded": just_loaded,
+        "settled": settled,
     }
     name = "fresh_load_reads" + ("_without_refresh" if args.without_refresh else "")
     print(f"saved to {save(name, report)}")
