@@ -57,11 +57,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "schedule": settings.purge_interval,
         "options": {"queue": "maintenance", "expires": settings.purge_interval},
     }
-    schedule["refresh-statistics"] = {
-        "task": "tasks.statistics.refresh_statistics",
-        "schedule": settings.statistics_interval,
-        "options": {"queue": "maintenance", "expires": settings.statistics_interval},
-    }
+    if settings.statistics_interval > 0:
+        schedule["refresh-statistics"] = {
+            "task": "tasks.statistics.refresh_statistics",
+            "schedule": settings.statistics_interval,
+            "options": {"queue": "maintenance", "expires": settings.statistics_interval},
+        }
     return {
         "broker_url": settings.redis_url,
         "broker_connection_retry_on_startup": True,

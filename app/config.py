@@ -43,7 +43,8 @@ class Settings:
     # done batches' rows, once their raw rows are gone, fold into per-source totals after this
     batch_retention_days: float = 30.0
     purge_interval: float = 3600.0
-    # how often the planner's statistics are checked, and the tables due analyzed
+    # how often beat checks the planner's statistics and analyzes the tables due; 0: the Brain
+    # never analyzes (no check by beat, after a batch or hourly), its DBA does
     statistics_interval: float = 10.0
     # proxies in front of the API whose X-Forwarded-For is trusted (the access log's "from where")
     proxy_hops: int = 0

@@ -49,7 +49,8 @@ def purge_expired_at(now: datetime, settings: Settings) -> dict[str, int]:
         quarantined = purge_resolved_quarantine(conn, now, settings.quarantine_retention_days)
         accesses = purge_access_log(conn, now, settings.access_log_retention_days)
     vacuum_churned(db.get_engine())
-    refresh_statistics(db.get_engine(), every_change=True)
+    if settings.statistics_interval > 0:
+        refresh_statistics(db.get_engine(), every_change=True)
     outcome = {
         "batches": batches,
         "batches_folded": folded,

@@ -4,9 +4,12 @@ a moment after every batch large enough to make a table due by itself."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from celery import shared_task
 
 from app import db
+from app.config import Settings
 from app.ops.planner_statistics import ANALYZE_BASE_ROWS
 from app.ops.planner_statistics import refresh_statistics as refresh
 from app.pipeline.batches import record_count
@@ -26,7 +29,15 @@ def check_after_batch(batch_id: int) -> None:
     """A done batch that could make a table due by itself asks for a check once its changes
     are counted: a load (a backfill, a replay, a catch-up) is followed batch by batch, and its
     statistics are fresh seconds after its last batch, not one beat interval later."""
+    if not _checking():
+        return
     with db.connect() as conn:
         records = record_count(conn, batch_id)
     if records >= ANALYZE_BASE_ROWS:
         refresh_statistics.apply_async(countdown=COUNTED_AFTER_S)
+
+
+@cache
+def _checking() -> bool:
+    """Whether this deployment lets the Brain analyze (C360_STATISTICS_INTERVAL above 0)."""
+    return Settings.from_env().statistics_interval > 0

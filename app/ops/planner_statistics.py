@@ -4,9 +4,9 @@ PostgreSQL plans every statement from what the last ANALYZE of each table found.
 grew from empty to hundreds of thousands of rows, and was not analyzed since, is planned as if
 it were still empty, and a profile read that takes a millisecond on fresh statistics takes a
 hundred or more. Autovacuum's autoanalyze is what normally refreshes them, but it may be off
-(this machine kind's PostgreSQL runs without it), it trails a large load by up to a minute even where
-it runs, and it never analyzes a partitioned table's parent, whose statistics plan every read
-of the whole table. So the Brain does not wait for it:
+(this machine kind's PostgreSQL runs without it), it trails a large load by up to a minute even
+where it runs, and it never analyzes a partitioned table's parent, whose statistics plan every
+read of the whole table. So the Brain does not wait for it:
 
 - a check analyzes each table changed by a tenth since its last analyze (autoanalyze's rule):
   a moment after every batch large enough to make a table due by itself, so a backfill, a
@@ -15,7 +15,10 @@ of the whole table. So the Brain does not wait for it:
   batches or is written by anything else;
 - the hourly maintenance analyzes every table changed at all since its last analyze;
 - `/health` and `c360 status` name the tables whose statistics are far older than their
-  contents: the sign that neither runs.
+  contents: the sign that none of this runs.
+
+C360_STATISTICS_INTERVAL=0 leaves the statistics to the DBA: the Brain then never analyzes, and
+still says when they are far behind.
 
 "Changed" is PostgreSQL's own count of rows inserted, updated or deleted since the table's last
 analyze (`pg_stat_get_mod_since_analyze`), summed over a partitioned table's partitions; it

@@ -171,3 +171,15 @@ def test_the_check_is_on_beat_schedule_in_the_maintenance_queue():
     assert entry["task"] == "tasks.statistics.refresh_statistics"
     assert entry["schedule"] == 7.0
     assert entry["options"]["queue"] == "maintenance"
+
+
+def test_a_deployment_can_leave_the_statistics_to_its_dba(settled):
+    left_to_the_dba = dataclasses.replace(Settings.from_env(), statistics_interval=0)
+    assert "refresh-statistics" not in celery_config(left_to_the_dba)["beat_schedule"]
+    with settled.begin() as conn:
+        conn.execute(text(ACCOUNTS), {"rows": 20})
+    counted(settled, "account_360", 20)
+
+    purge_expired_at(datetime.now(UTC), left_to_the_dba)
+
+    assert statistics_of(settled, "account_360").changed == 20
