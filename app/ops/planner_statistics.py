@@ -125,13 +125,16 @@ def refresh_statistics(engine: Engine, *, every_change: bool = False) -> dict[st
     """ANALYZE the tables due (with `every_change`, every table changed at all since its last
     analyze); returns the seconds each took. Runs on a connection of its own, one table per
     statement, skipping a table another ANALYZE or VACUUM holds (autovacuum's, or the hourly
-    maintenance's); a refresh already running elsewhere makes this one return at once.
+    maintenance's). A check finding a refresh already running elsewhere returns at once; the
+    `every_change` pass (hourly) waits for it, so it is never skipped.
 
     ANALYZE reads a sample of at most 30,000 rows a table (at the default statistics target)
     whatever its size, and stops no read or write."""
     spent: dict[str, float] = {}
     with db.autocommit(engine) as conn:
-        if not conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), _lock()).scalar_one():
+        if every_change:
+            conn.execute(text("SELECT pg_advisory_lock(:a, :b)"), _lock())
+        elif not conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), _lock()).scalar_one():
             return spent
         try:
             for table in table_statistics(conn):
