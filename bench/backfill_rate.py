@@ -68,6 +68,25 @@ STAGES = {
 }
 
 
+def loaded_sources_beside(
+    brain: str, workdir: Path, people: int
+) -> tuple[dict[str, str], dict[str, int]]:
+    """Core and channel beside a fresh, migrated Brain at `brain`, fraud in SQLite under
+    `workdir`, loaded with `people` people and their activity; returns their URLs and rows per
+    source table."""
+    urls = {
+        "core": db.sibling_url(brain, "_src_core"),
+        "channel": db.sibling_url(brain, "_src_channel"),
+        "fraud": f"sqlite:///{workdir / 'fraud.db'}",
+    }
+    print(f"population of {people:,} people into the sources ...", flush=True)
+    counts = load_sources(urls, people)
+    print(f"  {counts}", flush=True)
+    db.recreate_database(brain)
+    upgrade(brain)
+    return urls, counts
+
+
 def copy_rate(core_url: str, brain_url: str) -> dict[str, float]:
     """The disk path: core's rows copied out of the source and into tables of the same schema
     (types, keys, unique and foreign-key constraints) on the same server."""
@@ -227,16 +246,7 @@ def main() -> None:
     base = Settings.from_env()
     brain = db.sibling_url(base.database_url, "_bench_rate")
     workdir = Path(tempfile.mkdtemp(prefix="c360-bench-rate-"))
-    urls = {
-        "core": db.sibling_url(brain, "_src_core"),
-        "channel": db.sibling_url(brain, "_src_channel"),
-        "fraud": f"sqlite:///{workdir / 'fraud.db'}",
-    }
-    print(f"population of {args.population:,} people into the sources ...", flush=True)
-    counts = load_sources(urls, args.population)
-    print(f"  {counts}", flush=True)
-    db.recreate_database(brain)
-    upgrade(brain)
+    urls, counts = loaded_sources_beside(brain, workdir, args.population)
     copy = copy_rate(urls["core"], brain)
     print(f"COPY: {copy['rows']:,} core rows in {copy['seconds']} s = {copy['rows_per_s']:,}/s")
 

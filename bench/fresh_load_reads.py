@@ -29,7 +29,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,9 +36,21 @@ import urllib.request
 from pathlib import Path
 
 from access_log import _answers  # bench/access_log.py
-from backfill_rate import REDIS_DB, quiet, run_backfills  # bench/backfill_rate.py
+from backfill_rate import (  # bench/backfill_rate.py
+    REDIS_DB,
+    loaded_sources_beside,
+    quiet,
+    run_backfills,
+)
 from cpu_share import CpuShare  # bench/cpu_share.py
-from million_profiles import HEY_PROCESSES, RATE, constant_rate, per_request
+from million_profiles import (  # bench/million_profiles.py
+    HEY_PROCESSES,
+    RATE,
+    constant_rate,
+    per_request,
+    start_api,
+    stop_all,
+)
 from report import save  # bench/report.py: scripts run from bench/
 from sqlalchemy import create_engine, text
 
@@ -49,10 +60,8 @@ sys.path.insert(0, str(ROOT))
 from app import db, processes  # noqa: E402
 from app.access.keys import create_key  # noqa: E402
 from app.config import Settings  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
 from app.ops.service import statistics_health  # noqa: E402
 from app.waiting import wait_until  # noqa: E402
-from sandbox.loaded_sources import load_sources  # noqa: E402
 from sandbox.sources import drop_sources  # noqa: E402
 
 ALONE = 100  # requests one at a time
@@ -112,16 +121,7 @@ def main() -> None:
     base = Settings.from_env()
     brain = db.sibling_url(base.database_url, "_bench_fresh")
     workdir = Path(tempfile.mkdtemp(prefix="c360-bench-fresh-"))
-    urls = {
-        "core": db.sibling_url(brain, "_src_core"),
-        "channel": db.sibling_url(brain, "_src_channel"),
-        "fraud": f"sqlite:///{workdir / 'fraud.db'}",
-    }
-    print(f"population of {args.population:,} people into the sources ...", flush=True)
-    counts = load_sources(urls, args.population)
-    print(f"  {counts}", flush=True)
-    db.recreate_database(brain)
-    upgrade(brain)
+    urls, counts = loaded_sources_beside(brain, workdir, args.population)
     engine = create_engine(brain)
     db.set_engine(engine)
     with engine.begin() as conn:
@@ -143,21 +143,7 @@ def main() -> None:
     port = 18110
     log = workdir / "worker.log"
     children = {
-        "api": subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "app:create_app()",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-        ),  # fmt: skip
+        "api": start_api(port),
         "worker": processes.start(processes.worker_command(concurrency=2), log),
         "beat": processes.start(
             processes.beat_command(workdir / "beat-state"), workdir / "beat.log"
@@ -194,12 +180,7 @@ def main() -> None:
         settled = phase(url, key, targets, args.seconds, trees)
         print(f"settled (after a manual ANALYZE): {json.dumps(settled)}", flush=True)
     finally:
-        for name, child in children.items():
-            if name == "api":
-                child.terminate()
-                child.wait(timeout=30)
-            else:
-                processes.stop(child)
+        stop_all(children)
     report = {
         "population": args.population,
         "statistics_refresh": not args.without_refresh,

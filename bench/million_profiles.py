@@ -107,6 +107,25 @@ def constant_rate(base: str, key: str, targets: list[tuple[str, str]], seconds: 
     }
 
 
+def start_api(port: int) -> subprocess.Popen:
+    """The API as deployed: gunicorn, 2 workers, on loopback."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "app:create_app()", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--log-level", "warning"],
+        cwd=ROOT,
+    )  # fmt: skip
+
+
+def stop_all(children: dict[str, subprocess.Popen]) -> None:
+    """The API (gunicorn) terminated, the worker and beat stopped as the CLI stops them."""
+    for name, child in children.items():
+        if name == "api":
+            child.terminate()
+            child.wait(timeout=30)
+        else:
+            processes.stop(child)
+
+
 def per_request(cpu: dict[str, float], requests: float) -> dict[str, float]:
     """A phase's CPU-seconds per group (bench/cpu_share.py), with the API's and PostgreSQL's
     milliseconds of CPU per request: what a request costs, whatever the machine's speed."""
@@ -196,21 +215,7 @@ def main() -> None:
     os.environ.update(env)
     port = 18100
     children = {
-        "api": subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "app:create_app()",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-        ),  # fmt: skip
+        "api": start_api(port),
         "worker": processes.start(processes.worker_command(concurrency=2), work / "worker.log"),
         "beat": processes.start(processes.beat_command(work / "beat-state"), work / "beat.log"),
     }
@@ -250,12 +255,7 @@ def main() -> None:
         stop.set()
         if simulator.is_alive():
             simulator.join()
-        for name, child in children.items():
-            if name == "api":
-                child.terminate()
-                child.wait(timeout=30)
-            else:
-                processes.stop(child)
+        stop_all(children)
     report = {
         "profiles": args.profiles,
         "rows": sizes,

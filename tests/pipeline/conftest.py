@@ -5,6 +5,7 @@ SQLite)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,23 +90,35 @@ def purge_queues(url: str) -> None:
     client.delete(*QUEUES, "unacked", "unacked_index", "unacked_mutex")
 
 
+@contextmanager
+def running_pipeline(
+    engine: Engine, source_urls: dict[str, str], workdir: Path
+) -> Iterator[Pipeline]:
+    """A worker (2 processes) and beat on the database the environment names, polling every
+    POLL_INTERVAL; the queues are purged before and after."""
+    redis_url = Settings.from_env().redis_url
+    purge_queues(redis_url)
+    handle = Pipeline(engine, source_urls, workdir, {})
+    with environment(C360_POLL_INTERVAL=POLL_INTERVAL):
+        handle.start(
+            worker=processes.worker_command(concurrency=2),
+            beat=processes.beat_command(workdir / "beat-state"),
+        )
+        try:
+            yield handle
+        finally:
+            handle.stop()
+            purge_queues(redis_url)
+
+
 @pytest.fixture
 def pipeline(engine: Engine, source_urls: dict[str, str], tmp_path: Path) -> Iterator[Pipeline]:
     """Empty Enterprise Brain, empty sources, a running worker (2 processes) and beat."""
     truncate_all(engine)
     drop_sources(source_urls)
     create_sources(source_urls, sample=False)
-    settings = Settings.from_env()
-    purge_queues(settings.redis_url)
-    handle = Pipeline(engine, source_urls, tmp_path, {})
-    with environment(C360_POLL_INTERVAL=POLL_INTERVAL):
-        handle.start(
-            worker=processes.worker_command(concurrency=2),
-            beat=processes.beat_command(tmp_path / "beat-state"),
-        )
+    with running_pipeline(engine, source_urls, tmp_path) as handle:
         try:
             yield handle
         finally:
-            handle.stop()
-            purge_queues(settings.redis_url)
             truncate_all(engine)  # leave nothing behind for tests that expect an empty database

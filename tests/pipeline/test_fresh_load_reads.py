@@ -15,15 +15,14 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import db, processes
-from app.config import Settings
+from app import db
 from app.migrate import upgrade
 from app.ops.planner_statistics import stale_tables
 from app.profile.service import get_profile
 from sandbox.loaded_sources import load_sources
 from sandbox.sources import create_sources, drop_sources
 from tests.conftest import environment
-from tests.pipeline.conftest import POLL_INTERVAL, Pipeline, purge_queues
+from tests.pipeline.conftest import running_pipeline
 
 pytestmark = pytest.mark.integration
 
@@ -51,25 +50,17 @@ def fresh_brain(database_url: str, source_urls: dict[str, str], tmp_path: Path) 
         ).scalars():
             conn.execute(text(f'ALTER TABLE "{table}" SET (autovacuum_enabled = false)'))
     load_sources(source_urls, PEOPLE)
-    with environment(
-        C360_DATABASE_URL=url, C360_POLL_INTERVAL=POLL_INTERVAL, C360_STATISTICS_INTERVAL="3600"
-    ):
-        redis_url = Settings.from_env().redis_url
-        purge_queues(redis_url)
-        handle = Pipeline(engine, source_urls, tmp_path, {})
-        handle.start(
-            worker=processes.worker_command(concurrency=2),
-            beat=processes.beat_command(tmp_path / "beat-state"),
-        )
-        try:
+    try:
+        with (
+            environment(C360_DATABASE_URL=url, C360_STATISTICS_INTERVAL="3600"),
+            running_pipeline(engine, source_urls, tmp_path) as handle,
+        ):
             yield handle
-        finally:
-            handle.stop()
-            purge_queues(redis_url)
-            engine.dispose()
-            drop_sources(source_urls)
-            create_sources(source_urls, sample=False)
-            _drop_database(url)
+    finally:
+        engine.dispose()
+        drop_sources(source_urls)
+        create_sources(source_urls, sample=False)
+        _drop_database(url)
 
 
 def _drop_database(url: str) -> None:
