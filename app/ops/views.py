@@ -66,8 +66,8 @@ class StatisticsHealthSchema(Schema):
     status = fields.String(
         metadata={
             "description": "ok; stale while a table's planner statistics are far older than its"
-            " contents (reads may be planned as if it were empty: the statistics task is not"
-            " running); unknown while the database is down"
+            " contents (reads may be planned as if it were empty: the Brain's statistics check"
+            " is not running, or is off and nobody analyzed); unknown while the database is down"
         }
     )
     stale_tables = fields.Dict(keys=fields.String(), values=fields.Nested(TableStatisticsSchema))
@@ -164,8 +164,17 @@ class PipelineCollector(Collector):
         )
         for table in status["stale_statistics"]:
             stale.add_metric([table], 1)
-        yield from (processed, per_minute, latency, lag, failing, quarantined, unfinished, unknown)
-        yield stale
+        yield from (
+            processed,
+            per_minute,
+            latency,
+            lag,
+            failing,
+            quarantined,
+            unfinished,
+            unknown,
+            stale,
+        )
 
         depth = GaugeMetricFamily("c360_queue_depth", "Messages waiting", labels=["queue"])
         try:
