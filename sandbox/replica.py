@@ -1,7 +1,8 @@
-"""A PostgreSQL primary and its streaming standby, started in a scratch folder on ports of
-their own (the replica test and bench/replica_lag.py): initdb, then `pg_basebackup -R` from
-the primary, as a bank's DBA makes a standby. The server binaries run as the `postgres` user
-when this runs as root (PostgreSQL refuses root)."""
+"""PostgreSQL servers of a test's own, started in a scratch folder on ports of their own: a
+primary and its streaming standby (the replica test and bench/replica_lag.py: initdb, then
+`pg_basebackup -R` from the primary, as a bank's DBA makes a standby), and a lone server a fault
+test may crash and start again. The server binaries run as the `postgres` user when this runs
+as root (PostgreSQL refuses root)."""
 
 from __future__ import annotations
 
@@ -77,4 +78,41 @@ def replica_pair(primary_port: int = 5440, standby_port: int = 5441) -> Iterator
     finally:
         for data in reversed(started):
             _run(_binary("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class ScratchServer:
+    url: str  # database `c360`
+    data: Path
+    port: int
+
+    def crash(self) -> None:
+        """Stop at once, as a crash would: no checkpoint, recovery from the WAL at start."""
+        _run(_binary("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def start(self) -> None:
+        _start(self.data, self.port)
+
+
+@contextmanager
+def scratch_server(port: int) -> Iterator[ScratchServer]:
+    """A running server with an empty database `c360`; stopped and removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="c360-server-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+    server = ScratchServer(
+        f"postgresql+psycopg://postgres@127.0.0.1:{port}/c360", folder / "data", port
+    )
+    try:
+        _run(_binary("initdb"), "-D", str(server.data), "-U", "postgres", "-A", "trust")
+        server.start()
+        _run(_binary("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "c360")
+        yield server
+    finally:
+        subprocess.run(
+            [*(["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []),
+             _binary("pg_ctl"), "-D", str(server.data), "-m", "immediate", "-w", "stop"],
+            capture_output=True, timeout=120,
+        )  # fmt: skip
         shutil.rmtree(folder, ignore_errors=True)

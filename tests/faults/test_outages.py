@@ -1,0 +1,128 @@
+"""Outages of the Brain's database and of the broker, on servers of the test's own so they can
+be stopped: the same worker and beat live through both, and the Brain converges to the
+sources' exact content.
+
+Celery 5.7.0's worker died here: on losing the broker it closed its connection, whose channel
+restored its unacknowledged messages (tasks waiting out their retries while the database was
+down) through a transport already detached from the connection, and kombu's Redis transport
+raised AttributeError ("'NoneType' object has no attribute 'hostname'") past the handler that
+ignores connection errors: "Unrecoverable error", exit. setup.cfg keeps Celery below 5.7.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from app.migrate import upgrade
+from sandbox.replica import ScratchServer, scratch_server
+from sandbox.sources import create_sources, drop_sources
+from tests.conftest import free_port
+from tests.faults.conftest import FAULT_ENV
+from tests.faults.test_faults import (
+    assert_core_matches,
+    in_flight,
+    load_core,
+    start_pipeline,
+    wait_for_core,
+    wait_for_database,
+)
+from tests.pipeline.conftest import Pipeline
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
+
+DATABASE_DOWN_S = 6
+BROKER_DOWN_S = 20
+
+
+@dataclass
+class RedisServer:
+    """A redis-server of the test's own, without persistence (as the production broker may be:
+    the sweeper re-queues what it loses)."""
+
+    port: int
+    folder: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server") or str(Path(sys.executable).with_name("redis-server"))
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)],
+            stdout=(self.folder / "redis.log").open("ab"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while (
+            subprocess.run(
+                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True
+            ).stdout.strip()
+            != b"PONG"
+        ):
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # a crash: nothing saved, connections dropped
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def own_services(
+    source_urls: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Pipeline, ScratchServer, RedisServer]]:
+    """The Brain on a PostgreSQL of its own, the broker on a Redis of its own, empty sources;
+    nothing running yet."""
+    for key, value in FAULT_ENV.items():
+        monkeypatch.setenv(key, value)
+    redis = RedisServer(free_port(), tmp_path)
+    with scratch_server(free_port()) as server:
+        redis.start()
+        monkeypatch.setenv("C360_DATABASE_URL", server.url)
+        monkeypatch.setenv("C360_REDIS_URL", redis.url)
+        upgrade(server.url)
+        drop_sources(source_urls)
+        create_sources(source_urls, sample=False)
+        engine = create_engine(server.url)
+        handle = Pipeline(engine, source_urls, tmp_path, {})
+        try:
+            yield handle, server, redis
+        finally:
+            handle.stop()
+            engine.dispose()
+            redis.stop()
+            drop_sources(source_urls)
+
+
+def test_worker_and_beat_live_through_a_database_crash_then_a_broker_outage(own_services):
+    pipeline, server, redis = own_services
+    load_core(pipeline.source_urls["core"])
+    start_pipeline(pipeline)
+    pipeline.wait_until(lambda: in_flight(pipeline), 120, "batches in flight")
+    running = {name: child.pid for name, child in pipeline.children.items()}
+
+    server.crash()
+    time.sleep(DATABASE_DOWN_S)
+    server.start()
+    wait_for_database(pipeline.engine)
+    redis.stop()
+    time.sleep(BROKER_DOWN_S)
+    redis.start()
+
+    wait_for_core(pipeline)  # fails as soon as the worker or beat has died
+    assert {name: child.pid for name, child in pipeline.children.items()} == running
+    assert all(child.poll() is None for child in pipeline.children.values())
+    assert_core_matches(pipeline)
