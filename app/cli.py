@@ -594,8 +594,10 @@ def _num(value: float | int | None) -> str:
 
 @main.command()
 @click.option("--port", default=8000, show_default=True)
-def run(port: int) -> None:
-    """API, worker, beat and Flower together in the foreground (Ctrl-C stops all)."""
+@click.option("--flower-port", default=5555, show_default=True)
+def run(port: int, flower_port: int) -> None:
+    """API, worker, beat and Flower together in the foreground, each started again if it dies
+    (Ctrl-C stops all)."""
     from app import processes
 
     checked_settings(database=True, broker=True)
@@ -607,21 +609,25 @@ def run(port: int) -> None:
         ],
         "worker": processes.worker_command(),
         "beat": processes.beat_command(),
-        "flower": processes.flower_command(),
+        "flower": processes.flower_command(flower_port),
     }  # fmt: skip
     logdir = state_dir() / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
-    with processes.running(commands, logdir) as children:
-        click.echo(f"API http://127.0.0.1:{port}/docs  Flower http://127.0.0.1:5555  logs {logdir}")
+
+    def report(line: str) -> None:
+        click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')} {line}", err=True)
+
+    with processes.supervised(commands, logdir, report) as supervisor:
+        click.echo(
+            f"API http://127.0.0.1:{port}/docs  Flower http://127.0.0.1:{flower_port}"
+            f"  logs {logdir}"
+        )
         try:
-            while all(child.poll() is None for child in children.values()):
+            while True:
+                supervisor.check()
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
-        exited = [name for name, child in children.items() if child.poll() is not None]
-        if exited:
-            click.echo(f"stopped: {', '.join(exited)} exited (see {logdir})", err=True)
-            sys.exit(1)
 
 
 def checked_settings(

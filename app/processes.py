@@ -7,8 +7,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.celeryconfig import QUEUES
@@ -96,3 +97,75 @@ def running(
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
+
+
+# A child that died is started again after these waits, the longer the more often it died in a
+# row (a worker whose database is down exits at once, and would otherwise be restarted in a
+# loop); one that stays up STEADY_AFTER_S starts from the first wait again.
+RESTART_BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+STEADY_AFTER_S = 60.0
+
+
+@dataclass
+class _Supervised:
+    process: subprocess.Popen
+    started_at: float
+    deaths: int = 0  # in a row, without staying up STEADY_AFTER_S between them
+    restart_at: float | None = None
+
+
+class Supervisor:
+    """Keeps the named commands running, as `c360 run` does: a child that exits (a bug, the
+    OOM killer) is started again with backoff, and `report` is told of each exit and restart
+    in one line."""
+
+    def __init__(
+        self, commands: dict[str, list[str]], logdir: Path | None, report: Callable[[str], None]
+    ) -> None:
+        self.commands, self.logdir, self.report = commands, logdir, report
+        self.children: dict[str, _Supervised] = {}
+
+    def start(self) -> None:
+        for name in self.commands:
+            self._start(name)
+
+    def check(self) -> None:
+        """Notice the children that exited, and start those whose wait is over."""
+        now = time.monotonic()
+        for name, child in list(self.children.items()):
+            status = child.process.poll()
+            if status is None:
+                if child.deaths and now - child.started_at > STEADY_AFTER_S:
+                    child.deaths = 0
+            elif child.restart_at is None:
+                wait = RESTART_BACKOFF_S[min(child.deaths, len(RESTART_BACKOFF_S) - 1)]
+                child.deaths += 1
+                child.restart_at = now + wait
+                self.report(f"{name} exited with status {status}; starting it again in {wait:g} s")
+            elif now >= child.restart_at:
+                self._start(name, deaths=child.deaths)
+                self.report(f"{name} started again (pid {self.children[name].process.pid})")
+
+    def stop(self) -> None:
+        for child in reversed(self.children.values()):
+            stop(child.process)
+
+    def _start(self, name: str, deaths: int = 0) -> None:
+        log = self.logdir / f"{name}.log" if self.logdir else None
+        self.children[name] = _Supervised(start(self.commands[name], log), time.monotonic(), deaths)
+
+
+@contextmanager
+def supervised(
+    commands: dict[str, list[str]], logdir: Path | None, report: Callable[[str], None]
+) -> Iterator[Supervisor]:
+    """Run and supervise the commands for the duration of the block; all are stopped on the
+    way out, a SIGTERM to us included."""
+    supervisor = Supervisor(commands, logdir, report)
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        supervisor.start()
+        yield supervisor
+    finally:
+        supervisor.stop()
+        signal.signal(signal.SIGTERM, previous)

@@ -1,6 +1,6 @@
 """Outages of the Brain's database and of the broker, on servers of the test's own so they can
 be stopped: the same worker and beat live through both, and the Brain converges to the
-sources' exact content.
+sources' exact content. And a worker that dies anyway under `c360 run` is started again.
 
 Celery 5.7.0's worker died here: on losing the broker it closed its connection, whose channel
 restored its unacknowledged messages (tasks waiting out their retries while the database was
@@ -11,7 +11,9 @@ ignores connection errors: "Unrecoverable error", exit. setup.cfg keeps Celery b
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -19,11 +21,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy import create_engine
 
 from app.migrate import upgrade
 from sandbox.replica import ScratchServer, scratch_server
+from sandbox.simulator import Simulator
 from sandbox.sources import create_sources, drop_sources
 from tests.conftest import free_port
 from tests.faults.conftest import FAULT_ENV
@@ -126,3 +130,53 @@ def test_worker_and_beat_live_through_a_database_crash_then_a_broker_outage(own_
     assert {name: child.pid for name, child in pipeline.children.items()} == running
     assert all(child.poll() is None for child in pipeline.children.values())
     assert_core_matches(pipeline)
+
+
+def test_a_worker_killed_under_c360_run_is_started_again(pipeline, tmp_path):
+    errors = tmp_path / "run.err"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run", "--port", str(free_port()),
+         "--flower-port", str(free_port())],
+        stdout=subprocess.DEVNULL, stderr=errors.open("wb"), start_new_session=True,
+    )  # fmt: skip
+    try:
+        first = pipeline.wait_until(lambda: _worker_of(run), 60, "the worker under c360 run")
+        os.killpg(first, signal.SIGKILL)
+        restarted = pipeline.wait_until(
+            lambda: (pid := _worker_of(run)) != first and pid, 60, "the worker started again"
+        )
+        told = errors.read_text()
+        assert "worker exited with status -9; starting it again in 1 s" in told
+        assert f"worker started again (pid {restarted})" in told
+        # and it works: a new core customer lands
+        simulator = Simulator(pipeline.source_urls, seed=61)
+        try:
+            person = simulator.new_customer()
+        finally:
+            simulator.close()
+        pipeline.wait_until(
+            lambda: pipeline.owner("core", person["customer_id"]), 60, "the new customer"
+        )
+        children = psutil.Process(run.pid).children()
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=60)
+    assert not [child.pid for child in children if _running(child)]
+
+
+def _worker_of(run: subprocess.Popen) -> int | None:
+    """The pid of the Celery worker `c360 run` started (its main process), once it runs."""
+    for child in psutil.Process(run.pid).children():
+        try:
+            if "worker" in child.cmdline():
+                return child.pid
+        except psutil.Error:  # a dead one, not yet waited for
+            continue
+    return None
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
