@@ -1,4 +1,5 @@
-"""The planner's statistics of the Brain's tables, kept fresh by the Brain itself.
+"""The planner's statistics of the Brain's tables, kept fresh by the Brain itself (for its
+readers: docs/planner-statistics.md).
 
 PostgreSQL plans every statement from what the last ANALYZE of each table found. A table that
 grew from empty to hundreds of thousands of rows, and was not analyzed since, is planned as if

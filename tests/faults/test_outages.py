@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from app.migrate import upgrade
+from app.waiting import wait_until
 from sandbox.replica import ScratchServer, scratch_server
 from sandbox.simulator import Simulator
 from sandbox.sources import create_sources, drop_sources
@@ -67,15 +68,11 @@ class RedisServer:
              "--appendonly", "no", "--dir", str(self.folder)],
             stdout=(self.folder / "redis.log").open("ab"), stderr=subprocess.STDOUT,
         )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while (
-            subprocess.run(
-                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True
-            ).stdout.strip()
-            != b"PONG"
-        ):
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.1)
+        wait_until(self._answers, timeout=10, interval=0.1, what="redis-server started")
+
+    def _answers(self) -> bool:
+        ping = ["redis-cli", "-p", str(self.port), "ping"]
+        return subprocess.run(ping, capture_output=True).stdout.strip() == b"PONG"
 
     def stop(self) -> None:
         if self.process is not None:
