@@ -14,8 +14,10 @@ from werkzeug.exceptions import HTTPException
 from app import SWAGGER_UI_ASSETS
 from app.access.auth import BEARER_SCHEME
 from app.customer.service import CustomerMerged, CustomerNotFound
+from app.ops.outages import DATABASE, DATABASE_ERRORS, database_answers
 
 logger = logging.getLogger("c360.api")
+RETRY_AFTER_S = 5
 
 ErrorResponse = tuple[dict[str, Any], int, dict[str, str]]
 
@@ -70,8 +72,16 @@ def _customer_merged(error: CustomerMerged) -> ErrorResponse:
 
 
 def _unexpected(error: Exception) -> ErrorResponse:
+    if isinstance(error, DATABASE_ERRORS) and not database_answers():
+        DATABASE.failed(error)  # one line per outage, not a traceback per request
+        return _unavailable("The database is unreachable")
     logger.exception("unhandled error on %s %s", request.method, request.path)
     return _error(500, "Internal error; it has been logged"), 500, {}
+
+
+def _unavailable(message: str) -> ErrorResponse:
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    return _error(503, f"{message}; try again shortly"), 503, headers
 
 
 def init_api(app: Flask) -> Api:

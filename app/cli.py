@@ -603,14 +603,11 @@ def run(port: int, flower_port: int) -> None:
     checked_settings(database=True, broker=True)
 
     commands = {
-        "api": [
-            sys.executable, "-m", "gunicorn", "app:create_app()",
-            "--bind", f"127.0.0.1:{port}", "--workers", "2",
-        ],
+        "api": processes.api_command(port),
         "worker": processes.worker_command(),
         "beat": processes.beat_command(),
         "flower": processes.flower_command(flower_port),
-    }  # fmt: skip
+    }
     logdir = state_dir() / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
 

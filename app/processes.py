@@ -31,6 +31,14 @@ def flower_command(port: int = 5555) -> list[str]:
     return celery_command("flower", f"--port={port}", f"--address={address}")
 
 
+def api_command(port: int = 8000, workers: int = 2) -> list[str]:
+    """The HTTP API under gunicorn, on localhost (a reverse proxy in front serves it further)."""
+    return [
+        sys.executable, "-m", "gunicorn", "app:create_app()",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+    ]  # fmt: skip
+
+
 def _log_level() -> str:
     """Celery's own log level follows ours (C360_LOG_LEVEL, INFO by default)."""
     return os.environ.get("C360_LOG_LEVEL", "INFO")

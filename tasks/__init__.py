@@ -5,6 +5,7 @@ registers them. Tasks are a few lines each over plain functions of `app.pipeline
 """
 
 import logging
+import sys
 
 from celery.signals import (
     after_setup_logger,
@@ -21,9 +22,13 @@ from app.db import dispose_engine
 from app.logs import configure_logging, mask_handlers
 from app.pipeline import extraction_slots
 from app.preflight import NotReady, check_services
+from tasks import flower_events, outage_lines
 
 configure_logging()
 celery = create_celery()
+outage_lines.install(celery.conf.broker_url)
+if "flower" in sys.argv[1:]:  # `celery -A tasks flower`
+    flower_events.install()
 
 
 @after_setup_logger.connect

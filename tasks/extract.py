@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from app.config import Settings
+from app.ops.outages import skipped_while_database_down
 from app.pipeline import backfills, batches, extraction
 from app.pipeline.extraction_slots import Slot, extraction_slot
 from app.pipeline.staging import StagedBatch
@@ -20,6 +21,7 @@ def _queue(batch: StagedBatch) -> None:
 # events, so Flower's task list and rates show the real work (batch steps, backfills);
 # their health is in /health, `c360 status` and the logs.
 @shared_task(name="tasks.extract.extract_source", send_events=False)
+@skipped_while_database_down
 def extract_source(source_system: str) -> int:
     """One poll of every stream of a source; batches are queued as soon as they are stored.
     Without a free extraction slot it skips: the next poll comes within an interval."""
@@ -31,6 +33,7 @@ def extract_source(source_system: str) -> int:
 
 
 @shared_task(name="tasks.extract.scan_source", send_events=False)
+@skipped_while_database_down
 def scan_source(source_system: str) -> int:
     """The slower schedule: unindexed markers and digest scans (skipped without a free slot; the
     spare too, while no batch waits: a scan's chunks are short, and a scan skipped waits a whole
@@ -40,6 +43,7 @@ def scan_source(source_system: str) -> int:
 
 
 @shared_task(name="tasks.extract.backfill_source")
+@skipped_while_database_down
 def backfill_source(backfill_id: int) -> int:
     """A slice of a backfill: re-read a source from the backfill's `since` (the poll checkpoint
     is not touched), on from where the last slice stopped; then queue the next slice, at once
@@ -65,6 +69,7 @@ def start_backfill(source_system: str, since: str | None = None) -> int:
 
 
 @shared_task(name="tasks.extract.sweep_stalled_batches")
+@skipped_while_database_down
 def sweep_stalled_batches() -> int:
     """Queue again the batches, and the backfills' next slices, whose messages were lost (Redis
     restarted without persistence, a worker killed)."""

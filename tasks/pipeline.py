@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from celery import chain, shared_task
 from celery.canvas import Signature
+from celery.utils.time import get_exponential_backoff_interval
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from app.ops.outages import DATABASE, database_answers
 from app.pipeline import batches, steps
 from tasks.statistics import check_after_batch
 
@@ -24,6 +26,7 @@ RETRY = {
     "retry_jitter": True,
     "max_retries": 8,
 }
+OUTAGE_WAIT_MAX_S = 30
 
 
 def batch_chain(batch_id: int) -> Signature:
@@ -58,10 +61,17 @@ def update_risk(self, batch_id: int) -> None:
 def _run(task, step, batch_id: int) -> None:
     try:
         step(batch_id)
-    except TRANSIENT:
+    except TRANSIENT as error:
+        if not database_answers():
+            DATABASE.failed(error)
+            # however long the database is gone, the batch waits for it (a step's failure
+            # could not be recorded anyway); the sweeper is the net if this message is lost
+            wait = get_exponential_backoff_interval(1, task.request.retries, OUTAGE_WAIT_MAX_S)
+            raise task.retry(exc=error, countdown=wait, max_retries=None) from None
         if task.request.retries >= task.max_retries:
             batches.mark_failed(batch_id, f"{task.name}: gave up after {task.max_retries} retries")
         raise
     except Exception as error:
         batches.mark_failed(batch_id, f"{task.name}: {type(error).__name__}: {error}")
         raise
+    DATABASE.answered()

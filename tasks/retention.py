@@ -18,6 +18,7 @@ from app.access.audit import purge_access_log
 from app.config import Settings
 from app.identity.locks import purge_identity_locks
 from app.logs import log_event
+from app.ops.outages import skipped_while_database_down
 from app.ops.planner_statistics import refresh_statistics
 from app.pipeline.ledger import fold_done_batches
 from app.pipeline.partitions import ensure_partitions
@@ -65,5 +66,6 @@ def purge_expired_at(now: datetime, settings: Settings) -> dict[str, int]:
 
 
 @shared_task(name="tasks.retention.purge_expired")
+@skipped_while_database_down
 def purge_expired() -> dict[str, int]:
     return purge_expired_at(datetime.now(UTC), Settings.from_env())

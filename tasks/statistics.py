@@ -10,6 +10,7 @@ from celery import shared_task
 
 from app import db
 from app.config import Settings
+from app.ops.outages import skipped_while_database_down
 from app.ops.planner_statistics import ANALYZE_BASE_ROWS
 from app.ops.planner_statistics import refresh_statistics as refresh
 from app.pipeline.batches import record_count
@@ -21,6 +22,7 @@ COUNTED_AFTER_S = 2.0
 # Like the polls, a check that mostly finds nothing sends no task events: its work shows in the
 # log ("planner statistics refreshed") and in /health.
 @shared_task(name="tasks.statistics.refresh_statistics", send_events=False)
+@skipped_while_database_down
 def refresh_statistics() -> dict[str, float]:
     return refresh(db.get_engine())
 

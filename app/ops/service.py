@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,14 +14,13 @@ from sqlalchemy import Connection, func, select, text
 from app import db
 from app.celeryconfig import QUEUES
 from app.config import Settings
+from app.ops.outages import BROKER, DATABASE, DATABASE_ERRORS, database_answers
 from app.ops.planner_statistics import stale_tables
 from app.pipeline.facts import FACTS
 from app.pipeline.models import ingest_batch, pipeline_totals, quarantine, source_checkpoint
 from app.pipeline.steps import LATENCY_BUCKETS_S
 from app.pipeline.stream_health import stream_states, stream_status
 from app.pipeline.vocabulary import unknown_values
-
-logger = logging.getLogger("c360.ops")
 
 BROKER_TIMEOUT_S = 1.0
 MIN_BEHIND_AFTER_S = 30.0
@@ -37,6 +35,17 @@ def redis_client(redis_url: str) -> redis.Redis:
     return redis.Redis.from_url(
         redis_url, socket_timeout=BROKER_TIMEOUT_S, socket_connect_timeout=BROKER_TIMEOUT_S
     )
+
+
+def broker_answers(redis_url: str) -> bool:
+    """Whether the broker answers a PING now."""
+    client = redis_client(redis_url)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
 
 
 def queue_depths(redis_url: str) -> dict[str, int]:
@@ -108,18 +117,18 @@ def health(settings: Settings) -> dict[str, Any]:
             conn.execute(text("SELECT 1"))
             sources = source_health(conn, settings)
             statistics = statistics_health(conn)
-    except Exception:
-        logger.exception("health: database unreachable")
+    except DATABASE_ERRORS as error:
+        if database_answers():
+            raise
+        DATABASE.failed(error)  # one line per outage, not a traceback per health check
         database = {"status": "down"}
+    else:
+        DATABASE.answered()
     broker: dict[str, Any] = {"status": "ok"}
-    try:
-        client = redis_client(settings.redis_url)
-        try:
-            client.ping()
-        finally:
-            client.close()
-    except Exception:
-        logger.exception("health: broker unreachable")
+    if broker_answers(settings.redis_url):
+        BROKER.answered()
+    else:
+        BROKER.failed("no answer to PING")
         broker = {"status": "down"}
     if "down" in (database["status"], broker["status"]):
         status = "down"

@@ -8,7 +8,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert
 
 from app import create_app
-from app.ops import service as ops_service
 from app.ops.service import pipeline_status, queue_depths, redis_client
 from app.pipeline.models import ingest_batch, quarantine, source_checkpoint, stream_poll
 
@@ -169,18 +168,6 @@ def test_health_503_when_the_broker_is_down(settings, conn):
     assert response.status_code == 503
     assert response.get_json()["broker"] == {"status": "down"}
     assert response.get_json()["status"] == "down"
-
-
-def test_health_503_when_the_database_is_down(client, monkeypatch):
-    def unreachable():
-        raise OSError("connection refused")
-
-    monkeypatch.setattr(ops_service.db, "connect", unreachable)
-
-    response = client.get("/health")
-
-    assert response.status_code == 503
-    assert response.get_json()["database"] == {"status": "down"}
 
 
 def test_socket_broker_urls_become_unix_urls():
