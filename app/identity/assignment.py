@@ -39,6 +39,11 @@ class Resolution:
         """The ID a record has after this resolution."""
         return self.moved.get(key) or self.links.get(key) or self.previous.get(key)
 
+    def concerned(self) -> set[UUID]:
+        """Every profile this resolution may change: those its records were in, and are in."""
+        ids = {*self.previous.values(), *self.links.values(), *self.moved.values()}
+        return ids | set(self.merged) | set(self.merged.values())
+
     @property
     def affected(self) -> list[UUID]:
         """IDs whose golden record, facts or risk may have changed."""

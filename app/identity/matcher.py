@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from sqlalchemy import Connection
 
-from app.identity import locks
+from app.identity import invariants, locks
 from app.identity.assignment import Resolution, Steward, assign_ids
 from app.identity.clustering import Key, Node, cluster
 from app.identity.component import (
@@ -89,7 +89,13 @@ def _resolve(
     shared = shared_identifiers(conn, component)
     result = cluster(component.values(), shared, steward_rules(conn, component))
     resolution = assign_ids(conn, result, component, batch_nodes, stored)
+    concerned = resolution.concerned()
+    # what was wrong before (from an earlier version, say) is not this change's doing
+    already = set(invariants.broken(conn, concerned))
     store_resolution(
         conn, held, resolution, result, incoming, batch_nodes, component, batch_id, steward
     )
+    caused = [p for p in invariants.broken(conn, resolution.concerned()) if p not in already]
+    if caused:
+        raise invariants.BrokenProfile(caused)
     return resolution

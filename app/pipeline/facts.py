@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -204,3 +204,30 @@ def repoint_owners(
         for new, old in conn.execute(statement, params).all():
             touched.update(gid for gid in (new, old) if gid is not None)
     return sorted(touched, key=str)
+
+
+def misplaced_facts(conn: Connection, profiles: Iterable[UUID]) -> list[str]:
+    """Facts held by these profiles, or owned by their records, whose ID is not their owner's
+    (what `repoint_owners` keeps true), in words; empty when every fact is with its owner."""
+    ids = {"ids": array_literal(sorted({g for g in profiles if g is not None}, key=str))}
+    problems = []
+    for spec in FACTS.values():
+        table = spec.table.name
+        owner = (
+            "sc.source_system = 'core' AND sc.business_key = f.customer_number"
+            if spec.by_business_key
+            else "(sc.source_system, sc.source_customer_id)"
+            " = (f.source_system, f.source_customer_id)"
+        )
+        count = conn.execute(
+            text(
+                f"SELECT count(*) FROM {table} f JOIN source_customer sc ON {owner}"
+                " WHERE (sc.global_customer_id = ANY(CAST(:ids AS uuid[]))"
+                "        OR f.global_customer_id = ANY(CAST(:ids AS uuid[])))"
+                "   AND f.global_customer_id IS DISTINCT FROM sc.global_customer_id"
+            ),
+            ids,
+        ).scalar_one()
+        if count:
+            problems.append(f"{count} {spec.entity} fact(s) are not with their owner's profile")
+    return problems

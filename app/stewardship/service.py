@@ -8,6 +8,7 @@ merges (with their history and 308s), facts, golden records and risk follow as f
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -17,13 +18,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from app.customer.models import customer_360, merge_history, source_customer
 from app.customer.service import survivor_id
 from app.customer.survivorship import refresh_golden_records
-from app.identity import locks
+from app.identity import invariants, locks
 from app.identity.assignment import Steward
-from app.identity.clustering import Key
+from app.identity.clustering import Key, cluster
+from app.identity.component import shared_identifiers, steward_rules, stored_nodes
+from app.identity.invariants import BrokenProfile
 from app.identity.locks import IdentityLocks
 from app.identity.matcher import resolve_stored
 from app.identity.models import identity_rule, match_decision, review_item
-from app.pipeline.facts import repoint_owners
+from app.pipeline.facts import misplaced_facts, repoint_owners
 from app.risk.scoring import update_risk_profiles
 from app.stewardship.models import steward_proposal
 
@@ -139,6 +142,7 @@ def _subject_customers(conn: Connection, action: str, subject: dict[str, Any]) -
         a, b = (_active(conn, UUID(str(gid))) for gid in subject["global_customer_ids"])
         if a == b:
             raise Refused("a profile cannot be merged with itself")
+        _refuse_over_different(conn, records_of(conn, a), records_of(conn, b))
         return [a, b]
     if action in (SAME_PERSON, DIFFERENT_PEOPLE):
         a, b = (_key(r) for r in subject["records"])
@@ -157,6 +161,37 @@ def _subject_customers(conn: Connection, action: str, subject: dict[str, Any]) -
     if not split:
         raise Refused(f"nothing merge {merge['merge_id']} brought is in one profile with the rest")
     return [survivor, merge["merged_id"]]
+
+
+def _refuse_over_different(conn: Connection, left: list[Key], right: list[Key]) -> None:
+    """A merge cannot overrule a standing decision that records of the two profiles are
+    different people: that decision is retracted first, by a same-person proposal on its pair."""
+    if not left or not right:
+        return
+    rule = identity_rule
+    pairs = [tuple(sorted((a, b))) for a in left for b in right]
+    standing = conn.execute(
+        select(
+            rule.c.system_a,
+            rule.c.customer_a,
+            rule.c.system_b,
+            rule.c.customer_b,
+            rule.c.proposal_id,
+        )
+        .where(
+            rule.c.relation == "different",
+            tuple_(rule.c.system_a, rule.c.customer_a, rule.c.system_b, rule.c.customer_b).in_(
+                [(*a, *b) for a, b in pairs]
+            ),
+        )
+        .order_by(rule.c.proposal_id)
+    ).first()
+    if standing is not None:
+        raise Refused(
+            f"proposal {standing.proposal_id} declared {standing.system_a}:{standing.customer_a}"
+            f" and {standing.system_b}:{standing.customer_b} different people: a merge cannot"
+            " overrule it (propose same_person on those two records to retract it)"
+        )
 
 
 def propose(
@@ -192,7 +227,13 @@ def approve(conn: Connection, proposal_id: int, by: str, note: str | None) -> di
     """Apply a pending proposal proposed by someone else, in the caller's transaction."""
     proposal = _pending(conn, proposal_id, by)
     steward = Steward(by, proposal["proposal_id"])
-    effect = locks.resolving(conn, lambda held: _apply(conn, held, proposal, steward))
+    try:
+        effect = locks.resolving(conn, lambda held: _apply(conn, held, proposal, steward))
+    except BrokenProfile as broken:
+        raise Refused(
+            f"proposal {proposal_id} was not applied: it would leave profiles wrong"
+            f" ({'; '.join(broken.problems)})"
+        ) from None
     _decide(conn, proposal["proposal_id"], APPROVED, by, note, effect)
     if proposal["subject"].get("review_item_id"):
         conn.execute(
@@ -294,14 +335,18 @@ def _apply(
     # the subject's profiles and records are locked as a batch locks them, before they are read
     _lock_subject(conn, held, subject)
     customers = _subject_customers(conn, action, subject)  # still applicable today?
+    already = set(_problems(conn, customers))  # not this action's doing
     repointed: list[Key] = []
     split_from: UUID | None = None
     if action == MERGE:
         a, b = (records_of(conn, gid) for gid in customers)
         if not a or not b:
             raise Refused("a profile without source records cannot be merged")
-        _write_rules(conn, [(a[0], b[0])], "same", steward.proposal_id)
+        # the stewards said every record of both is one person: each tied to one of them, so
+        # no rule can leave one behind (one tie between the profiles would hold only the two
+        # records it names)
         keys = a + b
+        _write_rules(conn, [(keys[0], other) for other in keys[1:]], "same", steward.proposal_id)
     elif action in (SAME_PERSON, DIFFERENT_PEOPLE):
         a, b = (_key(r) for r in subject["records"])
         relation = "same" if action == SAME_PERSON else "different"
@@ -311,10 +356,13 @@ def _apply(
         record = _key(subject["record"])
         split_from = customers[0]
         others = [k for k in records_of(conn, split_from) if k != record]
-        _write_rules(conn, [(record, other) for other in others], "different", steward.proposal_id)
-        # the record named leaves; the profile's ID stays with the rest
-        _point(conn, [record], _new_profile(conn))
-        repointed = [record]
+        staying = _staying(conn, others)
+        # the decision the steward made: this record is not the person who stays; what was in
+        # the profile only through it leaves with it (its own login, say), bound by nothing
+        _write_rules(conn, [(record, k) for k in staying], "different", steward.proposal_id)
+        leaving = [record, *(k for k in others if k not in staying)]
+        _point(conn, leaving, _new_profile(conn))  # the profile's ID stays with what stays
+        repointed = leaving
         keys = [record, *others]
     else:
         merge = _merge(conn, subject["merge_id"])
@@ -341,11 +389,35 @@ def _apply(
     if split_from is not None:
         _record_unmerges(conn, split_from, now_in, steward)
         _record_split_decisions(conn, split_from, repointed, now_in, steward)
+    caused = [p for p in _problems(conn, {*affected, *now_in.values()}) if p not in already]
+    if caused:
+        raise BrokenProfile(caused)
     return {
         "merged": {str(old): str(new) for old, new in resolution.merged.items()},
         "moved": {f"{k[0]}:{k[1]}": str(gid) for k, gid in now_in.items()},
         "customers": [str(gid) for gid in affected],
     }
+
+
+def _staying(conn: Connection, others: list[Key]) -> list[Key]:
+    """The records that stay in a profile when one leaves it: of the rest grouped without it
+    (by the same rules and decisions), the largest group, ties going to the one linked first.
+    The others were in the profile through the leaving record alone."""
+    nodes = stored_nodes(conn, others)
+    if not nodes:
+        return []
+    result = cluster(nodes.values(), shared_identifiers(conn, nodes), steward_rules(conn, nodes))
+
+    def weight(group: list[Key]) -> tuple:
+        return (-len(group), min(str(nodes[k].linked_at or "") for k in group), group)
+
+    return min(result.clusters, key=weight)
+
+
+def _problems(conn: Connection, profiles: Iterable[UUID]) -> list[str]:
+    """What is wrong with these profiles: their membership, and their facts."""
+    ids = list(profiles)
+    return invariants.broken(conn, ids) + misplaced_facts(conn, ids)
 
 
 def _new_profile(conn: Connection) -> UUID:
