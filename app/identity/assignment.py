@@ -57,11 +57,13 @@ def assign_ids(
     component: dict[Key, Node],
     batch_nodes: dict[Key, Node],
     stored: dict[Key, StoredNode],
+    keep: frozenset[UUID] = frozenset(),
 ) -> Resolution:
     """Give every cluster an ID. An existing ID stays with the cluster holding most of its
     records (ties: the one holding its earliest-linked record); a cluster that keeps several
-    IDs keeps the one with most records (ties: the oldest profile) and the others are merged
-    into it; a cluster that keeps none gets a new ID."""
+    IDs keeps the one with most records (ties: one of `keep`, the profiles a steward's action
+    leaves in place, then the oldest profile) and the others are merged into it; a cluster that
+    keeps none gets a new ID."""
     current = {k: n.global_customer_id for k, n in component.items() if n.global_customer_id}
     for key in batch_nodes:  # a batch record keeps the ID it is linked to, if any
         if key in stored:
@@ -95,7 +97,9 @@ def assign_ids(
         won[index].append(gid)
     cluster_ids = []
     for index in range(len(result.clusters)):
-        candidates = sorted(won[index], key=lambda g: (-holdings[g][index], created.get(g), str(g)))
+        candidates = sorted(
+            won[index], key=lambda g: (-holdings[g][index], g not in keep, created.get(g), str(g))
+        )
         cluster_ids.append(candidates[0] if candidates else uuid.uuid4())
         for gid in candidates[1:]:
             resolution.merged[gid] = cluster_ids[index]

@@ -241,7 +241,11 @@ def cluster(
                 holders[getattr(node, kind)].append(node.key)
         for keys in holders.values():
             for other in keys[1:]:
-                link(keys[0], other, kind)
+                # past a holder a steward declared another person, to one it may join
+                anchor = next(
+                    (k for k in keys if k != other and groups.may_join(k, other)), keys[0]
+                )
+                link(anchor, other, kind)
 
     _link_typos(ordered, link, result)
 
@@ -340,10 +344,21 @@ def cluster(
                         if groups.find(person) != groups.find(root):
                             hold(root, person, SHARED_LINE, kind, refusal)
                 continue
-            anchor = people[0] if people else roots[0]
+            first = people[0] if people else roots[0]
             for root in roots:
-                if root == anchor:
+                root = groups.find(root)  # an earlier holder's anchor may have joined it
+                if root == groups.find(first):
                     continue
+                # a holder a steward declared another person is no anchor for this one: the
+                # holders left may still be one person among themselves
+                anchor = next(
+                    (
+                        r
+                        for r in [first, *roots]
+                        if groups.find(r) != root and groups.may_join(r, root)
+                    ),
+                    first,
+                )
                 if contradicts(members(anchor), members(root)):
                     refusal = f"{kind} matches, but names or dates of birth disagree: not used"
                     refuse(root, refusal)

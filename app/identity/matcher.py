@@ -12,6 +12,7 @@ recorded with its reason in `match_decision`, suspected duplicates listed for re
 from __future__ import annotations
 
 from dataclasses import replace
+from uuid import UUID
 
 from sqlalchemy import Connection
 
@@ -63,15 +64,20 @@ def link_customers(
 
 
 def resolve_stored(
-    conn: Connection, held: IdentityLocks, keys: list[Key], steward: Steward
+    conn: Connection,
+    held: IdentityLocks,
+    keys: list[Key],
+    steward: Steward,
+    keep: frozenset[UUID] = frozenset(),
 ) -> Resolution:
     """Resolve stored records again, as they are, in the caller's transaction: after a
-    steward's decision about them, under the same identity locks as any batch."""
+    steward's decision about them, under the same identity locks as any batch. The profiles
+    in `keep` keep their IDs where a merge's survivor is otherwise a tie."""
     held.take(locks.customer_key(*k) for k in keys)
     stored = stored_nodes(conn, keys)
     if not stored:
         return Resolution()
-    return _resolve(conn, held, dict(stored), stored, {}, None, steward)
+    return _resolve(conn, held, dict(stored), stored, {}, None, steward, keep)
 
 
 def _resolve(
@@ -82,13 +88,14 @@ def _resolve(
     incoming: dict[Key, CustomerRecord],
     batch_id: int | None,
     steward: Steward | None = None,
+    keep: frozenset[UUID] = frozenset(),
 ) -> Resolution:
     """The component of these records, grouped (the stewards' decisions included), given IDs
     and stored."""
     component = connected_component(conn, held, batch_nodes, stored)
     shared = shared_identifiers(conn, component)
     result = cluster(component.values(), shared, steward_rules(conn, component))
-    resolution = assign_ids(conn, result, component, batch_nodes, stored)
+    resolution = assign_ids(conn, result, component, batch_nodes, stored, keep)
     concerned = resolution.concerned()
     # what was wrong before (from an earlier version, say) is not this change's doing
     already = set(invariants.broken(conn, concerned))

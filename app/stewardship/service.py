@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, func, insert, select, tuple_, update
+from sqlalchemy import Connection, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.customer.models import customer_360, merge_history, source_customer
@@ -148,7 +148,9 @@ def _subject_customers(conn: Connection, action: str, subject: dict[str, Any]) -
         a, b = (_key(r) for r in subject["records"])
         if a == b:
             raise Refused("name two different records")
-        return list(dict.fromkeys([_profile_of(conn, a), _profile_of(conn, b)]))
+        customers = list(dict.fromkeys([_profile_of(conn, a), _profile_of(conn, b)]))
+        _refuse_contradiction(conn, a, b, "same" if action == SAME_PERSON else "different")
+        return customers
     if action == UNMERGE_RECORD:
         key = _key(subject["record"])
         profile = _profile_of(conn, key)
@@ -157,10 +159,95 @@ def _subject_customers(conn: Connection, action: str, subject: dict[str, Any]) -
         return [profile]
     merge = _merge(conn, subject["merge_id"])
     survivor = survivor_id(conn, merge["survivor_id"])
-    split, _ = _merge_split(conn, merge, survivor)
+    split, rest = _merge_split(conn, merge, survivor)
     if not split:
         raise Refused(f"nothing merge {merge['merge_id']} brought is in one profile with the rest")
+    if not rest:
+        raise Refused(
+            f"what merge {merge['merge_id']} brought is all its profile holds now: there is"
+            " nothing to take it apart from"
+        )
     return [survivor, merge["merged_id"]]
+
+
+def _refuse_contradiction(conn: Connection, a: Key, b: Key, relation: str) -> None:
+    """A decision about two records cannot contradict the standing ones: the same person as
+    someone declared different from a person they are the same as, or different people who
+    are tied by same-person decisions through others. The one in the way is named."""
+    tied, links = _same_closure(conn, [a, b] if relation == "same" else [a], skip=(a, b))
+    if relation == "different":
+        if b in tied:
+            raise Refused(
+                f"{_name(a)} and {_name(b)} are the same person by standing decisions"
+                f" (proposals {', '.join(str(p) for p in sorted(links))}): retract those first"
+                " (a different_people proposal on the records they name)"
+            )
+        return
+    rule = identity_rule
+    different = conn.execute(
+        select(
+            rule.c.system_a,
+            rule.c.customer_a,
+            rule.c.system_b,
+            rule.c.customer_b,
+            rule.c.proposal_id,
+        )
+        .where(
+            rule.c.relation == "different",
+            tuple_(rule.c.system_a, rule.c.customer_a).in_(sorted(tied)),
+            tuple_(rule.c.system_b, rule.c.customer_b).in_(sorted(tied)),
+            tuple_(rule.c.system_a, rule.c.customer_a, rule.c.system_b, rule.c.customer_b)
+            != (*min(a, b), *max(a, b)),
+        )
+        .order_by(rule.c.proposal_id)
+    ).first()
+    if different is not None:
+        x, y = (different[0], different[1]), (different[2], different[3])
+        raise Refused(
+            f"{_name(a)} and {_name(b)} as one person would make {_name(x)} and {_name(y)} one,"
+            f" whom proposal {different.proposal_id} declared different people: retract that"
+            " first"
+        )
+
+
+def _same_closure(
+    conn: Connection, start: list[Key], skip: tuple[Key, Key]
+) -> tuple[set[Key], set[int]]:
+    """The records tied to these by same-person decisions, through any number of others (the
+    pair `skip` aside: the decision being replaced), and the proposals that tie them."""
+    rule = identity_rule
+    tied, frontier, proposals = set(start), list(start), set()
+    skipped = (*min(skip), *max(skip))
+    while frontier:
+        rows = conn.execute(
+            select(
+                rule.c.system_a,
+                rule.c.customer_a,
+                rule.c.system_b,
+                rule.c.customer_b,
+                rule.c.proposal_id,
+            ).where(
+                rule.c.relation == "same",
+                or_(
+                    tuple_(rule.c.system_a, rule.c.customer_a).in_(frontier),
+                    tuple_(rule.c.system_b, rule.c.customer_b).in_(frontier),
+                ),
+            )
+        ).all()
+        frontier = []
+        for row in rows:
+            if tuple(row[:4]) == skipped:
+                continue
+            for key in ((row[0], row[1]), (row[2], row[3])):
+                if key not in tied:
+                    tied.add(key)
+                    frontier.append(key)
+            proposals.add(row.proposal_id)
+    return tied, proposals
+
+
+def _name(key: Key) -> str:
+    return f"{key[0]}:{key[1]}"
 
 
 def _refuse_over_different(conn: Connection, left: list[Key], right: list[Key]) -> None:
@@ -379,7 +466,8 @@ def _apply(
         _point(conn, brought, restored)
         repointed = brought
         keys = brought + rest
-    resolution = resolve_stored(conn, held, list(dict.fromkeys(keys)), steward)
+    keep = frozenset({split_from, *customers[1:]} if split_from is not None else ())
+    resolution = resolve_stored(conn, held, list(dict.fromkeys(keys)), steward, keep)
     moved = list(dict.fromkeys([*resolution.moved, *repointed]))
     now_in, business_keys = _where_now(conn, moved)
     touched = repoint_owners(conn, moved, business_keys)

@@ -92,9 +92,12 @@ def test_unmerging_one_record_moves_it_with_what_hangs_on_it_alone(conn):
     moved, login_x_now, y_now, login_y_now = profiles(conn, x, login_x, y, login_y)
     assert y_now == login_y_now == original  # the original ID keeps what stays
     assert moved == login_x_now != original  # her login, linked through X alone, goes with it
-    assert conn.execute(
-        select(customer_360.c.status).where(customer_360.c.global_customer_id == original)
-    ).scalar_one() == "active"
+    assert (
+        conn.execute(
+            select(customer_360.c.status).where(customer_360.c.global_customer_id == original)
+        ).scalar_one()
+        == "active"
+    )
     # the decision the steward made, and no other: X is not the people who stay
     assert rules(conn) == {
         (login_y, x, "different") if login_y < x else (x, login_y, "different"),
