@@ -5,6 +5,7 @@ from the sandbox distribution, through the `c360.commands` entry points, when it
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -370,17 +371,31 @@ def audit(
 def steward_group() -> None:
     """Identity corrections with four eyes: one steward proposes, another approves.
 
-    The CLI acts as the steward named by --as, an active key holding the steward scope (the
-    name the proposal, the decision and the merge history record).
+    A steward proves who they are with their own key, as the API asks: C360_STEWARD_KEY, or
+    typed when asked on a terminal. The key's name is the steward's (the name the proposal, the
+    decision and the merge history record); --as, if given, must be that name.
     """
 
 
-def _steward(conn, name: str) -> str:
-    from app.access.keys import STEWARD, active_principal
+STEWARD_KEY_VARIABLE = "C360_STEWARD_KEY"
 
-    principal = active_principal(conn, name)
+
+def _steward(conn, settings: Settings, name: str | None) -> str:
+    from app.access.keys import STEWARD, authenticate
+
+    presented = os.environ.get(STEWARD_KEY_VARIABLE)
+    if not presented and sys.stdin.isatty():
+        presented = click.prompt("Your steward key", hide_input=True)
+    if not presented:
+        raise click.ClickException(
+            f"a steward acts with their own key: set {STEWARD_KEY_VARIABLE} (or run on a"
+            " terminal, which asks for it)"
+        )
+    principal = authenticate(conn, presented.strip(), settings.api_keys)
     if principal is None or not principal.may(STEWARD):
-        raise click.ClickException(f"{name!r} is not an active key with the steward scope")
+        raise click.ClickException("that key is not an active key with the steward scope")
+    if name and name != principal.name:
+        raise click.ClickException(f"that key is {principal.name!r}'s, not {name!r}'s")
     return principal.name
 
 
@@ -429,17 +444,17 @@ def _print_proposal(proposal: dict) -> None:
                                              "same_person", "different_people"]))  # fmt: skip
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--reason", required=True, help="Why: what the steward saw.")
-@click.option("--as", "name", required=True, help="The proposing steward's key name.")
-def steward_propose(action: str, targets: tuple[str, ...], reason: str, name: str) -> None:
+@click.option("--as", "name", help="The proposing steward's key name (that of their key).")
+def steward_propose(action: str, targets: tuple[str, ...], reason: str, name: str | None) -> None:
     """Propose ACTION on TARGETS: two Global Customer IDs (merge), SOURCE:ID (unmerge_record),
     a merge ID (unmerge_merge), or two SOURCE:ID (same_person, different_people)."""
     from app import db
     from app.stewardship.service import Refused, propose
 
-    checked_settings(database=True)
+    settings = checked_settings(database=True)
     subject = _subject(action, targets)
     with _refusals_as_errors(Refused), db.transaction() as conn:
-        proposal = propose(conn, action, subject, reason, _steward(conn, name))
+        proposal = propose(conn, action, subject, reason, _steward(conn, settings, name))
     _print_proposal(proposal)
 
 
@@ -461,30 +476,30 @@ def steward_proposals(status: str | None, limit: int) -> None:
 
 @steward_group.command("approve")
 @click.argument("proposal_id", type=int)
-@click.option("--as", "name", required=True, help="The approving steward's key name.")
+@click.option("--as", "name", help="The approving steward's key name (that of their key).")
 @click.option("--note")
-def steward_approve(proposal_id: int, name: str, note: str | None) -> None:
+def steward_approve(proposal_id: int, name: str | None, note: str | None) -> None:
     """Approve and apply another steward's proposal."""
     from app import db
     from app.stewardship.service import Refused, approve
 
-    checked_settings(database=True)
+    settings = checked_settings(database=True)
     with _refusals_as_errors(Refused), db.transaction() as conn:
-        proposal = approve(conn, proposal_id, _steward(conn, name), note)
+        proposal = approve(conn, proposal_id, _steward(conn, settings, name), note)
     _print_proposal(proposal)
 
 
 @steward_group.command("reject")
 @click.argument("proposal_id", type=int)
-@click.option("--as", "name", required=True, help="The rejecting steward's key name.")
+@click.option("--as", "name", help="The rejecting steward's key name (that of their key).")
 @click.option("--note", required=True, help="Why not.")
-def steward_reject(proposal_id: int, name: str, note: str) -> None:
+def steward_reject(proposal_id: int, name: str | None, note: str) -> None:
     from app import db
     from app.stewardship.service import Refused, reject
 
-    checked_settings(database=True)
+    settings = checked_settings(database=True)
     with _refusals_as_errors(Refused), db.transaction() as conn:
-        proposal = reject(conn, proposal_id, _steward(conn, name), note)
+        proposal = reject(conn, proposal_id, _steward(conn, settings, name), note)
     _print_proposal(proposal)
 
 

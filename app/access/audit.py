@@ -9,10 +9,21 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Insert, bindparam, delete, exists, insert, select, text
+from sqlalchemy import (
+    Connection,
+    Insert,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    text,
+)
 
 from app.access.models import access_log, api_key
-from app.customer.service import member_ids
+from app.customer.service import member_ids, split_from
 
 
 def record_access(
@@ -64,12 +75,22 @@ def list_access(
     until: datetime | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """Newest first. A customer's entries include those of the IDs merged into it: reading the
-    survivor's profile read theirs."""
+    """Newest first. A customer's entries include those of the IDs merged into it (reading the
+    survivor's profile read theirs) and those of the profiles its records were split out of,
+    up to the split (reading that profile then read their data): who saw this person's data,
+    however their profile changed since."""
     query = select(access_log)
     if customer is not None:
         ids = member_ids(conn, customer)
-        query = query.where(access_log.c.customer_ids.overlap(ids))
+        query = query.where(
+            or_(
+                access_log.c.customer_ids.overlap(ids),
+                *(
+                    and_(access_log.c.customer_ids.overlap([gid]), access_log.c.at < until)
+                    for gid, until in split_from(conn, ids)
+                ),
+            )
+        )
     if key_name:
         query = query.where(access_log.c.key_name == key_name)
     if since is not None:

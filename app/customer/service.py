@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Select, bindparam, func, or_, select
+from sqlalchemy import Connection, Select, bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from app.customer.models import customer_360, source_customer
-from app.db import among
+from app.db import among, array_literal
 
 logger = logging.getLogger("c360.api")
 
@@ -49,6 +50,25 @@ def survivor_id(conn: Connection, global_id: UUID) -> UUID | None:
         current = row.merged_into
     logger.warning("merge chain of %s loops; treating it as unknown", global_id)
     return None
+
+
+_SPLIT_FROM = """
+WITH RECURSIVE earlier(gid, until) AS (
+    SELECT survivor_id, merged_at FROM merge_history
+    WHERE kind = 'unmerge' AND merged_id = ANY(CAST(:ids AS uuid[]))
+    UNION
+    SELECT h.survivor_id, least(h.merged_at, e.until)
+    FROM merge_history h JOIN earlier e ON h.merged_id = e.gid
+    WHERE h.kind = 'unmerge' AND h.merged_at < e.until
+)
+SELECT gid, max(until) FROM earlier GROUP BY gid
+"""
+
+
+def split_from(conn: Connection, ids: list[UUID]) -> list[tuple[UUID, datetime]]:
+    """The profiles these were split out of (a steward's unmerge), and those were split out of
+    before that, each with the moment the records left it."""
+    return [tuple(row) for row in conn.execute(text(_SPLIT_FROM), {"ids": array_literal(ids)})]
 
 
 def members_query(global_id: UUID | None = None) -> Select:

@@ -591,5 +591,7 @@ def _record_unmerges(
                 actor=steward.name,
                 proposal_id=steward.proposal_id,
                 records=[list(k) for k in sorted(keys)],
+                # the moment the records left, on the clock the access log is written on
+                merged_at=func.clock_timestamp(),
             )
         )

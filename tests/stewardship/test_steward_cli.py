@@ -17,8 +17,9 @@ from tests.conftest import gid_of
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
-def invoke(*args: str):
-    return CliRunner().invoke(main, list(args))
+def invoke(*args: str, key: str | None = None):
+    """`c360 ARGS`, acting with `key` as the steward's (C360_STEWARD_KEY)."""
+    return CliRunner().invoke(main, list(args), env={"C360_STEWARD_KEY": key})
 
 
 def person(source, key, national_id=None, phone=None, name="Achieng Otieno"):
@@ -26,36 +27,56 @@ def person(source, key, national_id=None, phone=None, name="Achieng Otieno"):
 
 
 def test_a_proposal_from_the_command_line_needs_another_steward(conn):
-    create_key(conn, "amina", ["steward"])
-    create_key(conn, "brian", ["steward"])
-    create_key(conn, "reader", ["read"])
+    amina = create_key(conn, "amina", ["steward"])
+    brian = create_key(conn, "brian", ["steward"])
+    reader = create_key(conn, "reader", ["read"])
     link_customers(conn, [person("core", "1", "12345678", "0711000001")])
     link_customers(conn, [person("dfs", "9", phone="0711000001")])
     together = gid_of(conn, "core", "1")
     assert gid_of(conn, "dfs", "9") == together
 
     proposed = invoke(
-        "steward", "propose", "unmerge_record", "dfs:9", "--reason", "two people", "--as", "amina"
+        "steward", "propose", "unmerge_record", "dfs:9", "--reason", "two people", key=amina
     )
     assert proposed.exit_code == 0, proposed.output
     proposal_id = proposed.output.split()[0].lstrip("#")
-    assert "[pending]" in proposed.output
+    assert "proposed by amina [pending]" in proposed.output
 
-    own = invoke("steward", "approve", proposal_id, "--as", "amina")
-    not_a_steward = invoke("steward", "approve", proposal_id, "--as", "reader")
+    own = invoke("steward", "approve", proposal_id, key=amina)
+    not_a_steward = invoke("steward", "approve", proposal_id, key=reader)
     assert own.exit_code == 1 and "another steward must decide it" in own.output
     assert not_a_steward.exit_code == 1 and "steward scope" in not_a_steward.output
     assert gid_of(conn, "dfs", "9") == together
 
-    approved = invoke("steward", "approve", proposal_id, "--as", "brian", "--note", "checked")
+    approved = invoke("steward", "approve", proposal_id, "--note", "checked", key=brian)
     assert approved.exit_code == 0, approved.output
     assert "approved by brian" in approved.output and "effect:" in approved.output
     assert gid_of(conn, "dfs", "9") != together == gid_of(conn, "core", "1")
     assert f"#{proposal_id}" in invoke("steward", "proposals", "--status", "approved").output
 
 
+def test_four_eyes_cannot_be_bypassed_by_naming_another_steward(conn):
+    amina = create_key(conn, "amina", ["steward"])
+    create_key(conn, "bob", ["steward"])
+    link_customers(conn, [person("core", "1", "12345678", "0711000001")])
+    link_customers(conn, [person("dfs", "9", phone="0711000001")])
+    together = gid_of(conn, "core", "1")
+    proposed = invoke("steward", "propose", "unmerge_record", "dfs:9", "--reason", "x", key=amina)
+    proposal_id = proposed.output.split()[0].lstrip("#")
+
+    named_only = invoke("steward", "approve", proposal_id, "--as", "bob")
+    as_bob_with_aminas_key = invoke("steward", "approve", proposal_id, "--as", "bob", key=amina)
+    made_up = invoke("steward", "approve", proposal_id, key="c360_not-a-real-key")
+
+    assert named_only.exit_code == 1 and "C360_STEWARD_KEY" in named_only.output
+    assert as_bob_with_aminas_key.exit_code == 1
+    assert "that key is 'amina''s, not 'bob''s" in as_bob_with_aminas_key.output
+    assert made_up.exit_code == 1 and "not an active key" in made_up.output
+    assert gid_of(conn, "dfs", "9") == together  # nothing applied
+
+
 def test_bad_targets_are_one_clear_line(conn):
-    create_key(conn, "amina", ["steward"])
+    amina = create_key(conn, "amina", ["steward"])
     cases = [
         (["merge", "not-a-uuid", "x"], "two Global Customer IDs"),
         (["unmerge_record", "mainframe:1"], "SOURCE:ID"),
@@ -64,7 +85,7 @@ def test_bad_targets_are_one_clear_line(conn):
         (["unmerge_record", "core:404"], "no source record core:404"),
     ]
     for args, message in cases:
-        result = invoke("steward", "propose", *args, "--reason", "why", "--as", "amina")
+        result = invoke("steward", "propose", *args, "--reason", "why", key=amina)
         assert result.exit_code in (1, 2), args
         assert message in result.output, (args, result.output)
         assert "Traceback" not in result.output
