@@ -442,16 +442,36 @@ def _print_proposal(proposal: dict) -> None:
 @steward_group.command("propose")
 @click.argument("action", type=click.Choice(["merge", "unmerge_record", "unmerge_merge",
                                              "same_person", "different_people"]))  # fmt: skip
-@click.argument("targets", nargs=-1, required=True)
+@click.argument("targets", nargs=-1)
+@click.option(
+    "--item", type=int, help="A review-queue item (its #): its two records are the targets."
+)
 @click.option("--reason", required=True, help="Why: what the steward saw.")
 @click.option("--as", "name", help="The proposing steward's key name (that of their key).")
-def steward_propose(action: str, targets: tuple[str, ...], reason: str, name: str | None) -> None:
+def steward_propose(
+    action: str, targets: tuple[str, ...], item: int | None, reason: str, name: str | None
+) -> None:
     """Propose ACTION on TARGETS: two Global Customer IDs (merge), SOURCE:ID (unmerge_record),
-    a merge ID (unmerge_merge), or two SOURCE:ID (same_person, different_people)."""
+    a merge ID (unmerge_merge), or two SOURCE:ID (same_person, different_people); or on a
+    review-queue item with --item (same_person, different_people, or merge of its two sides'
+    profiles), whose approval settles it."""
     from app import db
-    from app.stewardship.service import Refused, propose
+    from app.stewardship.queue import propose_from_item
+    from app.stewardship.service import MERGE, Refused, propose
 
     settings = checked_settings(database=True)
+    if item is not None:
+        if targets or action not in ("same_person", "different_people", MERGE):
+            raise click.UsageError(
+                "--item takes same_person, different_people or merge, no targets"
+            )
+        with _refusals_as_errors(Refused), db.transaction() as conn:
+            steward = _steward(conn, settings, name)
+            proposal = propose_from_item(conn, item, action, reason, steward)
+        _print_proposal(proposal)
+        return
+    if not targets:
+        raise click.UsageError("name the TARGETS, or a review-queue item with --item")
     subject = _subject(action, targets)
     with _refusals_as_errors(Refused), db.transaction() as conn:
         proposal = propose(conn, action, subject, reason, _steward(conn, settings, name))
@@ -519,10 +539,23 @@ def steward_queue(kind: str | None, source: str | None, limit: int) -> None:
     with db.connect() as conn:
         found = review_queue(conn, kind, source, limit)
     for item in found["items"]:
-        a, b = (f"{r['source_system']}:{r['source_customer_id']}" for r in item["records"])
+        # what a steward acts on, without a person's data on the terminal: each side's
+        # records and profile (the names and identifiers are at GET /steward/review-queue)
+        sides = []
+        for side, gid in zip(("side_a", "side_b"), item["global_customer_ids"], strict=True):
+            records = item["evidence"].get(side, [])
+            keys = ", ".join(f"{r['source_system']}:{r['source_customer_id']}" for r in records)
+            sides.append(f"{keys} (profile {gid})")
+        identifier = f" on a {item['identifier']}" if item["identifier"] else ""
         click.echo(
-            f"#{item['item_id']} {item['kind']} {a} / {b} "
-            f"({item['detected_at'].isoformat(timespec='seconds')}): {mask_text(item['reason'])}"
+            f"#{item['item_id']} {item['kind']}{identifier}, seen"
+            f" {item['detected_at'].isoformat(timespec='seconds')}: {mask_text(item['reason'])}"
+            f"\n  {sides[0]}\n  {sides[1]}"
+        )
+    if found["items"]:
+        click.echo(
+            "act on one: c360 steward propose same_person|different_people|merge --item N"
+            " --reason ..."
         )
     counts = ", ".join(f"{k} {n}" for k, n in sorted(found["counts"].items())) or "none"
     click.echo(f"{found['total']} open items ({counts})")

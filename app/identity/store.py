@@ -85,16 +85,25 @@ def store_resolution(
         )
     others = {k: gid for k, gid in resolution.moved.items() if k not in incoming}
     if others:
+        # how each is linked now: what joined it to its new group, or nothing (split off alone)
+        rules = {k: result.joined_by.get(k, "split") for k in others}
         conn.execute(
             text(
                 """
-                UPDATE source_customer sc SET global_customer_id = m.gid, updated_at = now()
-                FROM unnest(CAST(:systems AS text[]), CAST(:ids AS text[]), CAST(:gids AS uuid[]))
-                     AS m(s, i, gid)
+                UPDATE source_customer sc
+                SET global_customer_id = m.gid, match_rule = m.rule, updated_at = now()
+                FROM unnest(CAST(:systems AS text[]), CAST(:ids AS text[]),
+                            CAST(:gids AS uuid[]), CAST(:rules AS text[])) AS m(s, i, gid, rule)
                 WHERE sc.source_system = m.s AND sc.source_customer_id = m.i
                 """
             ),
-            array_columns(((*key, gid) for key, gid in others.items()), "systems", "ids", "gids"),
+            array_columns(
+                ((*key, gid, rules[key]) for key, gid in others.items()),
+                "systems",
+                "ids",
+                "gids",
+                "rules",
+            ),
         )
     _record_merges(conn, resolution, result, steward)
     record_decisions(conn, resolution, result, batch_id, steward)

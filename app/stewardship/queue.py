@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from app.db import array_columns
 from app.stewardship import service
 
 _OPEN = """
@@ -44,7 +45,36 @@ def review_queue(
         ),
         params,
     ).mappings()
-    return {"total": sum(counts.values()), "counts": counts, "items": [_item(r) for r in items]}
+    found = [_item(r) for r in items]
+    _current_profiles(conn, found)
+    return {"total": sum(counts.values()), "counts": counts, "items": found}
+
+
+def _current_profiles(conn: Connection, items: list[dict[str, Any]]) -> None:
+    """The evidence was taken when the item was seen; each record's profile is given as it is
+    now (a profile merged away since is not shown)."""
+    records = [
+        r for item in items for side in ("side_a", "side_b") for r in item["evidence"].get(side, [])
+    ]
+    keys = {(r["source_system"], r["source_customer_id"]) for r in records}
+    if not keys:
+        return
+    now = dict(
+        ((row[0], row[1]), str(row[2]))
+        for row in conn.execute(
+            text(
+                "SELECT sc.source_system, sc.source_customer_id, sc.global_customer_id"
+                " FROM source_customer sc JOIN unnest(CAST(:systems AS text[]),"
+                " CAST(:ids AS text[])) AS k(s, i)"
+                " ON sc.source_system = k.s AND sc.source_customer_id = k.i"
+            ),
+            array_columns(sorted(keys), "systems", "ids"),
+        )
+    )
+    for record in records:
+        key = (record["source_system"], record["source_customer_id"])
+        if key in now:
+            record["global_customer_id"] = now[key]
 
 
 def _item(row: Any) -> dict[str, Any]:
@@ -67,8 +97,8 @@ def _records(row: Any) -> list[dict[str, str]]:
 def propose_from_item(
     conn: Connection, item_id: int, action: str, reason: str, proposed_by: str
 ) -> dict[str, Any]:
-    """A proposal that the item's two records are the same person, or different people;
-    its approval settles the item."""
+    """A proposal that the item's two records are the same person, or different people, or
+    that the two profiles they are in now are one (merge); its approval settles the item."""
     row = (
         conn.execute(text("SELECT * FROM review_item WHERE item_id = :id"), {"id": item_id})
         .mappings()
@@ -78,5 +108,10 @@ def propose_from_item(
         raise service.NotFound(f"no review item {item_id}")
     if row["status"] != "open":
         raise service.Refused(f"review item {item_id} was settled already")
-    subject = {"records": _records(row), "review_item_id": item_id}
+    subject: dict[str, Any] = {"records": _records(row), "review_item_id": item_id}
+    if action == service.MERGE:
+        profiles = [
+            str(service.profile_of(conn, service.record_key(r))) for r in subject["records"]
+        ]
+        subject = {"global_customer_ids": profiles, "review_item_id": item_id}
     return service.propose(conn, action, subject, reason, proposed_by)

@@ -132,5 +132,12 @@ class ReviewQueueSchema(Schema):
 
 
 class ItemProposalSchema(Schema):
-    action = fields.String(required=True, validate=validate.OneOf([SAME_PERSON, DIFFERENT_PEOPLE]))
+    action = fields.String(
+        required=True,
+        validate=validate.OneOf([SAME_PERSON, DIFFERENT_PEOPLE, MERGE]),
+        metadata={
+            "description": "same_person or different_people about the item's two records, or"
+            " merge of the two profiles they are in"
+        },
+    )
     reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))

@@ -67,7 +67,7 @@ def records_of(conn: Connection, global_id: UUID) -> list[Key]:
     return [tuple(row) for row in rows]
 
 
-def _profile_of(conn: Connection, key: Key) -> UUID:
+def profile_of(conn: Connection, key: Key) -> UUID:
     sc = source_customer
     gid = conn.execute(
         select(sc.c.global_customer_id).where(
@@ -107,7 +107,7 @@ def get_proposal(conn: Connection, proposal_id: int, *, for_update: bool = False
 # --- proposing -------------------------------------------------------------------------------
 
 
-def _key(record: dict[str, str]) -> Key:
+def record_key(record: dict[str, str]) -> Key:
     return (record["source_system"], record["source_customer_id"])
 
 
@@ -115,9 +115,9 @@ def _lock_subject(conn: Connection, held: IdentityLocks, subject: dict[str, Any]
     """Lock what a proposal names as a batch's resolution locks it, before it is read: its
     records, the profiles they and it name (with where those ended), and those profiles'
     records. Whoever moves a record in or out of a profile holds that profile's lock."""
-    records = [_key(r) for r in subject.get("records", [])]
+    records = [record_key(r) for r in subject.get("records", [])]
     if "record" in subject:
-        records.append(_key(subject["record"]))
+        records.append(record_key(subject["record"]))
     held.take(locks.customer_key(*k) for k in records)
     named = [UUID(str(gid)) for gid in subject.get("global_customer_ids", [])]
     if "merge_id" in subject:
@@ -145,15 +145,15 @@ def _subject_customers(conn: Connection, action: str, subject: dict[str, Any]) -
         _refuse_over_different(conn, records_of(conn, a), records_of(conn, b))
         return [a, b]
     if action in (SAME_PERSON, DIFFERENT_PEOPLE):
-        a, b = (_key(r) for r in subject["records"])
+        a, b = (record_key(r) for r in subject["records"])
         if a == b:
             raise Refused("name two different records")
-        customers = list(dict.fromkeys([_profile_of(conn, a), _profile_of(conn, b)]))
+        customers = list(dict.fromkeys([profile_of(conn, a), profile_of(conn, b)]))
         _refuse_contradiction(conn, a, b, "same" if action == SAME_PERSON else "different")
         return customers
     if action == UNMERGE_RECORD:
-        key = _key(subject["record"])
-        profile = _profile_of(conn, key)
+        key = record_key(subject["record"])
+        profile = profile_of(conn, key)
         if records_of(conn, profile) == [key]:
             raise Refused(f"{key[0]}:{key[1]} is alone in its profile already")
         return [profile]
@@ -365,6 +365,16 @@ def _merge(conn: Connection, merge_id: int) -> dict[str, Any]:
         .first()
     )
     if row is None:
+        unmerge = conn.execute(
+            select(merge_history.c.proposal_id).where(
+                merge_history.c.merge_id == merge_id, merge_history.c.kind == "unmerge"
+            )
+        ).first()
+        if unmerge is not None:
+            raise Refused(
+                f"history entry {merge_id} is an unmerge (proposal {unmerge.proposal_id}), not a"
+                " merge: to undo it, merge the two profiles again"
+            )
         raise NotFound(f"no merge {merge_id}")
     return dict(row)
 
@@ -435,12 +445,12 @@ def _apply(
         keys = a + b
         _write_rules(conn, [(keys[0], other) for other in keys[1:]], "same", steward.proposal_id)
     elif action in (SAME_PERSON, DIFFERENT_PEOPLE):
-        a, b = (_key(r) for r in subject["records"])
+        a, b = (record_key(r) for r in subject["records"])
         relation = "same" if action == SAME_PERSON else "different"
         _write_rules(conn, [(a, b)], relation, steward.proposal_id)
         keys = [a, b, *(k for gid in customers for k in records_of(conn, gid))]
     elif action == UNMERGE_RECORD:
-        record = _key(subject["record"])
+        record = record_key(subject["record"])
         split_from = customers[0]
         others = [k for k in records_of(conn, split_from) if k != record]
         staying = _staying(conn, others)
@@ -517,12 +527,13 @@ def _new_profile(conn: Connection) -> UUID:
 
 
 def _point(conn: Connection, keys: list[Key], gid: UUID) -> None:
-    """Link these records to `gid` before they are resolved again (which ID they keep)."""
+    """Link these records to `gid` before they are resolved again (which ID they keep); how
+    they are linked is that a steward split them off, unless the rules join them anew."""
     sc = source_customer
     conn.execute(
         update(sc)
         .where(tuple_(sc.c.source_system, sc.c.source_customer_id).in_(keys))
-        .values(global_customer_id=gid, updated_at=func.now())
+        .values(global_customer_id=gid, match_rule="split", updated_at=func.now())
     )
 
 

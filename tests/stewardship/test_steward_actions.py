@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from app.customer.models import customer_360
+from app.customer.models import customer_360, merge_history, source_customer
 from app.customer.service import survivor_id
 from app.identity import invariants
 from app.identity.matcher import link_customers
@@ -127,3 +127,33 @@ def test_a_merge_over_a_standing_different_people_decision_is_refused(conn):
             "steward-amina",
         )
     assert profiles(conn, father, son) == [first, second]
+
+
+def test_a_record_split_off_says_so_and_its_unmerge_is_not_taken_for_a_merge(conn):
+    core, dfs = ("core", "1"), ("dfs", "9")
+    link_customers(
+        conn,
+        [
+            person(*core, "Achieng Otieno", "12345678", "0711000001"),
+            person(*dfs, "A Otieno", phone="0711000001"),
+        ],
+    )
+    assert _match_rule(conn, dfs) == "phone"
+
+    decide(conn, service.UNMERGE_RECORD, record=record(*dfs))
+
+    assert _match_rule(conn, dfs) == "split"  # not the phone that no longer links it
+    unmerge = conn.execute(
+        select(merge_history.c.merge_id).where(merge_history.c.kind == "unmerge")
+    ).scalar_one()
+    with pytest.raises(service.Refused, match=f"history entry {unmerge} is an unmerge"):
+        service.propose(conn, service.UNMERGE_MERGE, {"merge_id": unmerge}, "undo", "steward-amina")
+
+
+def _match_rule(conn, key):
+    return conn.execute(
+        select(source_customer.c.match_rule).where(
+            source_customer.c.source_system == key[0],
+            source_customer.c.source_customer_id == key[1],
+        )
+    ).scalar_one()

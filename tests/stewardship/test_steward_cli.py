@@ -91,7 +91,9 @@ def test_bad_targets_are_one_clear_line(conn):
         assert "Traceback" not in result.output
 
 
-def test_the_queue_on_a_terminal_shows_no_identifier(conn):
+def test_the_queue_on_a_terminal_shows_what_to_act_on_and_no_identifier(conn):
+    amina = create_key(conn, "amina", ["steward"])
+    brian = create_key(conn, "brian", ["steward"])
     link_customers(conn, [person("core", "1", "12345678", "0711000001", "Achieng Otieno")])
     other = replace(
         person("dfs", "9", phone="0711000001", name="Mary Wambui"), date_of_birth=date(1970, 1, 1)
@@ -101,10 +103,21 @@ def test_the_queue_on_a_terminal_shows_no_identifier(conn):
     result = invoke("steward", "queue")
 
     assert result.exit_code == 0, result.output
-    assert (
-        "shared_line core:1 / dfs:9" in result.output
-        or "shared_line dfs:9 / core:1" in result.output
-    )
+    item = result.output.split()[0].lstrip("#")
+    assert f"#{item} shared_line on a phone" in result.output
+    assert f"  core:1 (profile {gid_of(conn, 'core', '1')})" in result.output
+    assert f"  dfs:9 (profile {gid_of(conn, 'dfs', '9')})" in result.output
     assert "1 open items (shared_line 1)" in result.output
     for value in ("0711000001", "711000001", "12345678", "Mary", "Achieng"):
         assert value not in result.output
+
+    # a merge of the item's two sides, proposed from the item, settles it once approved
+    proposed = invoke(
+        "steward", "propose", "merge", "--item", item, "--reason", "one person", key=amina
+    )
+    assert proposed.exit_code == 0, proposed.output
+    proposal_id = proposed.output.split()[0].lstrip("#")
+    approved = invoke("steward", "approve", proposal_id, key=brian)
+    assert approved.exit_code == 0, approved.output
+    assert gid_of(conn, "core", "1") == gid_of(conn, "dfs", "9")
+    assert "0 open items" in invoke("steward", "queue").output
