@@ -101,6 +101,9 @@ class StewardRules:
     same: tuple[tuple[Key, Key], ...] = ()
     different: tuple[tuple[Key, Key], ...] = ()
     gated_profiles: frozenset[UUID] = frozenset()
+    # per gated profile, its open or blocked cases ("fraud:123 (ASSIGNED)"): what a reviewer
+    # of the held merge looks at
+    gated_cases: tuple[tuple[UUID, str], ...] = ()
 
 
 SOFT_KINDS = frozenset({"phone", "email", "phone_and_name", "email_and_name"})
@@ -219,8 +222,11 @@ def cluster(
             return
         if kind in SOFT_KINDS and gated(a, b):
             identifier = kind.removesuffix("_and_name")
+            profiles = groups.profiles[groups.find(a)] | groups.profiles[groups.find(b)]
+            cases = sorted(case for gid, case in rules.gated_cases if gid in profiles)
             reason = (
-                f"{identifier} would merge a profile under an open fraud case with another:"
+                f"{identifier} would merge a profile under an open fraud case"
+                f"{' (' + ', '.join(cases) + ')' if cases else ''} with another:"
                 " waits for a steward"
             )
             for key in (a, b):

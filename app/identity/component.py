@@ -238,17 +238,20 @@ def steward_rules(conn: Connection, component: dict[Key, Node]) -> StewardRules:
         if pair[0] in component and pair[1] in component:
             (same if relation == "same" else different).append(pair)
     profiles = sorted({n.global_customer_id for n in component.values()} - {None}, key=str)
-    gated = conn.execute(
+    cases = conn.execute(
         text(
-            "SELECT DISTINCT global_customer_id FROM fraud_case"
+            "SELECT global_customer_id, source_system || ':' || source_case_id"
+            " || ' (' || status || ')' FROM fraud_case"
             " WHERE global_customer_id = ANY(:ids) AND upper(status) <> 'CLOSED'"
+            " ORDER BY 1, 2"
         ),
         {"ids": profiles},
-    ).scalars()
+    ).all()
     return StewardRules(
         same=tuple(sorted(same)),
         different=tuple(sorted(different)),
-        gated_profiles=frozenset(gated),
+        gated_profiles=frozenset(gid for gid, _ in cases),
+        gated_cases=tuple((gid, case) for gid, case in cases),
     )
 
 

@@ -315,7 +315,8 @@ def test_a_merge_on_a_phone_with_a_profile_under_a_fraud_case_waits_for_a_stewar
 
     assert (gid_of(conn, "core", "1"), gid_of(conn, "dfs", "9")) == (flagged, other)
     (item,) = queue(client, amina, kind="risk_gate")["items"]
-    assert item["identifier"] == "phone" and "open fraud case" in item["reason"]
+    assert item["identifier"] == "phone"
+    assert "open fraud case (fraud:FC-1 (BLOCKED))" in item["reason"]  # the case to look at
 
     proposal = client.post(
         f"/steward/review-queue/{item['item_id']}/proposals",
