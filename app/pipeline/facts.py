@@ -208,7 +208,8 @@ def repoint_owners(
 
 def misplaced_facts(conn: Connection, profiles: Iterable[UUID]) -> list[str]:
     """Facts held by these profiles, or owned by their records, whose ID is not their owner's
-    (what `repoint_owners` keeps true), in words; empty when every fact is with its owner."""
+    (what `repoint_owners` keeps true), in words; empty when every fact is with its owner.
+    Each half is its own look-up, by owner and by ID, so neither scans a fact table."""
     ids = {"ids": array_literal(sorted({g for g in profiles if g is not None}, key=str))}
     problems = []
     for spec in FACTS.values():
@@ -219,12 +220,13 @@ def misplaced_facts(conn: Connection, profiles: Iterable[UUID]) -> list[str]:
             else "(sc.source_system, sc.source_customer_id)"
             " = (f.source_system, f.source_customer_id)"
         )
+        elsewhere = "f.global_customer_id IS DISTINCT FROM sc.global_customer_id"
         count = conn.execute(
             text(
-                f"SELECT count(*) FROM {table} f JOIN source_customer sc ON {owner}"
-                " WHERE (sc.global_customer_id = ANY(CAST(:ids AS uuid[]))"
-                "        OR f.global_customer_id = ANY(CAST(:ids AS uuid[])))"
-                "   AND f.global_customer_id IS DISTINCT FROM sc.global_customer_id"
+                f"SELECT (SELECT count(*) FROM source_customer sc JOIN {table} f ON {owner}"
+                f"         WHERE sc.global_customer_id = ANY(CAST(:ids AS uuid[])) AND {elsewhere})"
+                f"     + (SELECT count(*) FROM {table} f JOIN source_customer sc ON {owner}"
+                f"         WHERE f.global_customer_id = ANY(CAST(:ids AS uuid[])) AND {elsewhere})"
             ),
             ids,
         ).scalar_one()
