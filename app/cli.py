@@ -529,23 +529,24 @@ def steward_reject(proposal_id: int, name: str | None, note: str) -> None:
 @click.option("--source", type=click.Choice(SOURCE_SYSTEMS))
 @click.option("--limit", default=50, show_default=True)
 def steward_queue(kind: str | None, source: str | None, limit: int) -> None:
-    """What the matcher held back for a person to decide, oldest first (identifiers masked:
-    the evidence in full is at GET /steward/review-queue, for steward keys)."""
+    """What the matcher held back for a person to decide, oldest first: per item its number,
+    kind and reason, and each side's records and profile. With a steward's key in
+    C360_STEWARD_KEY, each record's name, birth date and gender too, identifiers masked (the
+    evidence in full is at GET /steward/review-queue); without one, no personal data."""
     from app import db
     from app.logs import mask_text
     from app.stewardship.queue import review_queue
 
-    checked_settings(database=True)
+    settings = checked_settings(database=True)
     with db.connect() as conn:
+        steward = _steward(conn, settings, None) if os.environ.get(STEWARD_KEY_VARIABLE) else None
         found = review_queue(conn, kind, source, limit)
     for item in found["items"]:
-        # what a steward acts on, without a person's data on the terminal: each side's
-        # records and profile (the names and identifiers are at GET /steward/review-queue)
         sides = []
         for side, gid in zip(("side_a", "side_b"), item["global_customer_ids"], strict=True):
             records = item["evidence"].get(side, [])
-            keys = ", ".join(f"{r['source_system']}:{r['source_customer_id']}" for r in records)
-            sides.append(f"{keys} (profile {gid})")
+            shown = _evidence_line if steward else _record_line
+            sides.append(f"profile {gid}: " + "; ".join(shown(r) for r in records))
         identifier = f" on a {item['identifier']}" if item["identifier"] else ""
         click.echo(
             f"#{item['item_id']} {item['kind']}{identifier}, seen"
@@ -559,6 +560,26 @@ def steward_queue(kind: str | None, source: str | None, limit: int) -> None:
         )
     counts = ", ".join(f"{k} {n}" for k, n in sorted(found["counts"].items())) or "none"
     click.echo(f"{found['total']} open items ({counts})")
+
+
+def _record_line(record: dict) -> str:
+    return f"{record['source_system']}:{record['source_customer_id']}"
+
+
+def _evidence_line(record: dict) -> str:
+    """A record as a steward compares it on a terminal: name, birth date and gender, and its
+    identifiers masked (their last digits tell records apart)."""
+    from app.logs import mask
+
+    facts = [record.get("full_name") or "(no name)"]
+    if record.get("date_of_birth"):
+        facts.append(f"born {record['date_of_birth']}")
+    if record.get("gender"):
+        facts.append(record["gender"])
+    for field in ("national_id", "passport", "phone", "secondary_phone", "email"):
+        if record.get(field):
+            facts.append(f"{field.replace('_', ' ')} {mask(record[field])}")
+    return f"{_record_line(record)} {', '.join(facts)}"
 
 
 @main.command()

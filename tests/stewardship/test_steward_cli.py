@@ -101,15 +101,22 @@ def test_the_queue_on_a_terminal_shows_what_to_act_on_and_no_identifier(conn):
     link_customers(conn, [other])
 
     result = invoke("steward", "queue")
+    as_steward = invoke("steward", "queue", key=amina)
 
     assert result.exit_code == 0, result.output
     item = result.output.split()[0].lstrip("#")
     assert f"#{item} shared_line on a phone" in result.output
-    assert f"  core:1 (profile {gid_of(conn, 'core', '1')})" in result.output
-    assert f"  dfs:9 (profile {gid_of(conn, 'dfs', '9')})" in result.output
+    assert f"  profile {gid_of(conn, 'core', '1')}: core:1\n" in result.output
+    assert f"  profile {gid_of(conn, 'dfs', '9')}: dfs:9\n" in result.output
     assert "1 open items (shared_line 1)" in result.output
     for value in ("0711000001", "711000001", "12345678", "Mary", "Achieng"):
         assert value not in result.output
+    # a steward who gives their key sees whom to compare, identifiers still masked
+    assert as_steward.exit_code == 0, as_steward.output
+    assert "core:1 Achieng Otieno, national id ***678, phone ***001" in as_steward.output
+    assert "dfs:9 Mary Wambui, born 1970-01-01, phone ***001" in as_steward.output
+    for value in ("0711000001", "12345678"):
+        assert value not in as_steward.output
 
     # a merge of the item's two sides, proposed from the item, settles it once approved
     proposed = invoke(
