@@ -66,8 +66,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     return {
         "broker_url": settings.redis_url,
         "broker_connection_retry_on_startup": True,
-        # a broker outage of any length: the worker reconnects until the broker answers (the
-        # default gives up after 100 attempts, about 50 minutes, and the worker exits)
+        # a broker outage of any length: the worker reconnects until the broker answers (by
+        # default it gives up after a set number of attempts, and the worker exits)
         "broker_connection_max_retries": None,
         # a step running when the broker goes finishes and commits (tasks/outage_lines.py)
         "worker_cancel_long_running_tasks_on_connection_loss": False,

@@ -1,11 +1,11 @@
 """Flower's event capture, reconnecting within half a minute of the broker's return however long
 it was gone, and telling the outage in two lines (`app/ops/outages.py`).
 
-Flower 2.2's capture loop doubles its wait after every failed attempt with no ceiling: after a
-ten-minute outage it waits about seventeen minutes more before it looks again, after an hour
-over an hour, and logs a line per attempt meanwhile. Its loop is `flower.events.Events.run`,
-which nothing lets us configure; this replaces it with the same loop and a capped wait. Applied
-only in the Flower process (`celery -A tasks flower` imports this package first).
+Flower's capture loop doubles its wait after every failed attempt with no ceiling: after a long
+outage it waits longer still before it looks again, and logs a line per attempt meanwhile (the
+figures are in docs/outages.md). Its loop is `flower.events.Events.run`, which nothing lets us
+configure; this replaces it with the same loop and a capped wait. Applied only in the Flower
+process (`celery -A tasks flower` imports this package first).
 """
 
 from __future__ import annotations

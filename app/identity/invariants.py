@@ -10,7 +10,7 @@ one rolls back with the reason, and nothing half-done is ever committed.
 5. No active profile concerned is left without a source record.
 
 Each check is one query over the profiles concerned (and the decisions touching them, which
-are usually none), so a batch pays a few milliseconds for it.
+are usually none), by index look-ups: a batch pays little for it (docs/stewardship.md).
 """
 
 from __future__ import annotations
