@@ -331,7 +331,10 @@ def test_concurrent_workers_give_the_grouping_of_one_worker(engine):
     url = os.environ["C360_DATABASE_URL"]
     records = _population(150)
     truncate_all(engine)
-    _link_in_process(url, [records], multiprocessing.get_context("spawn").Barrier(1))
+    try:
+        _link_in_process(url, [records], multiprocessing.get_context("spawn").Barrier(1))
+    finally:
+        db.set_engine(engine)  # in this process it replaced the session's engine
     with engine.connect() as conn:
         expected = grouping(conn)
     truncate_all(engine)
