@@ -139,7 +139,7 @@ class Precompiled:
     """A statement compiled once and run as the driver's SQL (`exec_driver_sql`), for a large
     statement run on every request. SQLAlchemy would otherwise hash its cache key, a tuple as
     deep as the statement, on every execution, and work out each bound value: for the served
-    profile (12 kB of SQL) 14 % of the API's instructions a read (README, Scale).
+    profile (12 kB of SQL) 14 % of the API's instructions a read (docs/scale.md).
 
     `variables` are the parameters given at each execution; every other bound value is the
     statement's own, fixed when it was built. The result's rows are the driver's values, as
@@ -206,7 +206,7 @@ def get_engine() -> Engine:
 
 # A pooled connection idle longer than this is pinged before use (a database restarted or a
 # proxy's idle timeout may have closed it); one used more recently is known alive, and a
-# round trip a checkout is what an API request can least afford (README, Scale).
+# round trip a checkout is what an API request can least afford (docs/scale.md).
 PING_AFTER_IDLE_SECONDS = 1.0
 
 
@@ -340,7 +340,7 @@ def autocommit(engine: Engine) -> Connection:
 @contextmanager
 def read() -> Iterator[Connection]:
     """A connection for the API's customer reads, on the replica if one is configured (its
-    data may trail the primary's by the replication lag: README, Scale). Each statement is
+    data may trail the primary's by the replication lag: docs/scale.md). Each statement is
     its own transaction, as each had its own snapshot under READ COMMITTED: a read that must
     be consistent is one statement (the profile is)."""
     if _bound is not None:

@@ -65,7 +65,7 @@ def stream_attempt(source_system: str, stream: str, kind: str) -> Iterator[None]
 # Its commit does not wait for the WAL to reach the disk (`synchronous_commit` off for this
 # transaction): a crash may lose the last second's heartbeats, which the next poll writes again,
 # and never a checkpoint's marker or a batch, whose commits still wait. Ten flushes a second
-# fewer, which the API's access-log commits would otherwise queue behind (README, Scale).
+# fewer, which the API's access-log commits would otherwise queue behind (docs/scale.md).
 _RECORD_SUCCESS = text(
     """
 WITH without_waiting AS (

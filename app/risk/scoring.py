@@ -1,7 +1,7 @@
 """Risk_Profile: an explainable FraudScore and RiskLevel from fraud cases, channel alerts, credit
 decisions, payment risk scores and AML alerts.
 
-Rule (documented in the README):
+Rule (documented in docs/risk.md):
 - A fraud case contributes by its status (written by the engine and its analyst workbench):
   ASSIGNED and IN_PROGRESS (open) its engine risk_score; ESCALATED at least 0.8; BLOCKED —
   the analyst confirmed the fraud and stopped the payment — 1.0, so the customer is HIGH and

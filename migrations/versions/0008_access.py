@@ -17,7 +17,7 @@ depends_on = None
 
 # The application may only add to the access log. Rows leave it through the retention purge
 # alone, which says so for its own transaction (SET LOCAL c360.access_log_purge = 'on'); the
-# tests' clean-up truncates the same way. (Grants make it binding for a deployment: README.)
+# tests' clean-up truncates the same way. (Grants make it binding for a deployment: docs/access.md.)
 APPEND_ONLY = """
 CREATE FUNCTION access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -2,7 +2,7 @@
 beat, on PostgreSQL databases built from the project's copies of their schemas: one person over
 all seven sources is one profile; amounts, currencies and directions land as each system holds
 them; an AML alert raises risk and its resolution lowers it, and a wallet balance change reaches
-the API, within the bound the README states."""
+the API, within the bound docs/sources.md states."""
 
 import dataclasses
 import time
@@ -19,7 +19,7 @@ from tests.conftest import environment
 
 pytestmark = pytest.mark.integration
 GROUP = ("core_v1", "openbanking", "global")
-# README, "Changes that carry no trustworthy marker": a poll interval (0.5 s here), the read of
+# docs/sources.md, "Changes that carry no trustworthy marker": a poll interval (0.5 s here), the read of
 # the open rows, the three batch steps; measured well under it, stated with room
 BOUND_S = 10.0
 
