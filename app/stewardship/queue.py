@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from app.db import array_columns
+from app.identity.component import stored_nodes
 from app.stewardship import service
 
 _OPEN = """
@@ -59,18 +59,9 @@ def _current_profiles(conn: Connection, items: list[dict[str, Any]]) -> None:
     keys = {(r["source_system"], r["source_customer_id"]) for r in records}
     if not keys:
         return
-    now = dict(
-        ((row[0], row[1]), str(row[2]))
-        for row in conn.execute(
-            text(
-                "SELECT sc.source_system, sc.source_customer_id, sc.global_customer_id"
-                " FROM source_customer sc JOIN unnest(CAST(:systems AS text[]),"
-                " CAST(:ids AS text[])) AS k(s, i)"
-                " ON sc.source_system = k.s AND sc.source_customer_id = k.i"
-            ),
-            array_columns(sorted(keys), "systems", "ids"),
-        )
-    )
+    now = {
+        key: str(node.global_customer_id) for key, node in stored_nodes(conn, list(keys)).items()
+    }
     for record in records:
         key = (record["source_system"], record["source_customer_id"])
         if key in now:

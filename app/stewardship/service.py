@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, func, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Result, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.customer.models import customer_360, merge_history, source_customer
@@ -170,6 +170,26 @@ def _subject_customers(conn: Connection, action: str, subject: dict[str, Any]) -
     return [survivor, merge["merged_id"]]
 
 
+# a decision's pair of records, (system, id) of each
+_PAIR = (
+    identity_rule.c.system_a,
+    identity_rule.c.customer_a,
+    identity_rule.c.system_b,
+    identity_rule.c.customer_b,
+)
+
+
+def _decisions(conn: Connection, relation: str, *where: Any) -> Result:
+    """The standing decisions of this relation that match, oldest first: their pair and
+    proposal."""
+    rule = identity_rule
+    return conn.execute(
+        select(*_PAIR, rule.c.proposal_id)
+        .where(rule.c.relation == relation, *where)
+        .order_by(rule.c.proposal_id)
+    )
+
+
 def _refuse_contradiction(conn: Connection, a: Key, b: Key, relation: str) -> None:
     """A decision about two records cannot contradict the standing ones: the same person as
     someone declared different from a person they are the same as, or different people who
@@ -183,23 +203,12 @@ def _refuse_contradiction(conn: Connection, a: Key, b: Key, relation: str) -> No
                 " (a different_people proposal on the records they name)"
             )
         return
-    rule = identity_rule
-    different = conn.execute(
-        select(
-            rule.c.system_a,
-            rule.c.customer_a,
-            rule.c.system_b,
-            rule.c.customer_b,
-            rule.c.proposal_id,
-        )
-        .where(
-            rule.c.relation == "different",
-            tuple_(rule.c.system_a, rule.c.customer_a).in_(sorted(tied)),
-            tuple_(rule.c.system_b, rule.c.customer_b).in_(sorted(tied)),
-            tuple_(rule.c.system_a, rule.c.customer_a, rule.c.system_b, rule.c.customer_b)
-            != (*min(a, b), *max(a, b)),
-        )
-        .order_by(rule.c.proposal_id)
+    different = _decisions(
+        conn,
+        "different",
+        tuple_(*_PAIR[:2]).in_(sorted(tied)),
+        tuple_(*_PAIR[2:]).in_(sorted(tied)),
+        tuple_(*_PAIR) != (*min(a, b), *max(a, b)),
     ).first()
     if different is not None:
         x, y = (different[0], different[1]), (different[2], different[3])
@@ -215,24 +224,13 @@ def _same_closure(
 ) -> tuple[set[Key], set[int]]:
     """The records tied to these by same-person decisions, through any number of others (the
     pair `skip` aside: the decision being replaced), and the proposals that tie them."""
-    rule = identity_rule
     tied, frontier, proposals = set(start), list(start), set()
     skipped = (*min(skip), *max(skip))
     while frontier:
-        rows = conn.execute(
-            select(
-                rule.c.system_a,
-                rule.c.customer_a,
-                rule.c.system_b,
-                rule.c.customer_b,
-                rule.c.proposal_id,
-            ).where(
-                rule.c.relation == "same",
-                or_(
-                    tuple_(rule.c.system_a, rule.c.customer_a).in_(frontier),
-                    tuple_(rule.c.system_b, rule.c.customer_b).in_(frontier),
-                ),
-            )
+        rows = _decisions(
+            conn,
+            "same",
+            or_(tuple_(*_PAIR[:2]).in_(frontier), tuple_(*_PAIR[2:]).in_(frontier)),
         ).all()
         frontier = []
         for row in rows:
@@ -255,23 +253,9 @@ def _refuse_over_different(conn: Connection, left: list[Key], right: list[Key]) 
     different people: that decision is retracted first, by a same-person proposal on its pair."""
     if not left or not right:
         return
-    rule = identity_rule
     pairs = [tuple(sorted((a, b))) for a in left for b in right]
-    standing = conn.execute(
-        select(
-            rule.c.system_a,
-            rule.c.customer_a,
-            rule.c.system_b,
-            rule.c.customer_b,
-            rule.c.proposal_id,
-        )
-        .where(
-            rule.c.relation == "different",
-            tuple_(rule.c.system_a, rule.c.customer_a, rule.c.system_b, rule.c.customer_b).in_(
-                [(*a, *b) for a, b in pairs]
-            ),
-        )
-        .order_by(rule.c.proposal_id)
+    standing = _decisions(
+        conn, "different", tuple_(*_PAIR).in_([(*a, *b) for a, b in pairs])
     ).first()
     if standing is not None:
         raise Refused(
