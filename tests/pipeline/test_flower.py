@@ -1,5 +1,6 @@
 """Flower as an operator uses it: a real Flower process behind its own basic auth, a backfill
-started through its HTTP API as docs/operations.md documents, and a bad one failing with its reason."""
+started through its HTTP API as docs/operations.md documents, and a bad one failing with its
+reason."""
 
 from __future__ import annotations
 
