@@ -90,6 +90,26 @@ def scores_by_source_pair(
     return result
 
 
+def scores_by_case(
+    truth: Mapping[K, int], predicted: Mapping[K, Hashable], cases: Mapping[str, Iterable[int]]
+) -> dict[str, dict[str, float | int]]:
+    """Pairwise scores among the records of each hard case's people (twins, a father and his
+    son, a recycled line's two holders...): how often the case's people were told apart, and
+    how often each was found whole."""
+    result: dict[str, dict[str, float | int]] = {}
+    for case, people in cases.items():
+        members = set(people)
+        scores = pairwise_scores({k: p for k, p in truth.items() if p in members}, predicted)
+        result[case] = {
+            "people": len(members),
+            "true_pairs": scores.true_pairs,
+            "precision": round(scores.precision, 4),
+            "recall": round(scores.recall, 4),
+            "false_merges": scores.false_merges,
+        }
+    return result
+
+
 def _cross(
     keys: list[tuple[str, str]], a: str, b: str, group: Callable[[tuple[str, str]], Hashable]
 ) -> int:

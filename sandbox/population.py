@@ -40,6 +40,15 @@ WITHOUT_EMAIL = 0.2
 # Dual SIM: a second line of their own. The branch records it as "SecondaryPhone" for some;
 # some bank on it (their channel MSISDN).
 SECOND_LINE_SHARE, SECOND_LINE_ON_FILE, BANKS_ON_SECOND_LINE = 0.25, 0.5, 0.3
+# Kikuyu sons are named after their grandfather, so the son of "Kamau Njoroge" is "Njoroge
+# Kamau": pairs of a father and a son on one household line, which the son banks on (the father
+# has no login: channel keys a user by the line). Some sons have a core record of their own.
+FATHER_SON_SHARE, SON_IN_CORE = 0.02, 0.5
+# Muslim and Somali Kenyans carry Arabic-origin names that each system spells its own way.
+ARABIC_NAME_SHARE, ANOTHER_SPELLING = 0.08, 0.4
+# Safaricom gives a line idle for months to someone else: an old login on it is its former
+# holder's, while core lists the line for its new holder.
+RECYCLED_LINE_SHARE = 0.01
 
 NICKNAMES = {
     "John": "Johnny", "Peter": "Pete", "James": "Jim", "David": "Dave", "Joseph": "Joe",
@@ -64,6 +73,23 @@ BOY_GIRL_TWIN_NAMES = (
     ("Odongo", "Adongo"), ("Oduor", "Aduor"), ("Ouma", "Auma"), ("Okinyi", "Akinyi"),
 )  # fmt: skip
 SISTER_NAMES = (("Wanjiru", "Wanjiku"), ("Njeri", "Nyeri"))  # one letter apart
+# Kikuyu names a man carries as his given name and, as his father's name, as his surname.
+KIKUYU_MEN = (
+    "Kamau", "Njoroge", "Mwangi", "Kariuki", "Kimani", "Maina", "Ndungu", "Gitau", "Njeru",
+    "Waweru", "Karanja", "Githinji", "Macharia", "Mbugua",
+)  # fmt: skip
+# Arabic-origin names as core writes them, and the other spellings the other systems use; this
+# table is the generator's own (written from usage), not the matcher's.
+ARABIC_MEN = ("Ahmed", "Mohamed", "Ibrahim", "Abdullahi", "Hussein", "Yusuf", "Hassan", "Omar")
+ARABIC_WOMEN = ("Fatuma", "Amina", "Halima", "Khadija", "Zainab", "Mariam", "Asha")
+ARABIC_SURNAMES = ("Mohamed", "Ali", "Hassan", "Abdi", "Omar", "Hussein", "Ibrahim", "Ahmed")
+SPELLINGS = {
+    "Ahmed": ("Ahmad",), "Mohamed": ("Mohammed", "Muhammad", "Mohammad"),
+    "Ibrahim": ("Ebrahim", "Ibrahimu"), "Abdullahi": ("Abdulahi",),
+    "Hussein": ("Husein", "Hussain"), "Yusuf": ("Yussuf", "Yusufu", "Yousuf"),
+    "Omar": ("Umar",), "Khadija": ("Hadija",), "Mariam": ("Maryam",), "Fatuma": ("Fatima",),
+    "Asha": ("Aisha",), "Zainab": ("Zeinab",), "Abdi": ("Abdy",),
+}  # fmt: skip
 NATIONALITIES = ("Ugandan", "Tanzanian", "Rwandan", "South Sudanese", "British", "Indian")
 EMAIL_DOMAINS = ("gmail.com", "yahoo.com", "outlook.com", "wekeza.co.ke")
 # "IdentificationNumber" and "Email" are UNIQUE in core, so each placeholder string is typed once;
@@ -92,6 +118,7 @@ class Person:
     nationality: str = "Kenyan"
     second_phone: str | None = None  # E.164, their own (dual SIM)
     channel_phone: str | None = None  # the line they enrolled for mobile banking, if they did
+    former_phone: str | None = None  # a line of theirs since recycled to someone else
 
 
 @dataclass
@@ -103,7 +130,8 @@ class Population:
     truth: dict[tuple[str, str], int]  # (source_system, source_customer_id) -> person_id
     # Person ids per hard case: family, twin and sibling (in registration pairs), placeholder,
     # foreigner, format_duplicate, typo_duplicate, nickname (channel account_name is a
-    # nickname), second_line.
+    # nickname), second_line, father_son (in pairs, the father first), transliterated (channel
+    # spells the name another way), recycled_line (the former holder, then the new one).
     cases: dict[str, list[int]]
     # the group's other systems, when asked for: {source: [(table, rows)]}
     group_rows: dict[str, list[tuple[str, list[dict[str, Any]]]]] = field(default_factory=dict)
@@ -178,8 +206,14 @@ class _Generator:
                 "typo_duplicate",
                 "nickname",
                 "second_line",
+                "father_son",
+                "transliterated",
+                "recycled_line",
             )
         }
+        # who is in core, and the line they bank on (None: no login), decided by their case
+        self.placed: dict[int, tuple[bool, str | None]] = {}
+        self.sons: set[int] = set()
         self.placeholder_ids = iter(PLACEHOLDER_IDS)
         self.placeholder_emails = iter(PLACEHOLDER_EMAILS)
 
@@ -201,7 +235,8 @@ class _Generator:
             if p.person_id in in_core
         }
         for pid in in_channel & in_core:
-            self._enrol(self.people[pid - 1], first_copies[pid])
+            if not self.people[pid - 1].former_phone:  # a recycled line is on file no more
+                self._enrol(self.people[pid - 1], first_copies[pid])
         customers = list(first_copies.values())
         customers += self._duplicates(first_copies, placeholders)
         self.rng.shuffle(customers)  # a duplicate was opened later, at another branch
@@ -211,7 +246,9 @@ class _Generator:
             accounts.append(self._account(n, customer["Id"]))
         users = [self._user(p) for p in self.people if p.person_id in in_channel]
         self.cases["second_line"] = sorted(
-            p.person_id for p in self.people if p.channel_phone and p.channel_phone != p.phone
+            p.person_id
+            for p in self.people
+            if p.channel_phone and p.channel_phone not in (p.phone, p.former_phone)
         )
         truth = {("core", str(c["Id"])): c.pop("_person") for c in customers}
         truth |= {("channel", str(u["user_id"])): u.pop("_person") for u in users}
@@ -232,8 +269,14 @@ class _Generator:
         for _ in range(round(SIBLING_SHARE * count / 2)):
             if count - len(self.people) >= 2:
                 self._siblings()
+        for _ in range(round(FATHER_SON_SHARE * count / 2)):
+            if count - len(self.people) >= 2:
+                self._father_and_son()
+        for _ in range(round(RECYCLED_LINE_SHARE * count)):
+            if count - len(self.people) >= 2:
+                self._recycled_line()
         self.registered_together = set(self.cases["twin"] + self.cases["sibling"])
-        grouped.update(self.cases["family"], self.registered_together)
+        grouped.update(self.cases["family"], self.registered_together, self.placed)
         while len(self.people) < count:
             self._person()
         return grouped
@@ -251,7 +294,11 @@ class _Generator:
         A given first name without a gender is one of FIRST_NAMES, whose gender is known."""
         if first is None:
             first = self._first_name(gender or self.rng.choice(("female", "male")))
-        gender = gender or ("female" if first in FEMALE_FIRST_NAMES else "male")
+        gender = gender or (
+            "female" if first in FEMALE_FIRST_NAMES or first in ARABIC_WOMEN else "male"
+        )
+        if last is None and first in (*ARABIC_MEN, *ARABIC_WOMEN) and self.rng.random() < 0.8:
+            last = self.rng.choice(ARABIC_SURNAMES)
         last = last or self.rng.choice(LAST_NAMES)
         middle_names = MIDDLE_NAMES if gender == "female" else MALE_MIDDLE_NAMES
         person = Person(
@@ -281,6 +328,8 @@ class _Generator:
         self.cases["family"] += [m.person_id for m in members]
 
     def _first_name(self, gender: str, other_than: str | None = None) -> str:
+        if self.rng.random() < ARABIC_NAME_SHARE:
+            return self.rng.choice(ARABIC_WOMEN if gender == "female" else ARABIC_MEN)
         return self.rng.choice(
             [
                 n
@@ -330,6 +379,34 @@ class _Generator:
             names = [(first, genders[0]), (self._first_name(genders[1], first), genders[1])]
         self._pair("sibling", names, days_apart=self.rng.choice((1, 365, 366, 730)))
 
+    def _father_and_son(self) -> None:
+        """The son of "Kamau Njoroge" is "Njoroge Kamau"; he banks on the household line that
+        core lists for his father, and may have a core record of his own with that line."""
+        given, surname = self.rng.sample(KIKUYU_MEN, 2)
+        father = self._person(given, surname, gender="male")
+        years = self.rng.randint(20, 35)
+        son = self._person(
+            surname,
+            given,
+            born=father.date_of_birth + timedelta(days=365 * years + self.rng.randrange(365)),
+            phone=father.phone,
+            gender="male",
+        )
+        self.placed[father.person_id] = (True, None)
+        self.placed[son.person_id] = (self.rng.random() < SON_IN_CORE, father.phone)
+        self.cases["father_son"] += [father.person_id, son.person_id]
+        self.sons.add(son.person_id)
+
+    def _recycled_line(self) -> None:
+        """A line idle for months went to someone else: the former holder's old login is still
+        on it, core lists it for its new holder, and the former holder has another number."""
+        new_holder = self._person()
+        former = self._person()
+        self.people[former.person_id - 1] = replace(former, former_phone=new_holder.phone)
+        self.placed[former.person_id] = (self.rng.random() < CORE_SHARE, new_holder.phone)
+        self.placed[new_holder.person_id] = (True, None)
+        self.cases["recycled_line"] += [former.person_id, new_holder.person_id]
+
     def _foreign(self, person: Person) -> Person:
         self.cases["foreigner"].append(person.person_id)
         passport = None
@@ -377,6 +454,15 @@ class _Generator:
         for person in self.people:
             # One draw for both: [0, 1 - CHANNEL) core only, then both, [CORE, 1) channel only.
             draw = self.rng.random()
+            if person.person_id in self.placed:
+                core, line = self.placed[person.person_id]
+                if line is not None:
+                    channel_phones.add(line)
+                    in_channel.add(person.person_id)
+                    self.people[person.person_id - 1] = replace(person, channel_phone=line)
+                if core:
+                    in_core.add(person.person_id)
+                continue
             core = person.person_id in grouped or draw < CORE_SHARE
             channel = draw >= 1 - CHANNEL_SHARE
             line = person.phone
@@ -553,6 +639,14 @@ class _Generator:
 
     def _account_name(self, person: Person) -> str | None:
         first, last = person.first_name, person.last_name
+        if person.person_id in self.sons:
+            # the son writes his given name first: the order is what tells him from his father
+            return self.rng.choice((f"{first} {last[0]}.", f"{first} {last}", first))
+        if (first in SPELLINGS or last in SPELLINGS) and self.rng.random() < ANOTHER_SPELLING:
+            self.cases["transliterated"].append(person.person_id)
+            first = self.rng.choice(SPELLINGS.get(first, (first,)))
+            last = self.rng.choice(SPELLINGS.get(last, (last,)))
+            return self.rng.choice((f"{first} {last}", f"{first} {last[0]}.", first))
         pick = self.rng.random()
         if pick < 0.1 and first in NICKNAMES:
             self.cases["nickname"].append(person.person_id)

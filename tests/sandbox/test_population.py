@@ -20,6 +20,7 @@ from sandbox.population import (
     PLACEHOLDER_EMAILS,
     PLACEHOLDER_IDS,
     SISTER_NAMES,
+    SPELLINGS,
     Person,
     Population,
     generate_population,
@@ -108,7 +109,7 @@ def test_rows_describe_their_person(population: Population) -> None:
             assert document[0] in (person.national_id, person.passport)
     for user in population.channel_users:
         person = person_of(population, "channel", user)
-        assert person.channel_phone in (person.phone, person.second_phone)
+        assert person.channel_phone in (person.phone, person.second_phone, person.former_phone)
         assert user["account_id"] == (person.channel_phone or "").removeprefix("+")
     # Distinct people never share a national ID or an email, typed in any form.
     by_id: dict[str, set[int]] = defaultdict(set)
@@ -162,8 +163,8 @@ def test_mobile_banking_lines_are_on_the_core_record(population: Population) -> 
     through_secondary = 0
     for user in population.channel_users:
         person_id = person_of(population, "channel", user).person_id
-        if person_id not in primary:
-            continue  # in channel only
+        if person_id not in primary or population.people[person_id - 1].former_phone:
+            continue  # in channel only, or banking on a line since recycled
         line = normalize.phone(user["account_id"])
         assert line in primary[person_id] | secondary[person_id]
         through_secondary += line not in primary[person_id]
@@ -179,7 +180,7 @@ def test_families_twins_and_siblings_share_a_phone_not_an_id(population: Populat
     shared = [group for group in by_phone.values() if len(group) > 1]
     cases = population.cases
     assert {p.person_id for group in shared for p in group} == set(
-        cases["family"] + cases["twin"] + cases["sibling"]
+        cases["family"] + cases["twin"] + cases["sibling"] + cases["father_son"]
     )
     assert 45 <= len(cases["family"]) <= 55
     assert len(cases["twin"]) == 30 and len(cases["sibling"]) == 20  # 3% and 2% of 1000
@@ -211,6 +212,58 @@ def test_families_twins_and_siblings_share_a_phone_not_an_id(population: Populat
     assert any(set(pair) in sibling_names for pair in SISTER_NAMES)
     in_core = {person_of(population, "core", c).person_id for c in population.core_customers}
     assert set(cases["family"] + cases["twin"] + cases["sibling"]) <= in_core
+
+
+def test_fathers_and_sons_share_the_household_line_the_son_banks_on(
+    population: Population,
+) -> None:
+    """The son of "Kamau Njoroge" is "Njoroge Kamau", on the line core lists for his father; his
+    login writes his given name first."""
+    pairs = population.cases["father_son"]
+    assert len(pairs) == 20  # 2% of 1000 people, in pairs
+    logins = {
+        person_of(population, "channel", u).person_id: u["account_name"]
+        for u in population.channel_users
+    }
+    fathers_lines = {
+        normalize.phone(c["PrimaryPhone"])
+        for c in population.core_customers
+        if person_of(population, "core", c).person_id in pairs[::2]
+    }
+    for father_id, son_id in zip(pairs[::2], pairs[1::2], strict=True):
+        father, son = population.people[father_id - 1], population.people[son_id - 1]
+        assert (son.first_name, son.last_name) == (father.last_name, father.first_name)
+        assert son.phone == father.phone == son.channel_phone
+        assert son.date_of_birth > father.date_of_birth and son.gender == father.gender
+        assert father_id not in logins
+        assert logins[son_id].split()[0] == son.first_name
+    assert fathers_lines & {population.people[s - 1].channel_phone for s in pairs[1::2]}
+
+
+def test_transliterated_names_and_recycled_lines(population: Population) -> None:
+    """Channel spells some Arabic-origin names its own way; an old login on a recycled line is
+    its former holder's, while core lists the line for its new holder."""
+    spelled = population.cases["transliterated"]
+    assert len(spelled) >= 10
+    for user in population.channel_users:
+        person = person_of(population, "channel", user)
+        if person.person_id in spelled:
+            written = user["account_name"].split()
+            assert written[0] in SPELLINGS.get(person.first_name, (person.first_name,))
+            assert written != [person.first_name, person.last_name]
+    recycled = population.cases["recycled_line"]
+    assert len(recycled) == 20  # 1% of 1000 people: former and new holder
+    core_lines = defaultdict(set)
+    for customer in population.core_customers:
+        person_id = person_of(population, "core", customer).person_id
+        core_lines[person_id] |= {
+            normalize.phone(customer["PrimaryPhone"]),
+            normalize.phone(customer["SecondaryPhone"]),
+        }
+    for former_id, holder_id in zip(recycled[::2], recycled[1::2], strict=True):
+        former, holder = population.people[former_id - 1], population.people[holder_id - 1]
+        assert former.channel_phone == former.former_phone == holder.phone != former.phone
+        assert former.former_phone not in core_lines.get(former_id, set())
 
 
 def test_placeholders_and_passports(population: Population) -> None:
