@@ -383,7 +383,8 @@ class _Generator:
         """The son of "Kamau Njoroge" is "Njoroge Kamau"; he banks on the household line that
         core lists for his father, and may have a core record of his own with that line."""
         given, surname = self.rng.sample(KIKUYU_MEN, 2)
-        father = self._person(given, surname, gender="male")
+        born = date(1940, 1, 1) + timedelta(days=self.rng.randrange(40 * 365))
+        father = self._person(given, surname, born=born, gender="male")
         years = self.rng.randint(20, 35)
         son = self._person(
             surname,
