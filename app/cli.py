@@ -18,6 +18,7 @@ import click
 
 from app.access.keys import SCOPES
 from app.config import SOURCE_SYSTEMS, Settings, state_dir
+from app.identity.clustering import REVIEW_KINDS
 from app.preflight import NotReady, check_services
 from app.progress import Tally, follow
 
@@ -524,8 +525,7 @@ def steward_reject(proposal_id: int, name: str | None, note: str) -> None:
 
 
 @steward_group.command("queue")
-@click.option("--kind", type=click.Choice(["national_id_typo", "shared_line", "contradiction",
-                                           "on_the_line", "risk_gate"]))  # fmt: skip
+@click.option("--kind", type=click.Choice(REVIEW_KINDS))
 @click.option("--source", type=click.Choice(SOURCE_SYSTEMS))
 @click.option("--limit", default=50, show_default=True)
 def steward_queue(kind: str | None, source: str | None, limit: int) -> None:
@@ -553,6 +553,9 @@ def steward_queue(kind: str | None, source: str | None, limit: int) -> None:
             f" {item['detected_at'].isoformat(timespec='seconds')}: {mask_text(item['reason'])}"
             f"\n  {sides[0]}\n  {sides[1]}"
         )
+        names = item["evidence"].get("names")
+        if steward and names:
+            click.echo(f"  names: {'; '.join(names['tokens'])} ({names['order']})")
     if found["items"]:
         click.echo(
             "act on one: c360 steward propose same_person|different_people|merge --item N"

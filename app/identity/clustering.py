@@ -42,18 +42,17 @@ names or birth dates contradict, a name one letter off on a line, a risk-gated m
 
 from __future__ import annotations
 
-import functools
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from app.identity.nicknames import known_alias
+from app.identity import names
+from app.identity.names import tokens as name_tokens
 
 SHARED_LIMIT = 5  # a phone or email of more national IDs than this is a shared line
 NAME_TOKEN_SIMILARITY = 0.88  # Jaro-Winkler per name token: tolerates one typo, not a new name
@@ -109,24 +108,28 @@ class StewardRules:
 SOFT_KINDS = frozenset({"phone", "email", "phone_and_name", "email_and_name"})
 
 # What a reviewer is asked to decide, by what held the link back.
-TYPO, SHARED_LINE, CONTRADICTION, ON_THE_LINE, RISK_GATE = (
+TYPO, SHARED_LINE, CONTRADICTION, ON_THE_LINE, REVERSED_NAMES, RISK_GATE = (
     "national_id_typo",
     "shared_line",
     "contradiction",
     "on_the_line",
+    "reversed_names",
     "risk_gate",
 )
+REVIEW_KINDS = (TYPO, SHARED_LINE, CONTRADICTION, ON_THE_LINE, REVERSED_NAMES, RISK_GATE)
 
 
 @dataclass(frozen=True)
 class HeldApart:
     """Two groups of records a rule kept apart that a person may decide are one."""
 
-    kind: str  # TYPO, SHARED_LINE, CONTRADICTION, ON_THE_LINE or RISK_GATE
+    kind: str  # TYPO, SHARED_LINE, CONTRADICTION, ON_THE_LINE, REVERSED_NAMES or RISK_GATE
     side_a: tuple[Key, ...]
     side_b: tuple[Key, ...]
     identifier: str | None  # the kind of identifier that would have linked them
     reason: str
+    # how the first record of side b reads against the first of side a (`names.evidence`)
+    names: dict[str, Any] | None = None
 
 
 @dataclass
@@ -139,6 +142,9 @@ class Clustering:
     # (key_a, key_b, identifier kind) for every union made, in order
     links: list[tuple[Key, Key, str]] = field(default_factory=list)
     held_apart: list[HeldApart] = field(default_factory=list)
+    # why each record joined the first record it was linked with: the rule, that record, and
+    # how their names read against each other (`why_linked`)
+    why: dict[Key, dict[str, Any]] = field(default_factory=dict)
 
 
 class _Groups:
@@ -195,11 +201,13 @@ def cluster(
     ordered = sorted(nodes, key=lambda n: n.key)
     groups = _Groups(ordered, rules.different)
     result = Clustering(clusters=[])
+    nodes = {n.key: n for n in ordered}
 
     def hold(a: Key, b: Key, kind: str, identifier: str | None, reason: str) -> None:
         side_a = tuple(sorted(groups.members[groups.find(a)]))
         side_b = tuple(sorted(groups.members[groups.find(b)]))
-        result.held_apart.append(HeldApart(kind, side_a, side_b, identifier, reason))
+        evidence = names.evidence(nodes[side_b[0]].full_name, nodes[side_a[0]].full_name)
+        result.held_apart.append(HeldApart(kind, side_a, side_b, identifier, reason, evidence))
 
     def refuse(key: Key, reason: str) -> None:
         """Record why a link was not made, on every record of `key`'s group."""
@@ -212,7 +220,8 @@ def cluster(
         pa, pb = groups.profiles[groups.find(a)], groups.profiles[groups.find(b)]
         return bool(pa and pb and pa.isdisjoint(pb) and (pa | pb) & rules.gated_profiles)
 
-    def link(a: Key, b: Key, kind: str) -> None:
+    def link(a: Key, b: Key, kind: str, value: str | None = None) -> None:
+        """Join a's and b's groups by the rule `kind` (on the identifier `value`)."""
         if groups.find(a) == groups.find(b):
             return
         if not groups.may_join(a, b):
@@ -233,8 +242,13 @@ def cluster(
                 result.refusals[key].append(reason)
             hold(a, b, RISK_GATE, identifier, reason)
             return
+        side_a = [nodes[k] for k in groups.members[groups.find(a)]]
+        side_b = [nodes[k] for k in groups.members[groups.find(b)]]
         groups.union(a, b)
         result.links.append((a, b, kind))
+        for key, others in ((a, side_b), (b, side_a)):
+            if key not in result.why:
+                result.why[key] = why_linked(nodes[key], others, kind, value)
 
     for a, b in sorted(rules.same):
         if a in groups.parent and b in groups.parent:
@@ -251,11 +265,9 @@ def cluster(
                 anchor = next(
                     (k for k in keys if k != other and groups.may_join(k, other)), keys[0]
                 )
-                link(anchor, other, kind)
+                link(anchor, other, kind, getattr(nodes[other], kind))
 
     _link_typos(ordered, link, result)
-
-    nodes = {n.key: n for n in ordered}
 
     def members(key: Key) -> list[Node]:
         return [nodes[k] for k in groups.members[groups.find(key)]]
@@ -281,14 +293,15 @@ def cluster(
 
     def the_one_named(root: Key, candidates: Iterable[Key]) -> Key | None:
         """Among documented people, the one `root`'s name clearly belongs to: its name fits,
-        nothing contradicts, and where several fit (twins one letter apart both fit 'Atieno
-        O.'), the one whose name it writes exactly."""
+        nothing contradicts, it is not theirs in reverse (their son), and where several fit
+        (twins one letter apart both fit 'Atieno O.'), the one whose name it writes exactly."""
         named = [
             d
             for d in dict.fromkeys(groups.find(c) for c in candidates)
             if d != groups.find(root)
             and any(name_fits(x.full_name, y.full_name) for x in members(root) for y in members(d))
             and not contradicts(members(root), members(d))
+            and not _reversed_kikuyu(members(root), members(d))
         ]
         if len(named) > 1:
             named = [
@@ -343,7 +356,7 @@ def cluster(
                 for root in [r for r in roots if r not in documented]:
                     chosen = the_one_named(root, people)
                     if chosen is not None:
-                        link(root, chosen, f"{kind}_and_name")
+                        link(root, chosen, f"{kind}_and_name", value)
                         continue
                     refuse(root, refusal)
                     for person in people:
@@ -379,6 +392,15 @@ def cluster(
                     chosen = the_one_named(root, [owner, *rivals])
                     if chosen is not None and chosen != owner:
                         continue
+                if kind == "phone" and _reversed_kikuyu(members(root), members(owner)):
+                    refusal = (
+                        "phone matches, but the name writes the holder's Kikuyu names in reverse"
+                        " order, as a son named after his grandfather is written: a possible"
+                        " son, not used"
+                    )
+                    refuse(root, refusal)
+                    hold(owner, root, REVERSED_NAMES, kind, refusal)
+                    continue
                 if kind == "phone" and _another_on_the_line(members(root), members(owner)):
                     refusal = (
                         "phone matches, but the name is one letter off theirs or the emails"
@@ -387,7 +409,7 @@ def cluster(
                     refuse(root, refusal)
                     hold(owner, root, ON_THE_LINE, kind, refusal)
                     continue
-                link(anchor, root, kind)
+                link(anchor, root, kind, value)
 
     by_root: dict[Key, list[Key]] = defaultdict(list)
     for node in ordered:
@@ -438,11 +460,13 @@ def _compare(a: object, b: object) -> str:
 
 def _names_check(a: Node, b: Node) -> str:
     """'equal' when both records give a given name and a surname and they are the same names,
-    token for token (the shorter may lack a middle name; surname first is the same name);
-    a name one letter off differs."""
+    token for token (the shorter may lack a middle name; surname first is the same name,
+    unless both are Kikuyu names a son carries reversed); a name one letter off differs."""
     ta, tb = name_tokens(a.full_name), name_tokens(b.full_name)
     if len(ta) < 2 or len(tb) < 2:
         return "unknown"
+    if _reversed_kikuyu([a], [b]):
+        return "differs"  # a son named after his grandfather writes his father's names reversed
     short, long = sorted((ta, tb), key=len)
     same_given = ta[0] == tb[0] or (ta[0] == tb[-1] and ta[-1] == tb[0])
     return "equal" if same_given and not Counter(short) - Counter(long) else "differs"
@@ -504,32 +528,17 @@ def deletion_variants(value: str) -> set[str]:
     return {value} | {value[:i] + value[i + 1 :] for i in range(len(value))}
 
 
-_NAME_SPLIT = re.compile(r"[^a-z]+")
-
-
-# Honorifics typed before a name say nothing about who it is.
-_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "rev", "eng", "hon", "sir"})
-
-
-# A component compares each name with many others: its tokens are made once. Bounded: some
-# two batches' worth of names.
-@functools.lru_cache(maxsize=32_768)
-def name_tokens(name: str | None) -> tuple[str, ...]:
-    """Lower-case tokens without accents, titles or initials."""
-    plain = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
-    tokens = _NAME_SPLIT.split(plain.casefold())
-    return tuple(t for t in tokens if len(t) > 1 and t not in _TITLES)
-
-
 def _similarity(a: str, b: str) -> float:
-    """How well one name token stands for another, nicknames counting as the name."""
+    """How well one name token stands for another, known forms of a name counting as the name
+    (nicknames, Swahili forms, transliterations: `names.variant`)."""
+    if names.gendered_forms(a, b):
+        return 0.0  # Otieno / Atieno, Kibet / Chebet: a brother and a sister
     if min(len(a), len(b)) >= 3 and (a.startswith(b[:3]) or b.startswith(a[:3])):
         return 1.0  # 'Joe' for 'Joseph', 'Pure' for 'Purity'
-    if known_alias(a, b):
-        return 1.0  # 'Bryo' for 'Brian', 'Shiru' for 'Wanjiru'
+    if names.variant(a, b):
+        return 1.0  # 'Bryo' for 'Brian', 'Yohana' for 'John', 'Ebrahim' for 'Ibrahim'
     if a[:1] != b[:1]:
-        # another first letter is another name: Luo names mark a girl with A- where her twin
-        # brother has O- (Atieno, Otieno); typists rarely miss the first letter
+        # another first letter is another name; typists rarely miss the first letter
         return 0.0
     return JaroWinkler.similarity(a, b)
 
@@ -585,16 +594,55 @@ def _another_on_the_line(record: list[Node], holders: list[Node]) -> bool:
 def _one_letter_off(a: str | None, b: str | None) -> bool:
     """A name token of `a` one letter off a token of `b` that it does not also write exactly:
     one letter changed or two swapped, as in sisters' names (Njeri / Nyeri, Wanjiru / Wanjiku),
-    and not a known nickname. A letter added or dropped is how diminutives are made (Pete for
-    Peter, Gracie for Grace), so it does not count."""
+    and not a known form of the name (Ahmad for Ahmed). A letter added or dropped is how
+    diminutives are made (Pete for Peter, Gracie for Grace), so it does not count."""
     ta, tb = name_tokens(a), name_tokens(b)
     return any(
-        len(x) == len(y) >= 4 and OSA.distance(x, y) == 1 and not known_alias(x, y)
+        len(x) == len(y) >= 4 and OSA.distance(x, y) == 1 and not names.variant(x, y)
         for x in ta
         if x not in tb
         for y in tb
         if y not in ta
     )
+
+
+def _reversed_kikuyu(left: list[Node], right: list[Node]) -> bool:
+    """One side writes the other's Kikuyu names in reverse order (`names.reversed_kikuyu`):
+    his son, not him."""
+    return any(
+        names.reversed_kikuyu(x.full_name, y.full_name)
+        for xs, ys in ((left, right), (right, left))
+        for x in xs
+        for y in ys
+    )
+
+
+def why_linked(record: Node, others: list[Node], kind: str, value: str | None) -> dict[str, Any]:
+    """Why `record` joined the group of `others` by the rule `kind`: the rule, the record of
+    theirs it was linked with (one holding the identifier `value`, the best named first), and
+    how the two names read against each other."""
+    identifier = kind.removesuffix("_and_name")
+
+    def holds(node: Node) -> bool:
+        return value is not None and (
+            (identifier, value) in node.soft_identifiers()
+            or value in (node.national_id, node.passport)
+        )
+
+    partner = min(
+        others,
+        key=lambda n: (
+            not holds(n),
+            not name_fits(record.full_name, n.full_name),
+            not name_tokens(n.full_name),
+            n.key,
+        ),
+    )
+    return {
+        "rule": kind,
+        "with": list(partner.key),
+        "names": names.evidence(record.full_name, partner.full_name),
+    }
 
 
 def contradicts(left: list[Node], right: list[Node]) -> bool:

@@ -54,6 +54,7 @@ def record_decisions(
                 "decision": decision,
                 "identifier": identifier,
                 "reason": cause + "; ".join([reason, *refusals]),
+                "why": result.why.get(key),
                 "batch_id": batch_id,
             }
         )
@@ -69,6 +70,7 @@ def record_decisions(
                 "decision": "moved",
                 "identifier": result.joined_by.get(key),
                 "reason": cause + "regrouped after a related record arrived or changed",
+                "why": result.why.get(key),
                 "batch_id": batch_id,
             }
         )
@@ -150,6 +152,8 @@ def record_held_apart(
             "evidence": {
                 "side_a": [_full_evidence(component[k], resolution) for k in side_a],
                 "side_b": [_full_evidence(component[k], resolution) for k in side_b],
+                # how the first record of side b reads against the first of side a
+                "names": held.names,
             },
         }
     if not items:

@@ -28,6 +28,8 @@ match_decision = Table(
     Column("decision", String(16), nullable=False),
     Column("identifier", String(32)),
     Column("reason", Text, nullable=False),
+    # the rule, the record linked with, how the names read (`clustering.why_linked`)
+    Column("why", JSONB),
     Column("batch_id", BigInteger),
     Column("decided_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_match_decision_source", "source_system", "source_customer_id"),
@@ -94,7 +96,7 @@ review_item = Table(
     "review_item",
     metadata,
     Column("item_id", BigInteger, Identity(), primary_key=True),
-    # national_id_typo | shared_line | contradiction | on_the_line | risk_gate
+    # national_id_typo | shared_line | contradiction | on_the_line | reversed_names | risk_gate
     Column("kind", String(24), nullable=False),
     Column("system_a", String(16), nullable=False),
     Column("customer_a", String(64), nullable=False),

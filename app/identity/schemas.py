@@ -49,6 +49,23 @@ class MergeSchema(Schema):
     )
 
 
+WHY_DESCRIPTION = (
+    "Why the link was made: rule (national_id, phone, email, phone_and_name, ..., steward), "
+    "with (the record it was linked with: [source, id]) and names (how this record's name "
+    "reads against that record's, token by token, and in which order); null when it was not "
+    "linked to another record"
+)
+
+
+class LinkSchema(Schema):
+    source_system = fields.String()
+    source_customer_id = fields.String()
+    full_name = fields.String(allow_none=True)
+    match_rule = fields.String(metadata={"description": "How the record was linked"})
+    why = fields.Dict(allow_none=True, metadata={"description": WHY_DESCRIPTION})
+    linked_at = fields.DateTime()
+
+
 class DecisionSchema(Schema):
     source_system = fields.String()
     source_customer_id = fields.String()
@@ -56,10 +73,15 @@ class DecisionSchema(Schema):
     decision = fields.String()
     identifier = fields.String(allow_none=True)
     reason = fields.String()
+    why = fields.Dict(allow_none=True, metadata={"description": WHY_DESCRIPTION})
     decided_at = fields.DateTime()
 
 
 class IdentityHistorySchema(Schema):
     global_customer_id = fields.UUID()
     merges = fields.List(fields.Nested(MergeSchema))
+    links = fields.List(
+        fields.Nested(LinkSchema),
+        metadata={"description": "The profile's source records, each with why it is linked"},
+    )
     decisions = fields.List(fields.Nested(DecisionSchema))

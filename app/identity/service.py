@@ -23,7 +23,8 @@ def list_suspected_duplicates(conn: Connection, status: str, limit: int) -> list
 
 
 def identity_history(conn: Connection, customer_ids: Sequence[UUID]) -> dict[str, Any]:
-    """Merges into (or of) the customer and the decisions about its source records."""
+    """Merges into (or of) the customer, its source records with why each is linked, and the
+    decisions about them."""
     merges = conn.execute(
         select(merge_history)
         .where(
@@ -34,8 +35,21 @@ def identity_history(conn: Connection, customer_ids: Sequence[UUID]) -> dict[str
         )
         .order_by(merge_history.c.merged_at)
     ).mappings()
-    records = select(source_customer.c.source_system, source_customer.c.source_customer_id).where(
-        source_customer.c.global_customer_id.in_(customer_ids)
+    sc = source_customer
+    links = conn.execute(
+        select(
+            sc.c.source_system,
+            sc.c.source_customer_id,
+            sc.c.full_name,
+            sc.c.match_rule,
+            sc.c.why,
+            sc.c.linked_at,
+        )
+        .where(sc.c.global_customer_id.in_(customer_ids))
+        .order_by(sc.c.source_system, sc.c.source_customer_id)
+    ).mappings()
+    records = select(sc.c.source_system, sc.c.source_customer_id).where(
+        sc.c.global_customer_id.in_(customer_ids)
     )
     decisions = conn.execute(
         select(match_decision)
@@ -47,5 +61,6 @@ def identity_history(conn: Connection, customer_ids: Sequence[UUID]) -> dict[str
     return {
         "global_customer_id": customer_ids[0],
         "merges": [dict(m) for m in merges],
+        "links": [dict(link) for link in links],
         "decisions": [dict(d) for d in decisions],
     }

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, case, func, insert, or_, text, update
@@ -65,7 +67,9 @@ def store_resolution(
         # the wall clock, not the transaction's start: link ages order survivorship ties
         stmt = pg_insert(source_customer).values(linked_at=func.clock_timestamp())
         changing = [
-            c for c in rows[0] if c not in ("source_system", "source_customer_id", "match_rule")
+            c
+            for c in rows[0]
+            if c not in ("source_system", "source_customer_id", "match_rule", "why")
         ]
         sc = source_customer
         moved = sc.c.global_customer_id.is_distinct_from(stmt.excluded.global_customer_id)
@@ -76,6 +80,7 @@ def store_resolution(
                     **{c: stmt.excluded[c] for c in changing},
                     # how a record was linked changes only when its link does
                     "match_rule": case((moved, stmt.excluded.match_rule), else_=sc.c.match_rule),
+                    "why": case((moved, stmt.excluded.why), else_=sc.c.why),
                     "updated_at": text("now()"),
                 },
                 # a record read again unchanged (a replay, a look-back) touches nothing
@@ -91,18 +96,24 @@ def store_resolution(
             text(
                 """
                 UPDATE source_customer sc
-                SET global_customer_id = m.gid, match_rule = m.rule, updated_at = now()
+                SET global_customer_id = m.gid, match_rule = m.rule, why = m.why::jsonb,
+                    updated_at = now()
                 FROM unnest(CAST(:systems AS text[]), CAST(:ids AS text[]),
-                            CAST(:gids AS uuid[]), CAST(:rules AS text[])) AS m(s, i, gid, rule)
+                            CAST(:gids AS uuid[]), CAST(:rules AS text[]),
+                            CAST(:whys AS text[])) AS m(s, i, gid, rule, why)
                 WHERE sc.source_system = m.s AND sc.source_customer_id = m.i
                 """
             ),
             array_columns(
-                ((*key, gid, rules[key]) for key, gid in others.items()),
+                (
+                    (*key, gid, rules[key], _json(result.why.get(key)))
+                    for key, gid in others.items()
+                ),
                 "systems",
                 "ids",
                 "gids",
                 "rules",
+                "whys",
             ),
         )
     _record_merges(conn, resolution, result, steward)
@@ -216,4 +227,9 @@ def _link_row(record: CustomerRecord, node: Node, gid: UUID, result) -> dict:
         "source_created_at": record.created_at,
         "source_updated_at": record.updated_at,
         "match_rule": result.joined_by.get(node.key, "new"),
+        "why": result.why.get(node.key),
     }
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)

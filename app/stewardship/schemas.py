@@ -3,6 +3,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.config import SOURCE_SYSTEMS
+from app.identity.clustering import REVIEW_KINDS
 from app.stewardship.service import (
     ACTIONS,
     DIFFERENT_PEOPLE,
@@ -95,9 +96,6 @@ class ProposalSchema(Schema):
     customer_ids = fields.List(fields.UUID())
 
 
-REVIEW_KINDS = ["national_id_typo", "shared_line", "contradiction", "on_the_line", "risk_gate"]
-
-
 class ReviewQueueArgsSchema(Schema):
     kind = fields.String(validate=validate.OneOf(REVIEW_KINDS))
     source_system = fields.String(validate=validate.OneOf(SOURCE_SYSTEMS))
@@ -110,14 +108,20 @@ class ReviewItemSchema(Schema):
         metadata={
             "description": "national_id_typo (IDs one edit apart), shared_line (a phone or "
             "email several people hold), contradiction (an identifier matches, names or birth "
-            "dates do not), on_the_line (a name one letter off on a phone), risk_gate (a merge "
-            "with a profile under an open fraud case, on a phone or email alone)"
+            "dates do not), on_the_line (a name one letter off on a phone), reversed_names (a "
+            "name that writes the holder's Kikuyu names in reverse order on a phone: a possible "
+            "son), risk_gate (a merge with a profile under an open fraud case, on a phone or "
+            "email alone)"
         }
     )
     identifier = fields.String(allow_none=True)
     reason = fields.String(metadata={"description": "The rule that held the link back"})
     evidence = fields.Dict(
-        metadata={"description": "side_a, side_b: each side's records, side by side"}
+        metadata={
+            "description": "side_a, side_b: each side's records, side by side; names: how the "
+            "first record of side b reads against the first of side a, token by token, and in "
+            "which order (a transliteration, a nickname, a possible son)"
+        }
     )
     global_customer_ids = fields.List(fields.UUID())
     records = fields.List(fields.Nested(RecordKeySchema))

@@ -517,7 +517,7 @@ def _point(conn: Connection, keys: list[Key], gid: UUID) -> None:
     conn.execute(
         update(sc)
         .where(tuple_(sc.c.source_system, sc.c.source_customer_id).in_(keys))
-        .values(global_customer_id=gid, match_rule="split", updated_at=func.now())
+        .values(global_customer_id=gid, match_rule="split", why=None, updated_at=func.now())
     )
 
 

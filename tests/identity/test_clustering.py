@@ -4,7 +4,10 @@ import random
 from datetime import date
 from uuid import uuid4
 
+import pytest
+
 from app.identity.clustering import (
+    REVERSED_NAMES,
     RISK_GATE,
     SHARED_LINE,
     TYPO,
@@ -551,3 +554,117 @@ def test_what_the_rules_held_back_is_listed_with_both_sides():
     assert (TYPO, (("src", "a"),), (("src", "b"),)) in kinds
     # her phone, held by someone whose name and birth date contradict hers: another person
     assert (SHARED_LINE, (("src", "c"),), (("src", "a"),)) in kinds
+
+
+LINE = "+254722000111"
+
+
+@pytest.mark.parametrize("login", ["Njoroge K.", "Njoroge Kamau", "Njoroge"])
+def test_the_sons_login_on_his_fathers_line_is_held_back_as_a_possible_son(login):
+    result = cluster(
+        [
+            node("father", "21234567", LINE, name="Kamau Njoroge"),
+            node("login", phone=LINE, name=login),
+        ]
+    )
+    assert groups(result) == [["father"], ["login"]]
+    (held,) = result.held_apart
+    assert (held.kind, held.identifier) == (REVERSED_NAMES, "phone")
+    assert held.side_b == (("src", "login"),) and held.side_a == (("src", "father"),)
+    assert held.names is not None and "possible son" in held.names["order"]
+    assert any("possible son" in r for r in result.refusals[("src", "login")])
+
+
+def test_the_sons_login_joins_the_son_when_he_is_known_on_the_line():
+    result = cluster(
+        [
+            node("father", "21234567", LINE, name="Kamau Njoroge"),
+            node("son", "33445566", LINE, name="Njoroge Kamau"),
+            node("login", phone=LINE, name="Njoroge K."),
+        ]
+    )
+    assert groups(result) == [["father"], ["login", "son"]]
+    assert result.why[("src", "login")]["with"] == ["src", "son"]
+
+
+def test_a_grandfather_and_grandson_of_one_name_leave_the_login_to_review():
+    result = cluster(
+        [
+            node("father", "21234567", LINE, name="Kamau Njoroge"),
+            node("grandfather", "11223344", LINE, name="Njoroge Kamau", dob=date(1940, 1, 1)),
+            node("son", "33445566", LINE, name="Njoroge Kamau", dob=date(1995, 1, 1)),
+            node("login", phone=LINE, name="Njoroge K."),
+        ]
+    )
+    assert ["login"] in groups(result)
+
+
+@pytest.mark.parametrize(
+    ("holder", "login"),
+    [
+        ("John Otieno", "OTIENO JOHN"),  # surname first, honestly: John is no surname
+        ("Kamau Njoroge", "Kamau N."),  # his own names in his order
+        ("Peter Njoroge", "Njoroge Peter"),
+    ],
+)
+def test_a_swapped_order_that_cannot_be_a_son_still_joins(holder, login):
+    result = cluster(
+        [node("core", "21234567", LINE, name=holder), node("login", phone=LINE, name=login)]
+    )
+    assert groups(result) == [["core", "login"]]
+
+
+@pytest.mark.parametrize(
+    ("holder", "login", "spelled"),
+    [
+        ("Ahmed Ali", "Ahmad A.", "ahmad ~ ahmed: transliteration"),
+        ("Ibrahim Mohamed", "Ebrahim M.", "ebrahim ~ ibrahim: transliteration"),
+        ("Hussein Abdi", "Husein Abdi", "husein ~ hussein: transliteration"),
+        ("Yusuf Omar", "Yusufu Omar", "yusufu ~ yusuf: transliteration"),
+        ("John Kamau", "Yohana Kamau", "yohana ~ john: christian_form"),
+    ],
+)
+def test_a_transliterated_login_on_his_own_line_joins_him_and_says_why(holder, login, spelled):
+    result = cluster(
+        [node("core", "21234567", LINE, name=holder), node("login", phone=LINE, name=login)]
+    )
+    assert groups(result) == [["core", "login"]]
+    why = result.why[("src", "login")]
+    assert why["rule"] == "phone" and why["with"] == ["src", "core"]
+    assert spelled in why["names"]["tokens"]
+
+
+@pytest.mark.parametrize(
+    ("holder", "login"),
+    [
+        ("Wanjiru Kamau", "Wanjiku Kamau"),
+        ("Otieno Ouma", "Atieno Ouma"),
+        ("Kibet Rotich", "Chebet Rotich"),
+    ],
+)
+def test_sisters_and_gendered_twins_on_a_line_stay_apart(holder, login):
+    result = cluster(
+        [node("core", "21234567", LINE, name=holder), node("login", phone=LINE, name=login)]
+    )
+    assert groups(result) == [["core"], ["login"]]
+
+
+def test_every_record_linked_has_a_why_naming_a_record_of_its_group():
+    result = cluster(
+        [
+            node("a", "21234567", LINE, name="Ahmed Ali"),
+            node("b", "21234567", name="Ahmed Ali"),
+            node("c", phone=LINE, email="ahmed@example.com", name="Ahmad A."),
+            node("d", email="ahmed@example.com", name="Ahmad Ali"),
+            node("e", phone="+254733000999", name="Someone Else"),
+        ]
+    )
+    cluster_of = {k: tuple(keys) for keys in result.clusters for k in keys}
+    for keys in result.clusters:
+        for key in keys:
+            if len(keys) == 1:
+                assert key not in result.why
+                continue
+            why = result.why[key]
+            assert tuple(why["with"]) in cluster_of[key] and tuple(why["with"]) != key
+            assert why["rule"] in {"national_id", "phone", "email"}
