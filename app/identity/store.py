@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 from uuid import UUID
 
@@ -116,6 +117,7 @@ def store_resolution(
                 "whys",
             ),
         )
+    _mark_joined(conn, resolution, result)
     _record_merges(conn, resolution, result, steward)
     record_decisions(conn, resolution, result, batch_id, steward)
     record_suspects(conn, resolution, result, component)
@@ -229,6 +231,34 @@ def _link_row(record: CustomerRecord, node: Node, gid: UUID, result) -> dict:
         "match_rule": result.joined_by.get(node.key, "new"),
         "why": result.why.get(node.key),
     }
+
+
+def _mark_joined(conn: Connection, resolution: Resolution, result: Clustering) -> None:
+    """A record that was alone and kept its ID while others joined it is linked now by what
+    joined them: its rule and why say so (a record still marked 'new' only)."""
+    holders = Counter(resolution.previous.values())
+    joined = [
+        (*key, result.joined_by[key], _json(why))
+        for key, why in result.why.items()
+        if key not in resolution.moved
+        and key in resolution.previous
+        and holders[resolution.previous[key]] == 1
+        and resolution.now(key) == resolution.previous[key]
+    ]
+    if not joined:
+        return
+    conn.execute(
+        text(
+            """
+            UPDATE source_customer sc SET match_rule = m.rule, why = m.why::jsonb
+            FROM unnest(CAST(:systems AS text[]), CAST(:ids AS text[]), CAST(:rules AS text[]),
+                        CAST(:whys AS text[])) AS m(s, i, rule, why)
+            WHERE sc.source_system = m.s AND sc.source_customer_id = m.i
+              AND sc.match_rule = 'new'
+            """
+        ),
+        array_columns(joined, "systems", "ids", "rules", "whys"),
+    )
 
 
 def _json(value: Any) -> str | None:

@@ -101,6 +101,37 @@ def test_a_login_on_the_secondary_phone_links_in_either_order(conn, login_first)
     assert tuple(stored) == (None, "+254733000002", "0733 000 002")  # placeholder: no phone
 
 
+@pytest.mark.parametrize("login_first", [False, True])
+def test_both_records_of_a_link_say_why_in_either_order(conn, login_first):
+    core = record("core", "c1", "12345678", "0722 400 001", name="Ibrahim Mohamed")
+    login = record("channel", "u1", phone="254722400001", name="Ebrahim M.")
+    for batch in ([login], [core]) if login_first else ([core], [login]):
+        link_customers(conn, batch)
+    rows = conn.execute(
+        select(source_customer.c.source_system, source_customer.c.match_rule, source_customer.c.why)
+    ).all()
+    links = {system: (rule, why) for system, rule, why in rows}
+    assert links["channel"] == (
+        "phone",
+        {
+            "rule": "phone",
+            "with": ["core", "c1"],
+            "names": {
+                "names": ["Ebrahim M.", "Ibrahim Mohamed"],
+                "tokens": ["ebrahim ~ ibrahim: transliteration", "m ~ mohamed: initial"],
+                "order": "as written",
+            },
+        },
+    )
+    assert links["core"][0] == "phone" and links["core"][1]["with"] == ["channel", "u1"]
+    matched = conn.execute(
+        select(match_decision.c.source_system, match_decision.c.why).where(
+            match_decision.c.decision == "matched"
+        )
+    ).one()
+    assert matched.why == links[matched.source_system][1]
+
+
 def test_a_secondary_phone_is_the_golden_phone_when_no_primary_is_known(conn):
     core = replace(record("core", "c1", "12345678", "0700000000"), secondary_phone="0733000002")
     resolution = link_customers(conn, [core])
