@@ -293,8 +293,9 @@ def cluster(
 
     def the_one_named(root: Key, candidates: Iterable[Key]) -> Key | None:
         """Among documented people, the one `root`'s name clearly belongs to: its name fits,
-        nothing contradicts, it is not theirs in reverse (their son), and where several fit
-        (twins one letter apart both fit 'Atieno O.'), the one whose name it writes exactly."""
+        nothing contradicts, it is not theirs in reverse (their son) nor one letter off (their
+        sister), and where several fit ('Atieno O.' fits twins one letter apart), the one whose
+        name it writes exactly."""
         named = [
             d
             for d in dict.fromkeys(groups.find(c) for c in candidates)
@@ -302,6 +303,7 @@ def cluster(
             and any(name_fits(x.full_name, y.full_name) for x in members(root) for y in members(d))
             and not contradicts(members(root), members(d))
             and not _reversed_kikuyu(members(root), members(d))
+            and not _another_on_the_line(members(root), members(d))
         ]
         if len(named) > 1:
             named = [

@@ -176,7 +176,7 @@ def reversed_kikuyu(record: str | None, holder: str | None) -> bool:
 def evidence(record: str | None, other: str | None) -> dict[str, object] | None:
     """How `record`'s name reads against `other`'s, token by token, for a steward: each written
     token with the token of the other name it stands for and how (same, initial, nickname,
-    christian_form, transliteration, shortened, similar), and the order (as written, surname
+    christian_form, transliteration, same start, similar), and the order (as written, surname
     first); None when either has no name."""
     mine, theirs = written(record), tokens(other)
     if not mine or not theirs:
@@ -218,7 +218,7 @@ def _stands_for(token: str, candidates: list[str]) -> tuple[str | None, str]:
         if min(len(token), len(candidate)) >= 3 and (
             token.startswith(candidate[:3]) or candidate.startswith(token[:3])
         ):
-            return candidate, "shortened"
+            return candidate, "same start"
     close = [c for c in candidates if c[:1] == token[:1]]
     if close:
         best = max(close, key=lambda c: jellyfish.jaro_winkler_similarity(token, c))

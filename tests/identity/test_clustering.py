@@ -5,7 +5,11 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz.distance import OSA
 
+from app.identity import names
 from app.identity.clustering import (
     REVERSED_NAMES,
     RISK_GATE,
@@ -14,6 +18,7 @@ from app.identity.clustering import (
     Node,
     StewardRules,
     cluster,
+    name_tokens,
     one_edit_pairs,
     typo_checks,
     typo_confirmed,
@@ -668,3 +673,62 @@ def test_every_record_linked_has_a_why_naming_a_record_of_its_group():
             why = result.why[key]
             assert tuple(why["with"]) in cluster_of[key] and tuple(why["with"]) != key
             assert why["rule"] in {"national_id", "phone", "email"}
+
+
+KENYAN_NAMES = (
+    "Kamau Njoroge", "Njoroge Kamau", "Njoroge K.", "Njoroge", "Kamau", "Ahmed Ali", "Ahmad A.",
+    "Ebrahim M.", "Ibrahim Mohamed", "Wanjiru Kamau", "Wanjiku Kamau", "Otieno Ouma",
+    "Atieno Ouma", "Kibet Rotich", "Chebet Rotich", None,
+)  # fmt: skip
+LINES = (None, "+254722000001", "+254722000002")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    people=st.lists(
+        st.tuples(st.sampled_from(KENYAN_NAMES), st.sampled_from(LINES)), min_size=0, max_size=4
+    ),
+    logins=st.lists(
+        st.tuples(st.sampled_from(KENYAN_NAMES), st.sampled_from(LINES[1:])), min_size=1, max_size=4
+    ),
+)
+def test_links_explain_themselves_and_never_give_a_son_to_his_father(people, logins):
+    """Whatever documented people and logins share the lines: every record in a group of
+    several says why, naming another record of its group; a record alone says nothing; two
+    national IDs never meet; a login never joins a documented holder whose Kikuyu names it
+    writes in reverse; sisters and gendered twins are never joined by a line."""
+    nodes = [
+        node(f"p{i}", f"{31000000 + i}", phone, name=name) for i, (name, phone) in enumerate(people)
+    ]
+    nodes += [node(f"l{i}", phone=phone, name=name) for i, (name, phone) in enumerate(logins)]
+    by_key = {n.key: n for n in nodes}
+    result = cluster(nodes)
+    for keys in result.clusters:
+        members = [by_key[k] for k in keys]
+        assert len({n.national_id for n in members if n.national_id}) <= 1
+        for key in keys:
+            if len(keys) == 1:
+                assert key not in result.why
+                continue
+            assert tuple(result.why[key]["with"]) in set(keys) - {key}
+        documented = [n for n in members if n.national_id]
+        for login in (n for n in members if not n.national_id):
+            for holder in documented:
+                assert not names.reversed_kikuyu(login.full_name, holder.full_name)
+                mine, theirs = name_tokens(login.full_name), name_tokens(holder.full_name)
+                for a in set(mine) - set(theirs):
+                    for b in set(theirs) - set(mine):
+                        assert not names.gendered_forms(a, b)
+                        one_letter_off = len(a) == len(b) and OSA.distance(a, b) == 1
+                        assert not one_letter_off or names.variant(a, b)
+
+
+def test_on_a_line_of_several_people_a_sisters_login_joins_none_of_them():
+    result = cluster(
+        [
+            node("wanjiru", "21234567", LINE, name="Wanjiru Kamau"),
+            node("cousin", phone=LINE, name="Kamau Njoroge"),  # contradicts her: another person
+            node("login", phone=LINE, name="Wanjiku Kamau"),
+        ]
+    )
+    assert ["login"] in groups(result) and ["wanjiru"] in groups(result)

@@ -60,8 +60,10 @@ def test_swahili_forms_of_christian_names(english: str, swahili: str) -> None:
 
 
 def test_nicknames_stay_known_forms() -> None:
-    assert names.variant("bryo", "brian") == "nickname"
+    assert names.variant("bryo", "brian") == "nickname"  # Sheng, listed by the project
     assert names.variant("shiru", "wanjiru") == "nickname"
+    assert names.variant("peggy", "margaret") == "nickname"  # English, from `nicknames`
+    assert names.variant("ian", "jack") is None  # both John's, not each other's
 
 
 @pytest.mark.parametrize(
@@ -120,7 +122,8 @@ def test_evidence_says_how_each_written_token_reads() -> None:
     }
     assert names.evidence("Dave K.", "David Kariuki") == {
         "names": ["Dave K.", "David Kariuki"],
-        "tokens": ["dave ~ david: shortened", "k ~ kariuki: initial"],
+        "tokens": ["dave ~ david: nickname", "k ~ kariuki: initial"],
         "order": "as written",
     }
+    assert names.evidence("Gracie W.", "Grace Wambui")["tokens"][0] == "gracie ~ grace: same start"
     assert names.evidence(None, "David Kariuki") is None
