@@ -3,8 +3,8 @@
 Each convention is written down with its sources and reasoning in docs/names.md:
 
 - Luo birth names mark a boy with O- and a girl with A- (Otieno / Atieno): two names.
-- Kalenjin names mark a man with Kip- or Ki- and a woman with Chep-, Che- or Jep-
-  (Kibet / Chebet): two names.
+- Kalenjin names mark a man with Kip- or Ki- and a woman with Chep-, Che-, Jep- or Je-
+  (Kibet / Chebet, Kiprotich / Cherotich): two names.
 - Kikuyu names are carried as given names and, a generation on, as surnames: the son of "Kamau
   Njoroge" is "Njoroge Kamau". A name in reverse order is then a possible son, not the father.
 - Arabic-origin names are transliterated many ways (Ahmed / Ahmad, Ibrahim / Ebrahim, Hussein /
@@ -93,7 +93,8 @@ for _english, _swahili in CHRISTIAN_FORMS.items():
     for _form in (_english, *_swahili):
         _CHRISTIAN[_form] = _CHRISTIAN.get(_form, frozenset()) | {_english, *_swahili}
 
-# Gendered prefixes: Kalenjin men's Kip-/Ki-, women's Chep-/Che-/Jep-; Luo boys' O-, girls' A-.
+# Gendered prefixes: Kalenjin men's Kip-/Ki-, women's Chep-/Che-/Jep-/Je-; Luo boys' O-, girls'
+# A-.
 _KALENJIN_MEN, _KALENJIN_WOMEN = ("kip", "ki"), ("chep", "che", "jep", "je")
 
 
@@ -146,7 +147,7 @@ def _transliteration(token: str) -> tuple[str, str]:
 
 def gendered_forms(a: str, b: str) -> bool:
     """The male and the female form of one name: Luo O- and A- (Otieno / Atieno), Kalenjin
-    Kip-/Ki- and Chep-/Che-/Jep- (Kibet / Chebet, Kiprotich / Cheprotich)."""
+    Kip-/Ki- and Chep-/Che-/Jep-/Je- (Kibet / Chebet, Kiprotich / Cherotich)."""
     if len(a) > 3 and len(b) > 3 and {a[0], b[0]} == {"o", "a"} and a[1:] == b[1:]:
         return True
     return any(

@@ -72,7 +72,8 @@ def test_nicknames_stay_known_forms() -> None:
         ("otieno", "atieno"),  # Luo: born at night, a boy and a girl
         ("odhiambo", "adhiambo"),
         ("kibet", "chebet"),  # Kalenjin: Ki- for a man, Che- for a woman
-        ("kiprotich", "cheprotich"),
+        ("kiprotich", "cherotich"),
+        ("kimutai", "jemutai"),
         ("kipkoech", "jepkoech"),
     ],
 )

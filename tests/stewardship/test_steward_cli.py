@@ -128,3 +128,19 @@ def test_the_queue_on_a_terminal_shows_what_to_act_on_and_no_identifier(conn):
     assert approved.exit_code == 0, approved.output
     assert gid_of(conn, "core", "1") == gid_of(conn, "dfs", "9")
     assert "0 open items" in invoke("steward", "queue").output
+
+
+def test_the_queue_shows_a_steward_how_the_names_read(conn):
+    amina = create_key(conn, "amina", ["steward"])
+    link_customers(conn, [person("core", "1", "12345678", "0711000002", "Kamau Njoroge")])
+    link_customers(conn, [person("channel", "7", phone="254711000002", name="Njoroge K.")])
+
+    result = invoke("steward", "queue")
+    as_steward = invoke("steward", "queue", key=amina)
+
+    assert "reversed_names on a phone" in result.output
+    assert "names:" not in result.output and "Njoroge" not in result.output
+    assert (
+        "  names: njoroge = njoroge; k ~ kamau: initial (reverse order of Kikuyu names carried"
+        " as given names and surnames: a possible son)"
+    ) in as_steward.output
