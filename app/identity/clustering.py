@@ -26,7 +26,9 @@ Rules, applied in this order:
    person joins the one its name is written as (phones before emails when names do not tell);
    one linked by a phone alone whose name is one letter off the holder's (Nyeri for Njeri), or
    close but not written as theirs with an email that differs from theirs, is another person
-   on the line.
+   on the line; one whose name writes the holder's Kikuyu names in reverse order (Njoroge K.
+   on Kamau Njoroge's line) is possibly his son, and waits for review. How names compare
+   (nicknames, transliterations, gendered forms) is `app/identity/names.py`.
    Refused links are reported with their reason.
 
 Above every rule stand the stewards' decisions (`StewardRules`): two records declared the same
@@ -37,7 +39,8 @@ waits for a steward (the same national ID still merges at once).
 
 What the rules held back for a person to decide is listed in `Clustering.held_apart`, each
 with both sides' records: IDs one edit apart, a line several people hold, identifiers whose
-names or birth dates contradict, a name one letter off on a line, a risk-gated merge.
+names or birth dates contradict, a name one letter off on a line, names in reverse order on a
+line, a risk-gated merge. Every link made says why (`Clustering.why`).
 """
 
 from __future__ import annotations
