@@ -47,6 +47,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -196,7 +197,7 @@ STEWARD_APART = "a steward declared them different people: not linked"
 
 def cluster(
     nodes: Iterable[Node],
-    shared: set[tuple[str, str]] = frozenset(),
+    shared: AbstractSet[tuple[str, str]] = frozenset(),
     rules: StewardRules = StewardRules(),
 ) -> Clustering:
     """Group the records; `shared` holds the (kind, value) identifiers known to be shared,
@@ -204,12 +205,12 @@ def cluster(
     ordered = sorted(nodes, key=lambda n: n.key)
     groups = _Groups(ordered, rules.different)
     result = Clustering(clusters=[])
-    nodes = {n.key: n for n in ordered}
+    by_key = {n.key: n for n in ordered}
 
     def hold(a: Key, b: Key, kind: str, identifier: str | None, reason: str) -> None:
         side_a = tuple(sorted(groups.members[groups.find(a)]))
         side_b = tuple(sorted(groups.members[groups.find(b)]))
-        evidence = names.evidence(nodes[side_b[0]].full_name, nodes[side_a[0]].full_name)
+        evidence = names.evidence(by_key[side_b[0]].full_name, by_key[side_a[0]].full_name)
         result.held_apart.append(HeldApart(kind, side_a, side_b, identifier, reason, evidence))
 
     def refuse(key: Key, reason: str) -> None:
@@ -245,13 +246,13 @@ def cluster(
                 result.refusals[key].append(reason)
             hold(a, b, RISK_GATE, identifier, reason)
             return
-        side_a = [nodes[k] for k in groups.members[groups.find(a)]]
-        side_b = [nodes[k] for k in groups.members[groups.find(b)]]
+        side_a = [by_key[k] for k in groups.members[groups.find(a)]]
+        side_b = [by_key[k] for k in groups.members[groups.find(b)]]
         groups.union(a, b)
         result.links.append((a, b, kind))
         for key, others in ((a, side_b), (b, side_a)):
             if key not in result.why:
-                result.why[key] = why_linked(nodes[key], others, kind, value)
+                result.why[key] = why_linked(by_key[key], others, kind, value)
 
     for a, b in sorted(rules.same):
         if a in groups.parent and b in groups.parent:
@@ -268,12 +269,12 @@ def cluster(
                 anchor = next(
                     (k for k in keys if k != other and groups.may_join(k, other)), keys[0]
                 )
-                link(anchor, other, kind, getattr(nodes[other], kind))
+                link(anchor, other, kind, getattr(by_key[other], kind))
 
     _link_typos(ordered, link, result)
 
     def members(key: Key) -> list[Node]:
-        return [nodes[k] for k in groups.members[groups.find(key)]]
+        return [by_key[k] for k in groups.members[groups.find(key)]]
 
     def documented_root(root: Key) -> bool:
         return bool(groups.national_ids[root] or groups.passports[root])
@@ -485,7 +486,7 @@ def typo_checks(left: list[Node], right: list[Node]) -> dict[str, str]:
         "names": _names_check,
         "gender": lambda x, y: _compare(x.gender, y.gender),
     }
-    checks = {}
+    checks: dict[str, str] = {}
     for name in TYPO_CHECKS:
         outcomes = {compare[name](x, y) for x in left for y in right}
         checks[name] = next(o for o in ("differs", "equal", "unknown") if o in outcomes)
