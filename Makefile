@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-stamp
 
-.PHONY: install services demo test faults lint format run bench clean
+.PHONY: install services stop demo test faults lint format run bench clean
 
 $(INSTALLED): setup.cfg pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ install: $(INSTALLED)
 
 services: install
 	$(BIN)/c360 services up
+
+# the embedded services outlive `make demo` and `make test`; this stops them
+stop:
+	-$(BIN)/c360 services down
 
 demo: services
 	$(BIN)/c360 db upgrade
@@ -45,6 +49,5 @@ run: services
 bench: services
 	$(BIN)/python bench/latency.py
 
-clean:
-	-$(BIN)/c360 services down
+clean: stop
 	rm -rf .c360 $(VENV)

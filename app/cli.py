@@ -66,10 +66,21 @@ def services_up() -> None:
         ) from None
     for key in started:
         click.echo(f"{key} set in {state_dir() / 'env'}")
+    running = [
+        name
+        for name, key in (("PostgreSQL", "C360_DATABASE_URL"), ("Redis", "C360_REDIS_URL"))
+        if key in started
+    ]
+    if running:
+        click.echo(
+            f"embedded {' and '.join(running)} under {state_dir()} keep running after this"
+            " command: stop them with `make stop` (c360 services down)"
+        )
 
 
 @services.command("down")
 def services_down() -> None:
+    """Stop the embedded PostgreSQL and Redis (`make stop`)."""
     from app.embedded import services_down as down
 
     down()
