@@ -201,31 +201,58 @@ def cluster(
     rules: StewardRules = StewardRules(),
 ) -> Clustering:
     """Group the records; `shared` holds the (kind, value) identifiers known to be shared,
-    `rules` the stewards' decisions about pairs of them."""
-    ordered = sorted(nodes, key=lambda n: n.key)
-    groups = _Groups(ordered, rules.different)
-    result = Clustering(clusters=[])
-    by_key = {n.key: n for n in ordered}
+    `rules` the stewards' decisions about pairs of them. The rules apply in the order the
+    module's docstring gives, one method each."""
+    run = _Run(sorted(nodes, key=lambda n: n.key), shared, rules)
+    run.link_stewards_same()
+    run.link_documents()
+    run.link_typos()
+    run.link_soft("phone")
+    run.link_soft("email")
+    return run.finish()
 
-    def hold(a: Key, b: Key, kind: str, identifier: str | None, reason: str) -> None:
-        side_a = tuple(sorted(groups.members[groups.find(a)]))
-        side_b = tuple(sorted(groups.members[groups.find(b)]))
-        evidence = names.evidence(by_key[side_b[0]].full_name, by_key[side_a[0]].full_name)
-        result.held_apart.append(HeldApart(kind, side_a, side_b, identifier, reason, evidence))
 
-    def refuse(key: Key, reason: str) -> None:
+class _Run:
+    """One grouping: the groups so far and what was decided, with one method per rule."""
+
+    def __init__(
+        self, ordered: list[Node], shared: AbstractSet[tuple[str, str]], rules: StewardRules
+    ) -> None:
+        self.ordered, self.shared, self.rules = ordered, shared, rules
+        self.groups = _Groups(ordered, rules.different)
+        self.result = Clustering(clusters=[])
+        self.by_key = {n.key: n for n in ordered}
+        self.every_holder: dict[tuple[str, str], list[Key]] = defaultdict(list)
+        for node in ordered:
+            for identifier in node.soft_identifiers():
+                if identifier not in shared:
+                    self.every_holder[identifier].append(node.key)
+
+    # What is decided, and how
+
+    def hold(self, a: Key, b: Key, kind: str, identifier: str | None, reason: str) -> None:
+        side_a = tuple(sorted(self.groups.members[self.groups.find(a)]))
+        side_b = tuple(sorted(self.groups.members[self.groups.find(b)]))
+        evidence = names.evidence(
+            self.by_key[side_b[0]].full_name, self.by_key[side_a[0]].full_name
+        )
+        self.result.held_apart.append(HeldApart(kind, side_a, side_b, identifier, reason, evidence))
+
+    def refuse(self, key: Key, reason: str) -> None:
         """Record why a link was not made, on every record of `key`'s group."""
-        for member in groups.members[groups.find(key)]:
-            result.refusals[member].append(reason)
+        for member in self.groups.members[self.groups.find(key)]:
+            self.result.refusals[member].append(reason)
 
-    def gated(a: Key, b: Key) -> bool:
+    def gated(self, a: Key, b: Key) -> bool:
         """Joining these would merge a profile under an open or blocked fraud case with
         another profile."""
-        pa, pb = groups.profiles[groups.find(a)], groups.profiles[groups.find(b)]
-        return bool(pa and pb and pa.isdisjoint(pb) and (pa | pb) & rules.gated_profiles)
+        pa = self.groups.profiles[self.groups.find(a)]
+        pb = self.groups.profiles[self.groups.find(b)]
+        return bool(pa and pb and pa.isdisjoint(pb) and (pa | pb) & self.rules.gated_profiles)
 
-    def link(a: Key, b: Key, kind: str, value: str | None = None) -> None:
+    def link(self, a: Key, b: Key, kind: str, value: str | None = None) -> None:
         """Join a's and b's groups by the rule `kind` (on the identifier `value`)."""
+        groups, result = self.groups, self.result
         if groups.find(a) == groups.find(b):
             return
         if not groups.may_join(a, b):
@@ -233,198 +260,238 @@ def cluster(
                 if STEWARD_APART not in result.refusals[key]:
                     result.refusals[key].append(STEWARD_APART)
             return
-        if kind in SOFT_KINDS and gated(a, b):
-            identifier = kind.removesuffix("_and_name")
-            profiles = groups.profiles[groups.find(a)] | groups.profiles[groups.find(b)]
-            cases = sorted(case for gid, case in rules.gated_cases if gid in profiles)
-            reason = (
-                f"{identifier} would merge a profile under an open fraud case"
-                f"{' (' + ', '.join(cases) + ')' if cases else ''} with another:"
-                " waits for a steward"
-            )
-            for key in (a, b):
-                result.refusals[key].append(reason)
-            hold(a, b, RISK_GATE, identifier, reason)
+        if kind in SOFT_KINDS and self.gated(a, b):
+            self._hold_for_the_risk_gate(a, b, kind)
             return
-        side_a = [by_key[k] for k in groups.members[groups.find(a)]]
-        side_b = [by_key[k] for k in groups.members[groups.find(b)]]
+        side_a, side_b = self.members(a), self.members(b)
         groups.union(a, b)
         result.links.append((a, b, kind))
         for key, others in ((a, side_b), (b, side_a)):
             if key not in result.why:
-                result.why[key] = why_linked(by_key[key], others, kind, value)
+                result.why[key] = why_linked(self.by_key[key], others, kind, value)
 
-    for a, b in sorted(rules.same):
-        if a in groups.parent and b in groups.parent:
-            link(a, b, "steward")
+    def _hold_for_the_risk_gate(self, a: Key, b: Key, kind: str) -> None:
+        identifier = kind.removesuffix("_and_name")
+        profiles = (
+            self.groups.profiles[self.groups.find(a)] | self.groups.profiles[self.groups.find(b)]
+        )
+        cases = sorted(case for gid, case in self.rules.gated_cases if gid in profiles)
+        reason = (
+            f"{identifier} would merge a profile under an open fraud case"
+            f"{' (' + ', '.join(cases) + ')' if cases else ''} with another:"
+            " waits for a steward"
+        )
+        for key in (a, b):
+            self.result.refusals[key].append(reason)
+        self.hold(a, b, RISK_GATE, identifier, reason)
 
-    for kind in ("national_id", "passport"):
-        holders: dict[str, list[Key]] = defaultdict(list)
-        for node in ordered:
-            if getattr(node, kind):
-                holders[getattr(node, kind)].append(node.key)
-        for keys in holders.values():
-            for other in keys[1:]:
-                # past a holder a steward declared another person, to one it may join
-                anchor = next(
-                    (k for k in keys if k != other and groups.may_join(k, other)), keys[0]
-                )
-                link(anchor, other, kind, getattr(by_key[other], kind))
+    # What a group is
 
-    _link_typos(ordered, link, result)
+    def members(self, key: Key) -> list[Node]:
+        return [self.by_key[k] for k in self.groups.members[self.groups.find(key)]]
 
-    def members(key: Key) -> list[Node]:
-        return [by_key[k] for k in groups.members[groups.find(key)]]
+    def documented_root(self, root: Key) -> bool:
+        return bool(self.groups.national_ids[root] or self.groups.passports[root])
 
-    def documented_root(root: Key) -> bool:
-        return bool(groups.national_ids[root] or groups.passports[root])
-
-    every_holder: dict[tuple[str, str], list[Key]] = defaultdict(list)
-    for node in ordered:
-        for identifier in node.soft_identifiers():
-            if identifier not in shared:
-                every_holder[identifier].append(node.key)
-
-    def claimed_by(root: Key) -> set[Key]:
+    def claimed_by(self, root: Key) -> set[Key]:
         """The documented people (other than `root`) holding any phone or email of `root`."""
+        find = self.groups.find
         return {
-            groups.find(k)
-            for m in members(root)
+            find(k)
+            for m in self.members(root)
             for identifier in m.soft_identifiers()
-            for k in every_holder.get(identifier, ())
-            if groups.find(k) != root and documented_root(groups.find(k))
+            for k in self.every_holder.get(identifier, ())
+            if find(k) != root and self.documented_root(find(k))
         }
 
-    def the_one_named(root: Key, candidates: Iterable[Key]) -> Key | None:
+    def the_one_named(self, root: Key, candidates: Iterable[Key]) -> Key | None:
         """Among documented people, the one `root`'s name clearly belongs to: its name fits,
         nothing contradicts, it is not theirs in reverse (their son) nor one letter off (their
         sister), and where several fit ('Atieno O.' fits twins one letter apart), the one whose
         name it writes exactly."""
+        mine = self.members(root)
+
+        def fits(d: Key) -> bool:
+            theirs = self.members(d)
+            return (
+                any(name_fits(x.full_name, y.full_name) for x in mine for y in theirs)
+                and not contradicts(mine, theirs)
+                and not _reversed_kikuyu(mine, theirs)
+                and not _another_on_the_line(mine, theirs)
+            )
+
+        own = self.groups.find(root)
         named = [
             d
-            for d in dict.fromkeys(groups.find(c) for c in candidates)
-            if d != groups.find(root)
-            and any(name_fits(x.full_name, y.full_name) for x in members(root) for y in members(d))
-            and not contradicts(members(root), members(d))
-            and not _reversed_kikuyu(members(root), members(d))
-            and not _another_on_the_line(members(root), members(d))
+            for d in dict.fromkeys(self.groups.find(c) for c in candidates)
+            if d != own and fits(d)
         ]
         if len(named) > 1:
             named = [
                 d
                 for d in named
                 if any(
-                    name_written(x.full_name, y.full_name)
-                    for x in members(root)
-                    for y in members(d)
+                    name_written(x.full_name, y.full_name) for x in mine for y in self.members(d)
                 )
             ]
         return named[0] if len(named) == 1 else None
 
-    for kind in ("phone", "email"):
-        holders = defaultdict(list)
-        for node in ordered:
+    # The rules, in order
+
+    def link_stewards_same(self) -> None:
+        """Two records stewards declared one person: a link no rule can cut."""
+        for a, b in sorted(self.rules.same):
+            if a in self.groups.parent and b in self.groups.parent:
+                self.link(a, b, "steward")
+
+    def link_documents(self) -> None:
+        """Rule 1: the same national ID, or the same passport."""
+        for kind in ("national_id", "passport"):
+            holders: dict[str, list[Key]] = defaultdict(list)
+            for node in self.ordered:
+                if getattr(node, kind):
+                    holders[getattr(node, kind)].append(node.key)
+            for keys in holders.values():
+                for other in keys[1:]:
+                    # past a holder a steward declared another person, to one it may join
+                    anchor = next(
+                        (k for k in keys if k != other and self.groups.may_join(k, other)),
+                        keys[0],
+                    )
+                    self.link(anchor, other, kind, getattr(self.by_key[other], kind))
+
+    def link_typos(self) -> None:
+        """Rule 2: national IDs one edit apart, when nothing tells their holders apart."""
+        _link_typos(self.ordered, self.link, self.result)
+
+    def link_soft(self, kind: str) -> None:
+        """Rule 3: the holders of one phone (or email) become one person, unless the line is
+        shared, several people hold it, or names, birth dates or genders tell them apart."""
+        holders: dict[str, list[Key]] = defaultdict(list)
+        for node in self.ordered:
             for held_kind, value in node.soft_identifiers():
                 if held_kind == kind:
                     holders[value].append(node.key)
         for value in sorted(holders):
             keys = holders[value]
-            if (kind, value) in shared:
+            if (kind, value) in self.shared:
                 for key in keys:
-                    result.refusals[key].append(
+                    self.result.refusals[key].append(
                         f"{kind} is shared by more than {SHARED_LIMIT} people: not used"
                     )
                 continue
-            roots = sorted({groups.find(k) for k in keys})
-            if len(roots) < 2:
-                continue
-            documented = [r for r in roots if documented_root(r)]
-            with_id = [r for r in roots if groups.national_ids[r]]
-            with_passport = [r for r in roots if groups.passports[r]]
-            # The people on the line: the documented holders, then every holder without a
-            # document whose name or birth date contradicts all of them so far (a relative
-            # with no ID on file); with no documented holder the first who says who they are.
-            people = list(documented)
-            for root in roots:
-                if root in documented or not any(
-                    name_tokens(m.full_name) or m.date_of_birth for m in members(root)
-                ):
-                    continue
-                if all(contradicts(members(root), members(p)) for p in people):
-                    people.append(root)
-            evident = len(people) - max(len(documented), 1)
-            if len(with_id) > 1 or len(with_passport) > 1 or evident > 0:
-                # Several people hold it (a family line): a record without a document joins
-                # the one of them its name clearly belongs to, or nobody.
-                refusal = f"{kind} is held by {len(people)} different people: ambiguous, not used"
-                for root in documented:
-                    refuse(root, refusal)
-                for root in [r for r in roots if r not in documented]:
-                    chosen = the_one_named(root, people)
-                    if chosen is not None:
-                        link(root, chosen, f"{kind}_and_name", value)
-                        continue
-                    refuse(root, refusal)
-                    for person in people:
-                        if groups.find(person) != groups.find(root):
-                            hold(root, person, SHARED_LINE, kind, refusal)
-                continue
-            first = people[0] if people else roots[0]
-            for root in roots:
-                root = groups.find(root)  # an earlier holder's anchor may have joined it
-                if root == groups.find(first):
-                    continue
-                # a holder a steward declared another person is no anchor for this one: the
-                # holders left may still be one person among themselves
-                anchor = next(
-                    (
-                        r
-                        for r in [first, *roots]
-                        if groups.find(r) != root and groups.may_join(r, root)
-                    ),
-                    first,
-                )
-                if contradicts(members(anchor), members(root)):
-                    refusal = f"{kind} matches, but names or dates of birth disagree: not used"
-                    refuse(root, refusal)
-                    hold(anchor, root, CONTRADICTION, kind, refusal)
-                    continue
-                owner = groups.find(anchor)
-                rivals = claimed_by(root) - {owner} if not documented_root(root) else set()
-                if rivals and documented_root(owner):
-                    # its other phone or email belongs to someone else (a sister's line, her
-                    # own email): when its name is clearly the other's, that identifier links
-                    # it, not this one; when names do not tell, phones go before emails
-                    chosen = the_one_named(root, [owner, *rivals])
-                    if chosen is not None and chosen != owner:
-                        continue
-                if kind == "phone" and _reversed_kikuyu(members(root), members(owner)):
-                    refusal = (
-                        "phone matches, but the name writes the holder's Kikuyu names in reverse"
-                        " order, as a son named after his grandfather is written: a possible"
-                        " son, not used"
-                    )
-                    refuse(root, refusal)
-                    hold(owner, root, REVERSED_NAMES, kind, refusal)
-                    continue
-                if kind == "phone" and _another_on_the_line(members(root), members(owner)):
-                    refusal = (
-                        "phone matches, but the name is one letter off theirs or the emails"
-                        " differ: another person on the line, not used"
-                    )
-                    refuse(root, refusal)
-                    hold(owner, root, ON_THE_LINE, kind, refusal)
-                    continue
-                link(anchor, root, kind, value)
+            roots = sorted({self.groups.find(k) for k in keys})
+            if len(roots) >= 2:
+                self._link_holders(kind, value, roots)
 
-    by_root: dict[Key, list[Key]] = defaultdict(list)
-    for node in ordered:
-        by_root[groups.find(node.key)].append(node.key)
-    result.clusters = sorted(by_root.values())
-    for a, b, kind in result.links:
-        result.joined_by.setdefault(a, kind)
-        result.joined_by.setdefault(b, kind)
-    return result
+    def _people_on(self, roots: list[Key], documented: list[Key]) -> list[Key]:
+        """The people on a line: its documented holders, then every holder without a document
+        whose name or birth date contradicts all of them so far (a relative with no ID on
+        file); with no documented holder, the first who says who they are."""
+        people = list(documented)
+        for root in roots:
+            if root in documented or not any(
+                name_tokens(m.full_name) or m.date_of_birth for m in self.members(root)
+            ):
+                continue
+            if all(contradicts(self.members(root), self.members(p)) for p in people):
+                people.append(root)
+        return people
+
+    def _link_holders(self, kind: str, value: str, roots: list[Key]) -> None:
+        groups = self.groups
+        documented = [r for r in roots if self.documented_root(r)]
+        people = self._people_on(roots, documented)
+        with_id = [r for r in roots if groups.national_ids[r]]
+        with_passport = [r for r in roots if groups.passports[r]]
+        evident = len(people) - max(len(documented), 1)
+        if len(with_id) > 1 or len(with_passport) > 1 or evident > 0:
+            self._line_of_several(kind, value, roots, documented, people)
+        else:
+            self._line_of_one(kind, value, roots, people[0] if people else roots[0])
+
+    def _line_of_several(
+        self, kind: str, value: str, roots: list[Key], documented: list[Key], people: list[Key]
+    ) -> None:
+        """Several people hold it (a family line): a record without a document joins the one
+        of them its name clearly belongs to, or nobody."""
+        refusal = f"{kind} is held by {len(people)} different people: ambiguous, not used"
+        for root in documented:
+            self.refuse(root, refusal)
+        for root in [r for r in roots if r not in documented]:
+            chosen = self.the_one_named(root, people)
+            if chosen is not None:
+                self.link(root, chosen, f"{kind}_and_name", value)
+                continue
+            self.refuse(root, refusal)
+            for person in people:
+                if self.groups.find(person) != self.groups.find(root):
+                    self.hold(root, person, SHARED_LINE, kind, refusal)
+
+    def _line_of_one(self, kind: str, value: str, roots: list[Key], first: Key) -> None:
+        """One person holds it: every other holder joins them, unless something says it is
+        someone else."""
+        groups = self.groups
+        for root in roots:
+            root = groups.find(root)  # an earlier holder's anchor may have joined it
+            if root == groups.find(first):
+                continue
+            # a holder a steward declared another person is no anchor for this one: the
+            # holders left may still be one person among themselves
+            anchor = next(
+                (r for r in [first, *roots] if groups.find(r) != root and groups.may_join(r, root)),
+                first,
+            )
+            if not self._someone_else(kind, anchor, root):
+                self.link(anchor, root, kind, value)
+
+    def _someone_else(self, kind: str, anchor: Key, root: Key) -> bool:
+        """Whether `root`, holding `anchor`'s phone or email, is someone else: held apart
+        (with its reason) when names or birth dates contradict, when it is a son or a sister
+        on the line; left to another identifier when that one clearly names it."""
+        mine, owner = self.members(root), self.groups.find(anchor)
+        if contradicts(self.members(anchor), mine):
+            refusal = f"{kind} matches, but names or dates of birth disagree: not used"
+            self.refuse(root, refusal)
+            self.hold(anchor, root, CONTRADICTION, kind, refusal)
+            return True
+        rivals = self.claimed_by(root) - {owner} if not self.documented_root(root) else set()
+        if rivals and self.documented_root(owner):
+            # its other phone or email belongs to someone else (a sister's line, her own
+            # email): when its name is clearly the other's, that identifier links it, not this
+            # one; when names do not tell, phones go before emails
+            chosen = self.the_one_named(root, [owner, *rivals])
+            if chosen is not None and chosen != owner:
+                return True
+        if kind == "phone" and _reversed_kikuyu(mine, self.members(owner)):
+            refusal = (
+                "phone matches, but the name writes the holder's Kikuyu names in reverse"
+                " order, as a son named after his grandfather is written: a possible son,"
+                " not used"
+            )
+            self.refuse(root, refusal)
+            self.hold(owner, root, REVERSED_NAMES, kind, refusal)
+            return True
+        if kind == "phone" and _another_on_the_line(mine, self.members(owner)):
+            refusal = (
+                "phone matches, but the name is one letter off theirs or the emails"
+                " differ: another person on the line, not used"
+            )
+            self.refuse(root, refusal)
+            self.hold(owner, root, ON_THE_LINE, kind, refusal)
+            return True
+        return False
+
+    def finish(self) -> Clustering:
+        by_root: dict[Key, list[Key]] = defaultdict(list)
+        for node in self.ordered:
+            by_root[self.groups.find(node.key)].append(node.key)
+        result = self.result
+        result.clusters = sorted(by_root.values())
+        for a, b, kind in result.links:
+            result.joined_by.setdefault(a, kind)
+            result.joined_by.setdefault(b, kind)
+        return result
 
 
 def _link_typos(ordered: list[Node], link, result: Clustering) -> None:
