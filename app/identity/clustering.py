@@ -654,14 +654,18 @@ def _another_on_the_line(record: list[Node], holders: list[Node]) -> bool:
     """A record linked only by a phone, whose name is close to the holders' but not written as
     theirs: a name one letter off theirs (Nyeri for Njeri, Wanjiku for Wanjiru), or any other
     difference with an email that differs from all of theirs, is a sister or a brother on the
-    family line more likely than a typo (people type their own names)."""
-    if any(name_written(x.full_name, y.full_name) for x in record for y in holders):
-        return False
-    if any(_one_letter_off(x.full_name, y.full_name) for x in record for y in holders):
-        return True
+    family line more likely than a typo (people type their own names). A name written as
+    theirs, when both are Kikuyu names a son carries reversed, is his son's as well (writing
+    surname first): an email that differs from all of theirs says so."""
     emails = {n.email for n in record if n.email}
     theirs = {n.email for n in holders if n.email}
-    return bool(emails and theirs) and not emails & theirs
+    emails_differ = bool(emails and theirs) and not emails & theirs
+    written = [y for y in holders for x in record if name_written(x.full_name, y.full_name)]
+    if written:
+        return emails_differ and all(names.generational_kikuyu(y.full_name) for y in written)
+    if any(_one_letter_off(x.full_name, y.full_name) for x in record for y in holders):
+        return True
+    return emails_differ
 
 
 def _one_letter_off(a: str | None, b: str | None) -> bool:

@@ -158,16 +158,25 @@ def gendered_forms(a: str, b: str) -> bool:
     )
 
 
+def generational_kikuyu(name: str | None) -> bool:
+    """The given name and the surname are both Kikuyu names a man carries as either, so his
+    son, named after his grandfather, carries the same two reversed ('Kamau Njoroge')."""
+    theirs = tokens(name)
+    return (
+        len(theirs) >= 2
+        and theirs[0] != theirs[-1]
+        and {theirs[0], theirs[-1]} <= KIKUYU_GIVEN_AND_SURNAMES
+    )
+
+
 def reversed_kikuyu(record: str | None, holder: str | None) -> bool:
     """`record` writes `holder`'s Kikuyu names in reverse order ('Njoroge K.' or 'Njoroge
     Kamau' for 'Kamau Njoroge'), both of them names a man carries as a given name and as a
     surname: his son, named after his own grandfather, is written so."""
     theirs, mine = tokens(holder), written(record)
-    if len(theirs) < 2 or not mine:
+    if not mine or not generational_kikuyu(holder):
         return False
     given, surname = theirs[0], theirs[-1]
-    if given == surname or not {given, surname} <= KIKUYU_GIVEN_AND_SURNAMES:
-        return False
     if mine[0] != surname:
         return False
     rest = mine[1:]

@@ -732,3 +732,18 @@ def test_on_a_line_of_several_people_a_sisters_login_joins_none_of_them():
         ]
     )
     assert ["login"] in groups(result) and ["wanjiru"] in groups(result)
+
+
+def test_a_sons_record_writing_his_names_surname_first_with_his_own_email_is_not_his_fathers():
+    # the son "Njoroge Kamau" types "Kamau Njoroge" in a wallet app, on the household line
+    father = node("father", "21234567", LINE, "kamau.n@example.com", name="Kamau Njoroge")
+    result = cluster(
+        [father, node("wallet", phone=LINE, email="njoro@example.com", name="Kamau Njoroge")]
+    )
+    assert groups(result) == [["father"], ["wallet"]]
+    # his own record, with his own email, is his; and names of other peoples still join
+    same_email = node("app", phone=LINE, email="kamau.n@example.com", name="Kamau Njoroge")
+    assert groups(cluster([father, same_email])) == [["app", "father"]]
+    john = node("core", "21234567", LINE, "john@example.com", name="John Otieno")
+    other_email = node("app", phone=LINE, email="jotieno@example.com", name="John Otieno")
+    assert groups(cluster([john, other_email])) == [["app", "core"]]
