@@ -328,15 +328,14 @@ class _Generator:
         self.cases["family"] += [m.person_id for m in members]
 
     def _first_name(self, gender: str, other_than: str | None = None) -> str:
+        """A given name for the gender, never `other_than` (a twin's or a sibling's)."""
         if self.rng.random() < ARABIC_NAME_SHARE:
-            return self.rng.choice(ARABIC_WOMEN if gender == "female" else ARABIC_MEN)
-        return self.rng.choice(
-            [
-                n
-                for n in FIRST_NAMES
-                if (n in FEMALE_FIRST_NAMES) == (gender == "female") and n != other_than
-            ]
-        )
+            names = ARABIC_WOMEN if gender == "female" else ARABIC_MEN
+        else:
+            names = tuple(
+                n for n in FIRST_NAMES if (n in FEMALE_FIRST_NAMES) == (gender == "female")
+            )
+        return self.rng.choice([n for n in names if n != other_than])
 
     def _pair(self, case: str, names: list[tuple[str, str]], days_apart: int) -> None:
         """Two people registered together: consecutive national IDs, one surname, one phone;

@@ -3,6 +3,7 @@ loadable into real demo sources without breaking their UNIQUE constraints."""
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from sqlalchemy import create_engine, text
 from app.identity import normalize
 from sandbox.accuracy import pairwise_scores
 from sandbox.population import (
+    ARABIC_MEN,
+    ARABIC_WOMEN,
     BOY_GIRL_TWIN_NAMES,
     NICKNAMES,
     PLACEHOLDER_EMAILS,
@@ -24,6 +27,7 @@ from sandbox.population import (
     SPELLINGS,
     Person,
     Population,
+    _Generator,
     generate_population,
     write_population,
 )
@@ -383,3 +387,13 @@ def test_the_group_spread_leaves_core_and_channel_as_they_were_and_types_each_sy
     for row in wallets:
         person = people[spread.truth[("global", str(row["user_id"]))]]
         assert row["email"] == person.email and row["phone_number"] in (None, person.phone)
+
+
+def test_a_twin_or_sibling_never_draws_the_others_given_name() -> None:
+    """Twins and siblings registered together have names of their own: two with one given
+    name, one surname and one birthday would be one person to any matcher."""
+    generator = _Generator(random.Random(7))
+    for gender, names in (("male", ARABIC_MEN), ("female", ARABIC_WOMEN)):
+        for taken in names[:3]:
+            drawn = {generator._first_name(gender, other_than=taken) for _ in range(500)}
+            assert taken not in drawn and drawn & set(names)
