@@ -70,7 +70,7 @@ def json_safe(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} column value as JSON")
 
 
-def json_row(row: Mapping[str, Any]) -> dict[str, Any]:
+def json_row(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {name: json_safe(value) for name, value in row.items()}
 
 

@@ -15,6 +15,7 @@ Secrets live beside the data: no query here selects `session_token`, `pin_hash`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from connectors._common import (
@@ -124,4 +125,8 @@ def _alert(f: Fields) -> AlertRecord:
     )
 
 
-_TRANSFORMS = {"customer": _customer, "login": _login, "alert": _alert}
+_TRANSFORMS: dict[str, Callable[[Fields], Record]] = {
+    "customer": _customer,
+    "login": _login,
+    "alert": _alert,
+}

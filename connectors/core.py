@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from connectors._common import Fields, StreamQuery, TimestampConnector, build_record
@@ -160,7 +161,7 @@ def _loan(f: Fields) -> LoanRecord:
     )
 
 
-_TRANSFORMS = {
+_TRANSFORMS: dict[str, Callable[[Fields], Record]] = {
     "customer": _customer,
     "account": _account,
     "transaction": _transaction,

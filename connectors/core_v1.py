@@ -16,6 +16,7 @@ Secrets: `"Users"."PasswordHash"` is never selected (staff logins are not read a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from connectors._common import Fields, StreamQuery, TimestampConnector, build_record
@@ -191,7 +192,7 @@ def _loan(f: Fields) -> LoanRecord:
     )
 
 
-_TRANSFORMS = {
+_TRANSFORMS: dict[str, Callable[[Fields], Record]] = {
     "customer": _customer,
     "account": _account,
     "transaction": _transaction,

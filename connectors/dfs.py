@@ -25,6 +25,7 @@ scattered changes make nearly every chunk differ at 10,000 and above; 1,000 is t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
@@ -405,7 +406,7 @@ class DfsConnector(Connector):
 def _raw(row: Any, observed: str) -> tuple[dict[str, Any], str | None]:
     """The JSON-safe columns (TIMESTAMPs marked UTC, as the session reads them), the time the row
     was observed, and the row digest computed in MySQL."""
-    raw = {
+    raw: dict[str, Any] = {
         name: value.replace(tzinfo=UTC) if isinstance(value, datetime) else value
         for name, value in row.items()
     }
@@ -541,7 +542,7 @@ def _credit_decision(f: Fields) -> CreditDecisionRecord:
     )
 
 
-_TRANSFORMS = {
+_TRANSFORMS: dict[str, Callable[[Fields], Record]] = {
     "customer": _customer,
     "account": _account,
     "loan": _loan,

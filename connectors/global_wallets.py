@@ -20,6 +20,7 @@ Secrets: `users.password_hash`, `api_keys`, `mfa_tokens` and webhook secrets are
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from connectors._common import (
@@ -204,7 +205,7 @@ def _aml_alert(f: Fields) -> AmlAlertRecord:
     )
 
 
-_TRANSFORMS = {
+_TRANSFORMS: dict[str, Callable[[Fields], Record]] = {
     "customer": _customer,
     "account": _wallet,
     "transaction": _transaction,

@@ -17,6 +17,7 @@ What its code writes, and how it is read:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from connectors._common import (
@@ -170,7 +171,7 @@ def _payment(f: Fields) -> PaymentRecord:
     )
 
 
-_TRANSFORMS = {
+_TRANSFORMS: dict[str, Callable[[Fields], Record]] = {
     "customer": _customer,
     "account": _account,
     "transaction": _transaction,

@@ -82,7 +82,7 @@ class SecuredBlueprint(Blueprint):
             self.route_scopes[options.get("endpoint", func.__name__)] = required
             documented = self.alt_response(401, response="UNAUTHORIZED")(func)
             documented = self.alt_response(403, response="FORBIDDEN")(documented)
-            security = [{"bearerAuth": []}]
+            security: list[dict[str, list[str]]] = [{"bearerAuth": []}]
             return register(self.doc(security=security, **{"x-scope": required})(documented))
 
         return decorator
@@ -105,13 +105,14 @@ class SecuredBlueprint(Blueprint):
             principal = _authenticate(token)
         if principal is None:
             abort(401, message="Invalid bearer key", headers=INVALID_KEY_HEADERS)
-        if not principal.may(required):
+        elif not principal.may(required):
             abort(
                 403,
                 message=f"This key ({principal.name}) lacks the '{required}' scope, "
-                f"which {request.method} {request.url_rule.rule} needs",
+                f"which {request.method} {_route()} needs",
             )
-        g.principal = principal
+        else:
+            g.principal = principal
 
     def _record_access(self, response: Response) -> Response:
         """Log a successful response before it leaves; if the log cannot be written, the
@@ -128,7 +129,7 @@ class SecuredBlueprint(Blueprint):
             _primary(),
             key_name=principal.name,
             method=request.method,
-            endpoint=request.url_rule.rule,
+            endpoint=_route(),
             status=response.status_code,
             customer_ids=g.get("served_customers", []),
             remote_addr=request.remote_addr,
@@ -138,6 +139,12 @@ class SecuredBlueprint(Blueprint):
             forget(_bearer_token())
             return _invalid_key_response()
         return response
+
+
+def _route() -> str:
+    """The matched route's rule ('/customer/<uuid:global_id>'): what a request is logged as."""
+    rule = request.url_rule
+    return rule.rule if rule is not None else request.path
 
 
 INVALID_KEY_HEADERS = {"WWW-Authenticate": 'Bearer realm="c360", error="invalid_token"'}
@@ -151,5 +158,6 @@ def _invalid_key_response() -> Response:
     """The 401 of an invalid key, as the API's error handler makes it, given after the view
     ran (an error raised in an after_request handler would answer 500)."""
     error = Unauthorized()
-    error.data = {"message": "Invalid bearer key", "headers": INVALID_KEY_HEADERS}  # as abort()
+    # the payload abort() sets, which flask-smorest's error handler reads
+    error.data = {"message": "Invalid bearer key", "headers": INVALID_KEY_HEADERS}  # type: ignore[attr-defined]
     return current_app.make_response(current_app.handle_http_exception(error))

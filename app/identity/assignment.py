@@ -66,8 +66,9 @@ def assign_ids(
     keeps none gets a new ID."""
     current = {k: n.global_customer_id for k, n in component.items() if n.global_customer_id}
     for key in batch_nodes:  # a batch record keeps the ID it is linked to, if any
-        if key in stored:
-            current[key] = stored[key].global_customer_id
+        linked = stored.get(key)
+        if linked is not None and linked.global_customer_id is not None:
+            current[key] = linked.global_customer_id
     resolution = Resolution(previous=current)
     created = dict(
         conn.execute(

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Connection, Text, and_, func, or_, select, text, union_all
+from sqlalchemy import ColumnElement, Connection, Text, and_, func, or_, select, text, union_all
 
 from app.customer.models import source_customer
 from app.db import array_columns, array_literal, array_param, in_array
@@ -20,12 +21,11 @@ from connectors.records import CustomerRecord
 
 
 def node_of(record: CustomerRecord) -> Node:
-    document = normalize.national_id(record.national_id)
-    kind = document[1] if document else None
+    number, kind = normalize.national_id(record.national_id) or (None, None)
     return Node(
         key=(record.source_system, record.source_customer_id),
-        national_id=document[0] if kind == "national_id" else None,
-        passport=document[0] if kind == "passport" else None,
+        national_id=number if kind == "national_id" else None,
+        passport=number if kind == "passport" else None,
         phone=normalize.phone(record.phone),
         secondary_phone=normalize.phone(record.secondary_phone),
         email=normalize.email(record.email),
@@ -46,9 +46,9 @@ def is_newer(record: CustomerRecord, stored: StoredNode | None) -> bool:
 
 @dataclass(frozen=True)
 class StoredNode(Node):
-    source_updated_at: object = None
+    source_updated_at: datetime | None = None
     business_key: str | None = None
-    linked_at: object = None
+    linked_at: datetime | None = None
 
 
 def _rows_to_nodes(rows) -> dict[Key, StoredNode]:
@@ -184,7 +184,7 @@ def connected_component(
         # the people a batch merely finds do not wait for its resolution
         held.take(identity_keys(found.values(), owners=False))
         component.update(found)
-        found.update(_add_tied(conn, held, list(found), component))
+        found |= _add_tied(conn, held, list(found), component)
         candidates = {i for n in found.values() for i in _identifiers(n)} - seen
         # beyond the seeds, a shared phone or email links nobody: do not follow it
         frontier = candidates - _shared_values(conn, candidates)
@@ -213,10 +213,10 @@ def _rules_touching(conn: Connection, keys: list[Key]) -> list:
 
 def _add_tied(
     conn: Connection, held: IdentityLocks, keys: list[Key], component: dict[Key, Node]
-) -> dict[Key, Node]:
+) -> dict[Key, StoredNode]:
     """Add to the component the stored records a steward's decision ties to these (and to
     those, in turn), locked; returns the records added."""
-    added: dict[Key, Node] = {}
+    added: dict[Key, StoredNode] = {}
     while keys:
         rows = _rules_touching(conn, keys)
         others = {k for r in rows for k in ((r[0], r[1]), (r[2], r[3]))} - set(component)
@@ -232,7 +232,8 @@ def _add_tied(
 def steward_rules(conn: Connection, component: dict[Key, Node]) -> StewardRules:
     """The stewards' decisions between records of the component, and its profiles under an
     open or blocked fraud case (whose merges on a phone or email wait for a steward)."""
-    same, different = [], []
+    same: list[tuple[Key, Key]] = []
+    different: list[tuple[Key, Key]] = []
     for a_system, a_id, b_system, b_id, relation in _rules_touching(conn, list(component)):
         pair = ((a_system, a_id), (b_system, b_id))
         if pair[0] in component and pair[1] in component:
@@ -260,7 +261,7 @@ def _holders(conn: Connection, identifiers: set[tuple[str, str]]):
     by_kind: dict[str, list[str]] = defaultdict(list)
     for kind, value in identifiers:
         by_kind[kind].append(value)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if by_kind["national_id"]:
         conditions.append(
             in_array(sc.c.national_id, by_kind["national_id"])

@@ -4,7 +4,7 @@ replays, and how a set of them stands."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select, text, update
@@ -19,7 +19,7 @@ log = logging.getLogger("c360.pipeline")
 STAGED, MATCHED, UPSERTED, DONE, FAILED = "staged", "matched", "upserted", "done", "failed"
 
 
-def batch_records(conn: Connection, batch_id: int, *, entity: str, matching: bool) -> list[Any]:
+def batch_records(conn: Connection, batch_id: int, *, entity: str, matching: bool) -> Sequence[Any]:
     """The batch's rows of `entity` (`matching`) or of every other entity: a step reads, and
     decodes, only the rows it uses."""
     wanted = ingest_record.c.entity == entity if matching else ingest_record.c.entity != entity

@@ -24,7 +24,7 @@ from app import db
 from app.pipeline.batches import staged_waiting
 
 EXTRACTION_SLOT_NAMESPACE = 3605  # 3602 extraction per source, 3604 the beat leader
-_pool = {"worker": socket.gethostname(), "processes": 2}
+_pool: dict[str, str | int] = {"worker": socket.gethostname(), "processes": 2}
 
 
 class Slot(Enum):

@@ -24,9 +24,7 @@ from app.db import array_columns, array_literal
 from app.identity import locks
 from app.risk.models import aml_alert, credit_decision, fraud_case, payment
 from app.transaction.models import transaction_360
-from connectors.records import (
-    Record,
-)
+from connectors.records import FraudCaseRecord, Record
 
 _DIALECT = postgresql.dialect()
 # Facts that reach a person through core's business key (fraud cases name a CustomerNumber);
@@ -52,11 +50,12 @@ class FactSpec:
 
     def owner_key(self, record: Record) -> str | None:
         """The identifier (`locks`) of the person a fact belongs to, if it names one."""
-        if self.by_business_key:
+        if self.by_business_key and isinstance(record, FraudCaseRecord):
             return locks.business_key("core", record.customer_number)
-        if getattr(record, "source_customer_id", None) is None:
+        customer = getattr(record, "source_customer_id", None)
+        if customer is None:
             return None
-        return locks.customer_key(record.source_system, record.source_customer_id)
+        return locks.customer_key(record.source_system, customer)
 
 
 def _fields(record: Record, **renamed: str) -> dict[str, Any]:

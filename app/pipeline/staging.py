@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, insert, text
 
@@ -20,6 +20,9 @@ from app.pipeline.models import (
     ingest_record,
 )
 from connectors.base import Connector, Cursor, SourceRow, Stream
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,9 @@ def stage_page(
 def _copy_records(conn: Connection, batch_id: int, entity: str, rows: list[SourceRow]) -> None:
     """The page's raw rows into `ingest_record` with COPY, in the caller's transaction (the
     set-based path for a page of thousands of rows, where an executemany adapts each one)."""
-    cursor = conn.connection.driver_connection.cursor()
+    # a checked-out connection always holds its psycopg connection
+    driver = cast("psycopg.Connection[Any]", conn.connection.driver_connection)
+    cursor = driver.cursor()
     columns = "batch_id, seq, entity, source_key, written_at, raw"
     with cursor.copy(f"COPY ingest_record ({columns}) FROM STDIN") as copy:
         for seq, row in enumerate(rows):

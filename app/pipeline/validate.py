@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from app.identity import normalize
 from connectors.records import CustomerRecord, Record, RecordError
@@ -57,8 +58,8 @@ def check(record: Record, now: datetime | None = None) -> None:
 def unreadable_identifiers(record: CustomerRecord) -> tuple[CustomerRecord, list[str]]:
     """The record without identifiers that are present but unreadable, and why each went.
     Placeholders are not problems: they identify nobody by design."""
-    problems = []
-    changes = {}
+    problems: list[str] = []
+    changes: dict[str, Any] = {}
     for name, classify in (
         ("national_id", normalize.classify_national_id),
         ("phone", normalize.classify_phone),

@@ -61,7 +61,8 @@ _warned: set[tuple[str, str, str]] = set()
 
 def unknown_values(conn: Connection) -> dict[str, dict[str, dict[str, int]]]:
     """{source: {vocabulary: {value: rows}}} of the values no rule knows, as stored now."""
-    parts, params = [], {}
+    parts: list[str] = []
+    params: dict[str, object] = {}
     for n, vocabulary in enumerate(VOCABULARIES):
         only = f" AND source_system = :source{n}" if vocabulary.source_system else ""
         parts.append(

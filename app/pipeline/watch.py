@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import BindParameter, Connection, Table, bindparam, select
 
 from app import db
 from app.channel.models import security_alert
@@ -35,7 +35,9 @@ def open_keys(conn: Connection, source_system: str, entity: str) -> list[str]:
     """Source keys of the rows of `entity` from `source_system` that may still change."""
     table, key, final = OPEN_ROWS[entity]
     # literal values, in the order of the partial index's predicate, so the index serves it
-    closed = bindparam("closed", sorted(final), expanding=True, literal_execute=True)
+    closed: BindParameter[list[str]] = bindparam(
+        "closed", sorted(final), expanding=True, literal_execute=True
+    )
     query = select(table.c[key]).where(
         table.c.source_system == source_system, table.c.status.not_in(closed)
     )
