@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
+import sys
 from pathlib import Path
 
 from app.config import embedded_env_file, state_dir
+from app.embedded_watch import alive
 from app.waiting import wait_until
 
 DATABASE = "c360"
@@ -29,11 +31,43 @@ def services_up() -> dict[str, str]:
         values["C360_REDIS_URL"] = _start_redis(home)
     if not os.environ.get("C360_API_KEYS"):
         values["C360_API_KEYS"] = _api_key(home)
+    _watch(home)
     path = embedded_env_file()
     path.touch(mode=0o600)
     path.chmod(0o600)  # it holds the API key: the owner's alone, before anything is written
     path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     return values
+
+
+def _service_pids(home: Path) -> list[int]:
+    """The embedded Redis's and PostgreSQL's process IDs, from their pid files."""
+    pids = []
+    for pidfile in (home / "redis.pid", home / "pg" / "postmaster.pid"):
+        if pidfile.exists():
+            first = pidfile.read_text().split("\n", 1)[0].strip()
+            if first.isdigit():
+                pids.append(int(first))
+    return pids
+
+
+def _watch(home: Path) -> None:
+    """One watcher per home stops the services it started when the home (the checkout) is
+    deleted: they outlive the commands that start them (`make stop` stops them)."""
+    pids = _service_pids(home)
+    pidfile = home / "watch.pid"
+    if not pids:
+        return
+    if pidfile.exists() and pidfile.read_text().strip().isdigit():
+        if alive(int(pidfile.read_text().strip())):
+            return
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "app.embedded_watch", str(home), *map(str, pids)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # not stopped with the command that started it
+    )
+    pidfile.write_text(str(watcher.pid))
 
 
 def services_down() -> None:
