@@ -1,6 +1,6 @@
 """Responses built by PostgreSQL: what a marshmallow schema would dump, as SQL JSON, for a read
-whose serialization in Python costs more than its query (the profile, issue 17: marshmallow,
-parsing the sections' JSON and Flask's JSON of the result were most of its CPU in the API).
+whose serialization in Python costs more than its query (the profile: marshmallow, parsing the
+sections' JSON and Flask's JSON of the result were most of its CPU in the API; docs/scale.md).
 
 The schema stays the one definition of what is served and of the OpenAPI document; this makes
 `json_build_object` over a query's columns from it, each value in the form the schema's field

@@ -1,6 +1,6 @@
 """What one API request costs the API's process, in instructions: repeatable whatever the
-machine's speed (issue 17, target 3: this machine kind's speed drifts by up to 1.7 times within
-an hour, so requests per second compare only runs made together).
+machine's speed (this machine kind's speed drifts within an hour, so requests per second compare
+only runs made together; docs/scale.md).
 
 The app answers `GET /customer/{id}` (or the look-up `POST /customers/search` by national ID)
 in process, through Flask's WSGI entry, against the database `bench/million_profiles.py`

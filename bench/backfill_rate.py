@@ -1,4 +1,4 @@
-"""Backfill throughput against the disk path, with where the time goes (issue 17, target 1).
+"""Backfill throughput against the disk path, with where the time goes (docs/scale.md).
 
 A generated population (N people, seed 1) in fresh demo sources (core, channel, fraud), with
 activity made in SQL (`sandbox/loaded_sources.py`): transactions on every core account, sessions
@@ -56,7 +56,7 @@ from sandbox.loaded_sources import load_sources  # noqa: E402
 from sandbox.sources import create_sources, drop_sources  # noqa: E402
 
 SOURCES = ("core", "channel", "fraud")
-TARGET_RATIO = 0.15  # issue 17: a backfill at this share of the COPY rate
+TARGET_RATIO = 0.15  # the target: a backfill at this share of the COPY rate (docs/scale.md)
 REDIS_DB = 12
 
 TASK_LINE = re.compile(r"(tasks\.[a-z_.]+)\[[^\]]+\] succeeded in ([0-9.e-]+)s")

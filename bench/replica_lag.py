@@ -1,4 +1,4 @@
-"""The staleness a streaming replica adds to API reads (issue 17, target 6).
+"""The staleness a streaming replica adds to API reads (docs/scale.md).
 
 A real primary and hot standby (`sandbox/replica.py`: initdb, pg_basebackup -R) on ports of
 their own. N times: a golden record is changed on the primary and committed, then the standby

@@ -1,6 +1,6 @@
 """Malformed and rejected identifiers go through the real worker and beat, at INFO and at DEBUG,
-and none of them reaches a log or the CLI's output (issue 15: masking wherever a log is
-written). The values are chosen to slip past patterns: too short to look like a phone, an ID
+and none of them reaches a log or the CLI's output (masking wherever a log is written:
+docs/access.md). The values are chosen to slip past patterns: too short to look like a phone, an ID
 with a short prefixed number, a passport, an address without an @."""
 
 import os
