@@ -1,12 +1,12 @@
 """Reads over a million profiles while the pipeline ingests (docs/scale.md).
 
-A fresh Enterprise Brain of N profiles (default 1,000,000), each with its core source record,
-two accounts and T transactions (default 5: five million), made in SQL in the database itself
-(`bench/brain_population.py`)
-(the backfill rate is `bench/backfill_rate.py`'s figure; this measures reads at this size). Then the API as
-deployed (gunicorn, 2 workers, the access log on), a Celery worker (2 processes) and beat
-polling demo sources into the same database while a simulator writes live activity to them
-(a new customer, a transaction and a login every second), and, on this same machine:
+A fresh Enterprise Brain of N profiles (default 1,000,000), each with its core source record, two
+accounts and T transactions (default 5: five million), made in SQL in the database itself
+(`bench/brain_population.py`; the backfill rate is `bench/backfill_rate.py`'s figure, this measures
+reads at this size). Then the API as deployed (gunicorn, 2 workers, the access log on), a Celery
+worker (2 processes) and beat polling demo sources into the same database while a simulator writes
+live activity to them (a new customer, a transaction and a login every second), and, on this same
+machine:
 
 - saturation: wrk (closed loop, 8 connections, random profiles) on `GET /customer/{id}`;
 - a constant 300 requests/s: hey processes, each at a fixed rate on its own random profile
