@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 from click.testing import CliRunner
 
-from app.cli import _format_status, main
+from app.cli import main
+from app.cli.status import _format_status
 
 POLLED = datetime(2026, 11, 26, 10, 0, 5, 123456, tzinfo=UTC)
 
