@@ -63,9 +63,9 @@ def start_backfill(source_system: str, since: str | None = None) -> int:
     """Backfill entry point for Flower: `start_backfill("core", "2026-11-01T00:00:00Z")`. A
     source that is not configured, or a time without its offset, fails the task with a message
     (shown in Flower) before anything is queued."""
-    backfill_id = backfills.request_backfill(source_system, since)
-    backfill_source.delay(backfill_id)
-    return backfill_id
+    configured = Settings.from_env().source_urls
+    request = backfills.BackfillRequest.parse(source_system, since, configured)
+    return request.submit(backfill_source.delay)
 
 
 @shared_task(name="tasks.extract.sweep_stalled_batches")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC
 
 import click
 
-from app.cli.common import _parse_time, checked_settings
+from app.cli.common import checked_settings
 from app.progress import Tally, follow
 
 
@@ -25,27 +26,30 @@ def backfill(
 ) -> None:
     """Re-read SOURCE (or --all) from a point in time through the pipeline."""
     from app import db
-    from app.pipeline.backfills import backfill_progress, create_backfill
+    from app.pipeline.backfills import BackfillRequest, UnknownSource, backfill_progress
     from tasks.extract import backfill_source
 
     settings = checked_settings(database=True, broker=True)
     if bool(source) == all_sources:
         raise click.UsageError("name one SOURCE or give --all")
-    names = list(settings.source_urls) if all_sources else [source]
+    names = list(settings.source_urls) if all_sources else [source or ""]
+    requests = []
     for name in names:
-        if name not in settings.source_urls:
-            raise click.BadParameter(
-                f"{name!r} is not a configured source ({', '.join(settings.source_urls)})",
-                param_hint="SOURCE",
-            )
-    moment = _parse_time(since) if since else None
+        # the same request, checked the same way, as Flower's start_backfill
+        try:
+            requests.append(BackfillRequest.parse(name, since, settings.source_urls))
+        except UnknownSource as refused:
+            raise click.BadParameter(str(refused), param_hint="SOURCE") from None
+        except ValueError as refused:
+            raise click.BadParameter(str(refused), param_hint="--since") from None
+    moment = requests[0].since if requests else None
+    if moment is not None:
+        click.echo(f"since {moment.astimezone(UTC).isoformat()}", err=True)
     ids = []
-    for name in names:
-        with db.transaction() as conn:
-            backfill_id = create_backfill(conn, name, moment)
-        backfill_source.delay(backfill_id)
+    for request in requests:
+        backfill_id = request.submit(backfill_source.delay)
         ids.append(backfill_id)
-        click.echo(f"backfill {backfill_id} of {name} queued")
+        click.echo(f"backfill {backfill_id} of {request.source_system} queued")
     if not wait:
         return
 

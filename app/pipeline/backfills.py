@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,18 +52,37 @@ def create_backfill(conn: Connection, source_system: str, since: datetime | None
     ).scalar_one()
 
 
-def request_backfill(source_system: str, since: str | None) -> int:
-    """A backfill asked for by name and text (Flower's `start_backfill`): a source that is not
-    configured, or a time without its offset, is refused (ValueError) before anything is
-    stored."""
-    configured = Settings.from_env().source_urls
-    if source_system not in configured:
-        raise ValueError(
-            f"{source_system!r} is not a configured source (configured: {', '.join(configured)})"
-        )
-    moment = parse_since(since) if since else None
-    with db.transaction() as conn:
-        return create_backfill(conn, source_system, moment)
+class UnknownSource(ValueError):
+    """A backfill of a source that is not configured."""
+
+
+@dataclass(frozen=True)
+class BackfillRequest:
+    """A backfill asked for by name and text, by `c360 backfill` or Flower's `start_backfill`
+    alike: checked before anything is stored, then stored and queued."""
+
+    source_system: str
+    since: datetime | None
+
+    @classmethod
+    def parse(
+        cls, source_system: str, since: str | None, configured: Iterable[str]
+    ) -> BackfillRequest:
+        """Refuses a source that is not configured (UnknownSource) and a time without its
+        offset (ValueError)."""
+        configured = list(configured)
+        if source_system not in configured:
+            raise UnknownSource(
+                f"{source_system!r} is not a configured source ({', '.join(configured)})"
+            )
+        return cls(source_system, parse_since(since) if since else None)
+
+    def submit(self, enqueue: Callable[[int], object]) -> int:
+        """Store the backfill, then queue its first slice; returns its ID."""
+        with db.transaction() as conn:
+            backfill_id = create_backfill(conn, self.source_system, self.since)
+        enqueue(backfill_id)
+        return backfill_id
 
 
 # A backfill runs in slices: a slice reads pages for up to SLICE_SECONDS, or until
