@@ -1,4 +1,4 @@
-"""Settings read from the environment (see CONTRACT: C360_* variables)."""
+"""Settings read from the environment (the C360_* variables: docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SOURCE_SYSTEMS = ("core", "channel", "fraud", "dfs", "core_v1", "openbanking", "global")
+from connectors import CONNECTORS
+
+# the source systems, as the connectors registry names them: every list of sources derives
+# from it
+SOURCE_SYSTEMS = tuple(CONNECTORS)
 
 
 def state_dir() -> Path:

@@ -20,10 +20,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from connectors import CONNECTORS
 from connectors.dfs import ACCOUNT_STATUSES, DEBIT_TYPES, LOAN_STATUSES, utc_sessions
 from connectors.fraud import LOCAL_STYLE, NAIROBI, UTC_STYLE
 
-DEMO_SOURCES = ("core", "channel", "fraud", "dfs", "core_v1", "openbanking", "global")
+DEMO_SOURCES = tuple(CONNECTORS)  # a demo database for every source the Brain reads
 # The table whose rows tell that a source already holds data.
 _MAIN_TABLE = {
     "core": "Customers",

@@ -1,7 +1,7 @@
 """Which sources are polled: a deployment's named ones, or every demo source."""
 
 from app.celeryconfig import celery_config
-from app.config import Settings, configured_sources
+from app.config import SOURCE_SYSTEMS, Settings, configured_sources
 
 DB = "postgresql+psycopg://postgres@127.0.0.1:5432/c360"
 
@@ -60,3 +60,18 @@ def test_task_names_are_pinned_for_routes_beat_and_queued_messages():
     }
     assert expected <= names
     assert routed | scheduled <= names
+
+
+def test_every_list_of_sources_derives_from_the_connectors_registry():
+    from app.customer.survivorship import SOURCE_TRUST
+    from connectors import CONNECTORS
+    from sandbox.sources import DEMO_SOURCES
+
+    assert SOURCE_SYSTEMS == DEMO_SOURCES == tuple(CONNECTORS)
+    # every source holding people ranks in survivorship, and no other
+    holding_people = {
+        name
+        for name, connector in CONNECTORS.items()
+        if any(stream.entity == "customer" for stream in connector.streams)
+    }
+    assert set(SOURCE_TRUST) == holding_people

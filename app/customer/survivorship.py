@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, func, or_, select, update
 from app.customer.models import GOLDEN_FIELDS, customer_360, source_customer
 from app.db import in_array
 
+# which source's value a golden field takes first: every source holding people, ranked
 SOURCE_TRUST = {"core": 0, "core_v1": 1, "dfs": 2, "openbanking": 3, "global": 4, "channel": 5}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
