@@ -227,6 +227,10 @@ def build_record(
     return build(Fields(entity, raw, zone))
 
 
+# a column, quoted or not, perhaps behind its table's alias: t."UpdatedAt", updated_at
+_COLUMN = re.compile(r'(?:\w+\.)?"?(\w+)"?')
+
+
 @dataclass(frozen=True)
 class StreamQuery:
     """How one stream is read: an explicit select list, its FROM clause and its cursor columns."""
@@ -235,11 +239,21 @@ class StreamQuery:
     source: str
     marker: str  # SQL expression of the timestamp marker
     key: str  # SQL expression of the uuid key
-    marker_field: str  # the marker's name in the select list
-    key_field: str
+    # the marker's and the key's names in the select list: the column's own name when the
+    # expression is a column ('t."UpdatedAt"' is UpdatedAt); an expression names it
+    marker_field: str = ""
+    key_field: str = ""
     # the marker is `timestamp without time zone` (None: as the connector's `naive_times` says;
     # a source with both kinds of column, core_v1, says it per stream)
     naive: bool | None = None
+
+    def __post_init__(self) -> None:
+        for expression, name in ((self.marker, "marker_field"), (self.key, "key_field")):
+            if not getattr(self, name):
+                column = _COLUMN.fullmatch(expression)
+                if column is None:
+                    raise ValueError(f"{expression!r} is not a column: give {name}")
+                object.__setattr__(self, name, column.group(1))
 
     def sql(self, after: bool, naive: bool) -> str:
         kind = "timestamp" if naive else "timestamptz"

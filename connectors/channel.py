@@ -46,8 +46,6 @@ class ChannelConnector(TimestampConnector):
             source="users",
             marker="updated_at",
             key="user_id",
-            marker_field="updated_at",
-            key_field="user_id",
         ),
         # last_activity moves while the session is used; a session without one yet is
         # placed at its login
@@ -59,7 +57,6 @@ class ChannelConnector(TimestampConnector):
             marker="COALESCE(last_activity, created_at)",
             key="session_id",
             marker_field="active_at",
-            key_field="session_id",
         ),
         "security_alerts": StreamQuery(
             columns="alert_id, user_id, alert_type, severity, device_id, "
@@ -67,8 +64,6 @@ class ChannelConnector(TimestampConnector):
             source="security_alerts",
             marker="created_at",
             key="alert_id",
-            marker_field="created_at",
-            key_field="alert_id",
         ),
     }
 

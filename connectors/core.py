@@ -35,8 +35,6 @@ class CoreConnector(TimestampConnector):
             source='"Customers"',
             marker='"UpdatedAt"',
             key='"Id"',
-            marker_field="UpdatedAt",
-            key_field="Id",
         ),
         "accounts": StreamQuery(
             columns='"Id", "AccountNumber", "CustomerId", "AccountType", "Currency", "Balance", '
@@ -44,8 +42,6 @@ class CoreConnector(TimestampConnector):
             source='"Accounts"',
             marker='"UpdatedAt"',
             key='"Id"',
-            marker_field="UpdatedAt",
-            key_field="Id",
         ),
         # Transactions carry only their account; the join names the owning customer.
         "transactions": StreamQuery(
@@ -54,8 +50,6 @@ class CoreConnector(TimestampConnector):
             source='"Transactions" t JOIN "Accounts" a ON a."Id" = t."AccountId"',
             marker='t."ProcessedAt"',
             key='t."Id"',
-            marker_field="ProcessedAt",
-            key_field="Id",
         ),
         "loans": StreamQuery(
             columns='"Id", "LoanNumber", "CustomerId", "AccountId", "PrincipalAmount", '
@@ -64,8 +58,6 @@ class CoreConnector(TimestampConnector):
             source='"Loans"',
             marker='"UpdatedAt"',
             key='"Id"',
-            marker_field="UpdatedAt",
-            key_field="Id",
         ),
     }
 

@@ -64,8 +64,6 @@ class CoreV1Connector(TimestampConnector):
             source='"Customers"',
             marker='"UpdatedAt"',
             key='"Id"',
-            marker_field="UpdatedAt",
-            key_field="Id",
         ),
         "accounts": StreamQuery(
             columns='"Id", "AccountNumber", "CustomerId", "AccountType", "Currency", "Balance", '
@@ -73,8 +71,6 @@ class CoreV1Connector(TimestampConnector):
             source='"Accounts"',
             marker='"UpdatedAt"',
             key='"Id"',
-            marker_field="UpdatedAt",
-            key_field="Id",
             naive=False,  # timestamptz
         ),
         "transactions": StreamQuery(
@@ -84,8 +80,6 @@ class CoreV1Connector(TimestampConnector):
             source='"Transactions" t JOIN "Accounts" a ON a."Id" = t."AccountId"',
             marker='t."CreatedAt"',
             key='t."Id"',
-            marker_field="CreatedAt",
-            key_field="Id",
         ),
         "loans": StreamQuery(
             columns='"Id", "LoanNumber", "CustomerId", "PrincipalAmount", "OutstandingBalance", '
@@ -93,8 +87,6 @@ class CoreV1Connector(TimestampConnector):
             source='"Loans"',
             marker='"UpdatedAt"',
             key='"Id"',
-            marker_field="UpdatedAt",
-            key_field="Id",
         ),
     }
 

@@ -61,16 +61,12 @@ class GlobalConnector(TimestampConnector):
             source="users",
             marker="updated_at",
             key="user_id",
-            marker_field="updated_at",
-            key_field="user_id",
         ),
         "wallets": StreamQuery(
             columns="wallet_id, user_id, currency, balance, created_at, updated_at",
             source="wallets",
             marker="updated_at",
             key="wallet_id",
-            marker_field="updated_at",
-            key_field="wallet_id",
         ),
         "transactions": StreamQuery(
             columns="t.transaction_id, t.wallet_id, w.user_id, t.type, t.amount, t.currency, "
@@ -79,8 +75,6 @@ class GlobalConnector(TimestampConnector):
             source="transactions t JOIN wallets w ON w.wallet_id = t.wallet_id",
             marker="t.created_at",
             key="t.transaction_id",
-            marker_field="created_at",
-            key_field="transaction_id",
         ),
         # the receiving legs: a credit on a wallet other than the one the transaction is on
         "ledger_credits": StreamQuery(
@@ -91,8 +85,6 @@ class GlobalConnector(TimestampConnector):
             " JOIN wallets w ON w.wallet_id = l.wallet_id",
             marker="l.created_at",
             key="l.ledger_entry_id",
-            marker_field="created_at",
-            key_field="ledger_entry_id",
         ),
         "aml_alerts": StreamQuery(
             columns="a.aml_alert_id, a.transaction_id, w.user_id, a.type, a.severity, a.status, "
@@ -101,8 +93,6 @@ class GlobalConnector(TimestampConnector):
             " LEFT JOIN wallets w ON w.wallet_id = t.wallet_id",
             marker="a.created_at",
             key="a.aml_alert_id",
-            marker_field="created_at",
-            key_field="aml_alert_id",
         ),
     }
 

@@ -55,8 +55,6 @@ class OpenBankingConnector(TimestampConnector):
             source="customers",
             marker="updated_at",
             key="id",
-            marker_field="updated_at",
-            key_field="id",
         ),
         "accounts": StreamQuery(
             columns="id, account_number, customer_id, account_type, currency, balance, "
@@ -64,8 +62,6 @@ class OpenBankingConnector(TimestampConnector):
             source="accounts",
             marker="updated_at",
             key="id",
-            marker_field="updated_at",
-            key_field="id",
         ),
         "transactions": StreamQuery(
             columns="t.id, t.transaction_ref, t.account_id, a.customer_id, t.transaction_type, "
@@ -73,8 +69,6 @@ class OpenBankingConnector(TimestampConnector):
             source="transactions t JOIN accounts a ON a.id = t.account_id",
             marker="t.created_at",
             key="t.id",
-            marker_field="created_at",
-            key_field="id",
         ),
         "payments": StreamQuery(
             columns="p.id, p.payment_ref, p.source_account_id, a.customer_id, p.amount, "
@@ -82,8 +76,6 @@ class OpenBankingConnector(TimestampConnector):
             source="payments p LEFT JOIN accounts a ON a.id = p.source_account_id",
             marker="p.created_at",
             key="p.id",
-            marker_field="created_at",
-            key_field="id",
         ),
     }
 
