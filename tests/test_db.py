@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, Select, bindparam, insert, literal, literal_colu
 
 from app import db
 from app.customer.models import customer_360
-from app.db import Precompiled, among, array_literal, in_array
+from app.db import Precompiled, among, array_literal, engines, in_array
 
 
 def test_among_a_query_matches_among_its_values(conn):
@@ -73,13 +73,13 @@ def test_an_array_literal_gives_back_every_value_as_it_was(conn):
 
 
 def test_an_idle_pooled_connection_that_died_is_replaced_before_use(database_url, monkeypatch):
-    engine = db._pooled_engine(database_url)
+    engine = engines._pooled_engine(database_url)
     try:
         with engine.connect() as idle, engine.connect() as other:
             first = idle.execute(text("SELECT pg_backend_pid()")).scalar_one()
             idle.close()  # back in the pool, first in line
             other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
-        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+        monkeypatch.setattr(engines, "PING_AFTER_IDLE_SECONDS", 0.0)
 
         with engine.connect() as conn:
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != first
@@ -102,14 +102,14 @@ def test_an_array_literal_refuses_a_nul_rather_than_split_the_value_in_two():
 
 def test_the_threads_of_one_process_asking_at_once_share_one_engine(monkeypatch):
     """The API's threaded workers: engines made twice would hold two pools of connections."""
-    monkeypatch.setattr(db, "_engine", None)
-    monkeypatch.setattr(db, "_read_engine", None)
+    monkeypatch.setattr(engines, "_engine", None)
+    monkeypatch.setattr(engines, "_read_engine", None)
     start = threading.Barrier(8)
-    engines = []
+    made = []
 
     def ask() -> None:
         start.wait()
-        engines.append((db.get_engine(), db.get_read_engine()))
+        made.append((db.get_engine(), db.get_read_engine()))
 
     threads = [threading.Thread(target=ask) for _ in range(8)]
     for thread in threads:
@@ -117,10 +117,10 @@ def test_the_threads_of_one_process_asking_at_once_share_one_engine(monkeypatch)
     for thread in threads:
         thread.join()
     try:
-        assert len({id(pair[0]) for pair in engines}) == 1
-        assert all(read is primary for primary, read in engines)
+        assert len({id(pair[0]) for pair in made}) == 1
+        assert all(read is primary for primary, read in made)
     finally:
-        engines[0][0].dispose()
+        made[0][0].dispose()
 
 
 def _people_statement() -> Select:
