@@ -18,6 +18,8 @@ from app.ops.outages import DATABASE, DATABASE_ERRORS, database_answers
 
 logger = logging.getLogger("c360.api")
 RETRY_AFTER_S = 5
+# OpenAPI keywords for rules of a whole schema: a search takes exactly one identifier
+SCHEMA_CONSTRAINTS: dict[str, dict[str, Any]] = {"Search": {"minProperties": 1, "maxProperties": 1}}
 
 ErrorResponse = tuple[dict[str, Any], int, dict[str, str]]
 
@@ -111,6 +113,9 @@ def init_api(app: Flask) -> Api:
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    # what a schema's own validator enforces, which no field's metadata can say
+    for name, constraints in SCHEMA_CONSTRAINTS.items():
+        api.spec.components.schemas[name].update(constraints)
     app.register_error_handler(CustomerNotFound, _customer_not_found)
     app.register_error_handler(CustomerMerged, _customer_merged)
     app.register_error_handler(Exception, _unexpected)

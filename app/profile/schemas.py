@@ -101,6 +101,8 @@ class NormalizedString(fields.String):
     (empty, a placeholder, invalid) is refused rather than silently finding nothing."""
 
     def __init__(self, normalizer: Callable[[str], str | None], what: str, **kwargs: Any) -> None:
+        # what the OpenAPI document says of it (the checks below come first, with their words)
+        kwargs.setdefault("validate", validate.Length(min=1, max=MAX_QUERY_VALUE))
         super().__init__(**kwargs)
         self.normalizer = normalizer
         self.what = what

@@ -309,3 +309,15 @@ def test_api_requests_are_counted_by_endpoint_and_status(client, auth_headers):
     assert counted[("/customer/<uuid:global_id>", "404")] >= 1  # the rule, never the ID
     assert counted[("/health", "200")] >= 1
     assert "c360_api_request_duration_seconds_bucket" in text
+
+
+def test_the_document_says_what_a_search_and_a_look_up_accept(client):
+    """A request the document allows is one the API takes: exactly one identifier to search
+    by, never an empty one."""
+    spec = client.get("/openapi.json").get_json()
+    search = spec["components"]["schemas"]["Search"]
+    assert (search["minProperties"], search["maxProperties"]) == (1, 1)
+    assert all(field["minLength"] == 1 for field in search["properties"].values())
+    look_up = spec["paths"]["/customers"]["get"]["parameters"]
+    (key,) = [p for p in look_up if p["name"] == "source_customer_id"]
+    assert key["schema"]["minLength"] == 1
