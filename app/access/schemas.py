@@ -1,4 +1,4 @@
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 
 class AccessLogArgsSchema(Schema):
@@ -6,14 +6,16 @@ class AccessLogArgsSchema(Schema):
         metadata={"description": "A Global Customer ID: its entries and those of IDs merged in"}
     )
     key = fields.String(validate=validate.Length(max=80), metadata={"description": "A key name"})
-    since = fields.AwareDateTime(metadata={"description": "ISO 8601 with its offset"})
-    until = fields.AwareDateTime(metadata={"description": "ISO 8601 with its offset"})
+    since = fields.AwareDateTime(
+        metadata={"description": "Entries at or after this time, ISO 8601 with its offset"}
+    )
+    until = fields.AwareDateTime(
+        metadata={
+            "description": "Entries before this time, ISO 8601 with its offset; at or before "
+            "`since`, the range holds no entry"
+        }
+    )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-
-    @validates_schema
-    def ordered(self, data: dict, **kwargs: object) -> None:
-        if "since" in data and "until" in data and data["since"] >= data["until"]:
-            raise ValidationError("since must come before until.", "until")
 
 
 class AccessLogEntrySchema(Schema):
