@@ -10,16 +10,16 @@ import flask_smorest
 from flask import Flask, Response, request, send_from_directory, url_for
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from app import SWAGGER_UI_ASSETS
 from app.access.auth import BEARER_SCHEME
 from app.customer.service import CustomerMerged, CustomerNotFound
+from app.db import BIGINT_MAX
 from app.ops.outages import DATABASE, DATABASE_ERRORS, database_answers
 
 logger = logging.getLogger("c360.api")
 RETRY_AFTER_S = 5
-# OpenAPI keywords for rules of a whole schema: a search takes exactly one identifier
-SCHEMA_CONSTRAINTS: dict[str, dict[str, Any]] = {"Search": {"minProperties": 1, "maxProperties": 1}}
 
 ErrorResponse = tuple[dict[str, Any], int, dict[str, str]]
 
@@ -40,6 +40,18 @@ def _flatten(errors: Any, prefix: str = "") -> list[str]:
     if isinstance(errors, list | tuple):
         return [line for value in errors for line in _flatten(value, prefix)]
     return [f"{prefix}: {errors}" if prefix else str(errors)]
+
+
+class RowId(IntegerConverter):
+    """A row's number in a path (`<row_id:proposal_id>`): 1 up to a BIGINT's largest, so a
+    larger one matches no route (404) rather than overflowing in the database."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(url_map, min=1, max=BIGINT_MAX)
+
+
+def _row_id_schema(converter: RowId) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX}
 
 
 class Api(flask_smorest.Api):
@@ -93,12 +105,16 @@ def init_api(app: Flask) -> Api:
     from app.ops.views import blp as ops
     from app.ops.views import init_metrics
     from app.pipeline.views import blp as admin
+    from app.profile.schemas import search_document
     from app.profile.views import blp as customers
     from app.risk.views import blp as risk
+    from app.stewardship.schemas import proposal_document
     from app.stewardship.views import blp as stewardship
     from app.transaction.views import blp as transactions
 
+    app.url_map.converters["row_id"] = RowId
     api = Api(app)
+    api.register_converter(RowId, _row_id_schema)
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     blueprints = (
         customers,
@@ -114,8 +130,9 @@ def init_api(app: Flask) -> Api:
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     # what a schema's own validator enforces, which no field's metadata can say
-    for name, constraints in SCHEMA_CONSTRAINTS.items():
-        api.spec.components.schemas[name].update(constraints)
+    documents = {"Search": search_document, "ProposalCreate": proposal_document}
+    for name, document in documents.items():
+        api.spec.components.schemas[name] = document(api.spec.components.schemas[name])
     app.register_error_handler(CustomerNotFound, _customer_not_found)
     app.register_error_handler(CustomerMerged, _customer_merged)
     app.register_error_handler(Exception, _unexpected)

@@ -7,7 +7,7 @@ from datetime import UTC
 
 import click
 
-from app.cli.common import checked_settings
+from app.cli.common import ROW_NUMBER, checked_settings
 from app.progress import Tally, follow
 
 
@@ -100,7 +100,9 @@ def _wait_for_batches(batch_ids: list[int], timeout: float, what: str) -> None:
 @click.command()
 @click.option("--all", "all_batches", is_flag=True, help="Every batch ever staged.")
 @click.option("--failed", is_flag=True, help="Only the batches that failed.")
-@click.option("--batch", "batch_ids", type=int, multiple=True, help="This batch (repeatable).")
+@click.option(
+    "--batch", "batch_ids", type=ROW_NUMBER, multiple=True, help="This batch (repeatable)."
+)
 @click.option("--wait", is_flag=True, help="Return when the batches have run again.")
 @click.option("--timeout", default=3600.0, show_default=True)
 def replay(

@@ -10,7 +10,11 @@ from datetime import UTC, datetime
 import click
 
 from app.config import Settings
+from app.db import BIGINT_MAX
 from app.preflight import NotReady, check_services
+
+# a proposal's, an item's, a batch's or an entry's number: past a BIGINT no row has it
+ROW_NUMBER = click.IntRange(1, BIGINT_MAX)
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from app.cli.backfill import _wait_for_batches
-from app.cli.common import checked_settings
+from app.cli.common import ROW_NUMBER, checked_settings
 from app.config import SOURCE_SYSTEMS
 
 
@@ -34,7 +34,7 @@ def quarantine_list(source: str | None, limit: int) -> None:
 
 
 @quarantine_group.command("replay")
-@click.option("--id", "ids", type=int, multiple=True, help="This entry (repeatable).")
+@click.option("--id", "ids", type=ROW_NUMBER, multiple=True, help="This entry (repeatable).")
 @click.option("--wait", is_flag=True)
 @click.option("--timeout", default=600.0, show_default=True)
 def quarantine_replay(ids: tuple[int, ...], wait: bool, timeout: float) -> None:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import click
 
-from app.cli.common import _refusals_as_errors, checked_settings
+from app.cli.common import ROW_NUMBER, _refusals_as_errors, checked_settings
 from app.config import SOURCE_SYSTEMS, Settings
 from app.identity.clustering import REVIEW_KINDS
 
@@ -91,7 +91,7 @@ def _print_proposal(proposal: dict) -> None:
                                              "same_person", "different_people"]))  # fmt: skip
 @click.argument("targets", nargs=-1)
 @click.option(
-    "--item", type=int, help="A review-queue item (its #): its two records are the targets."
+    "--item", type=ROW_NUMBER, help="A review-queue item (its #): its two records are the targets."
 )
 @click.option("--reason", required=True, help="Why: what the steward saw.")
 @click.option("--as", "name", help="The proposing steward's key name (that of their key).")
@@ -142,7 +142,7 @@ def steward_proposals(status: str | None, limit: int) -> None:
 
 
 @steward_group.command("approve")
-@click.argument("proposal_id", type=int)
+@click.argument("proposal_id", type=ROW_NUMBER)
 @click.option("--as", "name", help="The approving steward's key name (that of their key).")
 @click.option("--note")
 def steward_approve(proposal_id: int, name: str | None, note: str | None) -> None:
@@ -157,7 +157,7 @@ def steward_approve(proposal_id: int, name: str | None, note: str | None) -> Non
 
 
 @steward_group.command("reject")
-@click.argument("proposal_id", type=int)
+@click.argument("proposal_id", type=ROW_NUMBER)
 @click.option("--as", "name", help="The rejecting steward's key name (that of their key).")
 @click.option("--note", required=True, help="Why not.")
 def steward_reject(proposal_id: int, name: str | None, note: str) -> None:

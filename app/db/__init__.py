@@ -18,10 +18,11 @@ from app.db.engines import (
     set_engine,
 )
 from app.db.precompiled import Precompiled
-from app.db.schema import held_facts_index, metadata
+from app.db.schema import BIGINT_MAX, held_facts_index, metadata
 from app.db.sql import among, array_columns, array_literal, array_param, first_of_each, in_array
 
 __all__ = [
+    "BIGINT_MAX",
     "Precompiled",
     "among",
     "array_columns",

@@ -6,6 +6,8 @@ from sqlalchemy import (
     text,
 )
 
+BIGINT_MAX = 2**63 - 1  # the largest identity a BIGINT column holds
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",

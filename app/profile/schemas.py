@@ -134,6 +134,11 @@ class SearchSchema(Schema):
             raise ValidationError("Give exactly one of national_id, phone, email.")
 
 
+def search_document(generated: dict[str, Any]) -> dict[str, Any]:
+    """Search in the OpenAPI document: exactly one identifier (`exactly_one_identifier`)."""
+    return {**generated, "minProperties": 1, "maxProperties": 1}
+
+
 class SourceKeyArgsSchema(Schema):
     """A look-up by a source's own key, which is not personal data, so it may stay a GET."""
 

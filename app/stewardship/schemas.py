@@ -3,6 +3,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.config import SOURCE_SYSTEMS
+from app.db import BIGINT_MAX
 from app.identity.clustering import REVIEW_KINDS
 from app.stewardship.service import (
     ACTIONS,
@@ -45,7 +46,7 @@ class ProposalCreateSchema(Schema):
     )
     record = fields.Nested(RecordKeySchema, metadata={"description": "unmerge_record"})
     merge_id = fields.Integer(
-        validate=validate.Range(min=1), metadata={"description": "unmerge_merge"}
+        validate=validate.Range(min=1, max=BIGINT_MAX), metadata={"description": "unmerge_merge"}
     )
     records = fields.List(
         fields.Nested(RecordKeySchema),
@@ -63,6 +64,27 @@ class ProposalCreateSchema(Schema):
         extra = [f for f in set(SUBJECT_FIELD.values()) - {needed} if f in data]
         if extra:
             raise ValidationError(f"Not taken by {data['action']}.", extra[0])
+
+
+def proposal_document(generated: dict[str, Any]) -> dict[str, Any]:
+    """ProposalCreate in the OpenAPI document as what it accepts: one object per action, with
+    the action's own subject and nothing else (`subject_of_its_action`)."""
+    properties = generated["properties"]
+    return {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "action": {**properties["action"], "enum": [action]},
+                    "reason": properties["reason"],
+                    subject: properties[subject],
+                },
+                "required": ["action", "reason", subject],
+                "additionalProperties": False,
+            }
+            for action, subject in SUBJECT_FIELD.items()
+        ]
+    }
 
 
 class ApprovalSchema(Schema):

@@ -67,7 +67,7 @@ def list_proposals(args: dict[str, Any]) -> list[dict[str, Any]]:
     return proposals
 
 
-@blp.route("/steward/proposals/<int:proposal_id>")
+@blp.route("/steward/proposals/<row_id:proposal_id>")
 @blp.response(200, ProposalSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_proposal(proposal_id: int) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def get_proposal(proposal_id: int) -> dict[str, Any]:
     return proposal
 
 
-@blp.route("/steward/proposals/<int:proposal_id>/approve", methods=["POST"])
+@blp.route("/steward/proposals/<row_id:proposal_id>/approve", methods=["POST"])
 @blp.arguments(ApprovalSchema())
 @blp.response(200, ProposalSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -94,7 +94,7 @@ def approve_proposal(body: dict[str, Any], proposal_id: int) -> dict[str, Any]:
     return proposal
 
 
-@blp.route("/steward/proposals/<int:proposal_id>/reject", methods=["POST"])
+@blp.route("/steward/proposals/<row_id:proposal_id>/reject", methods=["POST"])
 @blp.arguments(RejectionSchema())
 @blp.response(200, ProposalSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -122,7 +122,7 @@ def get_review_queue(args: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-@blp.route("/steward/review-queue/<int:item_id>/proposals", methods=["POST"])
+@blp.route("/steward/review-queue/<row_id:item_id>/proposals", methods=["POST"])
 @blp.arguments(ItemProposalSchema())
 @blp.response(201, ProposalSchema)
 @blp.alt_response(404, response="NOT_FOUND")

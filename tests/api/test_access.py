@@ -56,26 +56,26 @@ ENDPOINTS = {
     ),
     ("POST", "/steward/proposals"): ("steward", "/steward/proposals", UNMERGE_AMINA, 201),
     ("GET", "/steward/proposals"): ("steward", "/steward/proposals", None, 200),
-    ("GET", "/steward/proposals/<int:proposal_id>"): (
+    ("GET", "/steward/proposals/<row_id:proposal_id>"): (
         "steward",
         "/steward/proposals/{proposal}",
         None,
         200,
     ),
-    ("POST", "/steward/proposals/<int:proposal_id>/approve"): (
+    ("POST", "/steward/proposals/<row_id:proposal_id>/approve"): (
         "steward",
         "/steward/proposals/{proposal}/approve",
         {},
         200,
     ),
-    ("POST", "/steward/proposals/<int:proposal_id>/reject"): (
+    ("POST", "/steward/proposals/<row_id:proposal_id>/reject"): (
         "steward",
         "/steward/proposals/{other_proposal}/reject",
         {"note": "not convinced"},
         200,
     ),
     ("GET", "/steward/review-queue"): ("steward", "/steward/review-queue", None, 200),
-    ("POST", "/steward/review-queue/<int:item_id>/proposals"): (
+    ("POST", "/steward/review-queue/<row_id:item_id>/proposals"): (
         "steward",
         "/steward/review-queue/{item}/proposals",
         {"action": "different_people", "reason": "twins"},

@@ -330,3 +330,35 @@ def test_a_merge_on_a_phone_with_a_profile_under_a_fraud_case_waits_for_a_stewar
     assert approved.status_code == 200, approved.get_json()
     assert gid_of(conn, "core", "1") == gid_of(conn, "dfs", "9")
     assert queue(client, amina)["total"] == 0
+
+
+def test_a_number_past_any_row_finds_nothing_rather_than_failing(client, headers_for):
+    """A proposal or item number larger than a BIGINT names no row: 404, never a 500 from the
+    database, and the document says how large one can be."""
+    steward = headers_for("steward")
+    too_large = 2**63
+    for method, path in (
+        ("get", f"/steward/proposals/{too_large}"),
+        ("post", f"/steward/proposals/{too_large}/approve"),
+        ("post", f"/steward/review-queue/{too_large}/proposals"),
+    ):
+        response = getattr(client, method)(path, json={}, headers=steward)
+        assert response.status_code == 404, path
+    refused = client.post(
+        "/steward/proposals",
+        json={"action": "unmerge_merge", "reason": "checked", "merge_id": too_large},
+        headers=steward,
+    )
+    assert refused.status_code == 422
+    spec = client.get("/openapi.json").get_json()
+    (number,) = spec["paths"]["/steward/proposals/{proposal_id}"]["parameters"]
+    assert number["schema"]["maximum"] == too_large - 1
+    variants = spec["components"]["schemas"]["ProposalCreate"]["oneOf"]
+    assert {v["properties"]["action"]["enum"][0] for v in variants} == {
+        "merge",
+        "unmerge_record",
+        "unmerge_merge",
+        "same_person",
+        "different_people",
+    }
+    assert all(v["additionalProperties"] is False for v in variants)
