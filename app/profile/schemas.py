@@ -147,7 +147,12 @@ class SourceKeyArgsSchema(Schema):
         _plain,
         "source customer ID",
         required=True,
-        metadata={"description": "The source's own primary key"},
+        metadata={
+            "description": "The source's own primary key",
+            # something besides white space, which is stripped (Python's white space includes
+            # the separators \x1c-\x1f and \x85, which a JSON Schema's \s does not)
+            "pattern": r"[^\s\x1c-\x1f\x85]",
+        },
     )
 
     @pre_load

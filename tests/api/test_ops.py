@@ -1,4 +1,5 @@
 import dataclasses
+import re
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -321,3 +322,6 @@ def test_the_document_says_what_a_search_and_a_look_up_accept(client):
     look_up = spec["paths"]["/customers"]["get"]["parameters"]
     (key,) = [p for p in look_up if p["name"] == "source_customer_id"]
     assert key["schema"]["minLength"] == 1
+    # only white space (separators included) is refused, and the document says so
+    for value, allowed in (("\x1f\x1e", False), (" \x85", False), (" C-1 ", True)):
+        assert bool(re.search(key["schema"]["pattern"], value)) is allowed
