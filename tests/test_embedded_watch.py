@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 from app.embedded import _watch
-from app.embedded_watch import CHECK_EVERY, alive, watch
+from app.embedded_watch import CHECK_EVERY, GRACE, alive, watch
 
 
 def a_service() -> subprocess.Popen[bytes]:
-    """A process standing in for the embedded Redis or PostgreSQL: it stops on SIGINT."""
-    return subprocess.Popen(["sleep", "300"])
+    """A process standing in for the embedded Redis or PostgreSQL: like them, it stops on
+    SIGINT, even when started where SIGINT is ignored (a shell's background job)."""
+    stops_on_sigint = (
+        "import signal, time; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "time.sleep(300)"
+    )
+    return subprocess.Popen([sys.executable, "-c", stops_on_sigint])
 
 
 def test_the_watcher_stops_the_services_once_their_home_is_gone(tmp_path: Path) -> None:
@@ -27,7 +33,7 @@ def test_the_watcher_stops_the_services_once_their_home_is_gone(tmp_path: Path) 
     time.sleep(0.3)
     assert service.poll() is None and watcher.is_alive()  # the home is there: left alone
     shutil.rmtree(home)
-    watcher.join(timeout=5)
+    watcher.join(timeout=GRACE + 5)
     assert not watcher.is_alive()
     assert service.wait(timeout=5) is not None
 
@@ -54,7 +60,7 @@ def test_starting_the_services_starts_one_detached_watcher_that_outlives_it(tmp_
     assert int((home / "watch.pid").read_text()) == first and alive(first)
 
     shutil.rmtree(tmp_path)
-    deadline = time.monotonic() + CHECK_EVERY + 10
+    deadline = time.monotonic() + CHECK_EVERY + GRACE + 5
     while (redis.poll() is None or postgres.poll() is None) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert redis.poll() is not None and postgres.poll() is not None
