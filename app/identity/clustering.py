@@ -45,6 +45,7 @@ line, a risk-gated merge. Every link made says why (`Clustering.why`).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
@@ -601,6 +602,8 @@ def deletion_variants(value: str) -> set[str]:
     return {value} | {value[:i] + value[i + 1 :] for i in range(len(value))}
 
 
+# names repeat across a component's records: each pair is weighed once
+@functools.lru_cache(maxsize=65_536)
 def _similarity(a: str, b: str) -> float:
     """How well one name token stands for another, known forms of a name counting as the name
     (nicknames, Swahili forms, transliterations: `names.variant`)."""
@@ -644,6 +647,7 @@ def name_fits(a: str | None, b: str | None) -> bool:
     return bool(ta) and len(ta) <= len(tb) and _tokens_match(ta, tb, NAME_TOKEN_SIMILARITY)
 
 
+@functools.lru_cache(maxsize=65_536)
 def name_written(a: str | None, b: str | None) -> bool:
     """Every token of `a` (at least one) is a token of `b`, letter for letter."""
     ta = name_tokens(a)
@@ -660,9 +664,14 @@ def _another_on_the_line(record: list[Node], holders: list[Node]) -> bool:
     emails = {n.email for n in record if n.email}
     theirs = {n.email for n in holders if n.email}
     emails_differ = bool(emails and theirs) and not emails & theirs
-    written = [y for y in holders for x in record if name_written(x.full_name, y.full_name)]
+    written = False
+    for holder in holders:
+        if any(name_written(x.full_name, holder.full_name) for x in record):
+            if not (emails_differ and names.generational_kikuyu(holder.full_name)):
+                return False
+            written = True
     if written:
-        return emails_differ and all(names.generational_kikuyu(y.full_name) for y in written)
+        return True
     if any(_one_letter_off(x.full_name, y.full_name) for x in record for y in holders):
         return True
     return emails_differ
@@ -706,10 +715,10 @@ def why_linked(record: Node, others: list[Node], kind: str, value: str | None) -
             or value in (node.national_id, node.passport)
         )
 
+    # a record holding the identifier, the best named among them
     partner = min(
-        others,
+        [n for n in others if holds(n)] or others,
         key=lambda n: (
-            not holds(n),
             not name_fits(record.full_name, n.full_name),
             not name_tokens(n.full_name),
             n.key,

@@ -145,14 +145,17 @@ def _transliteration(token: str) -> tuple[str, str]:
     return jellyfish.metaphone(word), " ".join(re.findall(r"[aeio]+", vowels))
 
 
+@functools.lru_cache(maxsize=65_536)
 def gendered_forms(a: str, b: str) -> bool:
     """The male and the female form of one name: Luo O- and A- (Otieno / Atieno), Kalenjin
     Kip-/Ki- and Chep-/Che-/Jep-/Je- (Kibet / Chebet, Kiprotich / Cherotich)."""
     if len(a) > 3 and len(b) > 3 and {a[0], b[0]} == {"o", "a"} and a[1:] == b[1:]:
         return True
+    man, woman = (a, b) if a[:1] == "k" else (b, a)
+    if man[:1] != "k" or woman[:1] not in ("c", "j"):
+        return False
     return any(
-        x.startswith(m) and y.startswith(w) and x[len(m) :] == y[len(w) :]
-        for x, y in ((a, b), (b, a))
+        man.startswith(m) and woman.startswith(w) and man[len(m) :] == woman[len(w) :]
         for m in _KALENJIN_MEN
         for w in _KALENJIN_WOMEN
     )
@@ -188,6 +191,16 @@ def evidence(record: str | None, other: str | None) -> dict[str, object] | None:
     token with the token of the other name it stands for and how (same, initial, nickname,
     christian_form, transliteration, same start, similar), and the order (as written, surname
     first); None when either has no name."""
+    reading = _reading(record, other)
+    if reading is None:
+        return None
+    pairs, order = reading
+    return {"names": [record, other], "tokens": list(pairs), "order": order}
+
+
+# the names of a component's records recur in its links and held items: each pair read once
+@functools.lru_cache(maxsize=32_768)
+def _reading(record: str | None, other: str | None) -> tuple[tuple[str, ...], str] | None:
     mine, theirs = written(record), tokens(other)
     if not mine or not theirs:
         return None
@@ -207,7 +220,7 @@ def evidence(record: str | None, other: str | None) -> dict[str, object] | None:
         order = "surname first"
     else:
         order = "as written"
-    return {"names": [record, other], "tokens": pairs, "order": order}
+    return tuple(pairs), order
 
 
 def _same(a: str, b: str) -> bool:
