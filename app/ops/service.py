@@ -17,7 +17,13 @@ from app.config import Settings
 from app.ops.outages import BROKER, DATABASE, DATABASE_ERRORS, database_answers
 from app.ops.planner_statistics import stale_tables
 from app.pipeline.facts import FACTS
-from app.pipeline.models import ingest_batch, pipeline_totals, quarantine, source_checkpoint
+from app.pipeline.models import (
+    BatchStatus,
+    ingest_batch,
+    pipeline_totals,
+    quarantine,
+    source_checkpoint,
+)
 from app.pipeline.steps import LATENCY_BUCKETS_S
 from app.pipeline.stream_health import stream_states, stream_status
 from app.pipeline.vocabulary import unknown_values
@@ -167,7 +173,7 @@ def pipeline_status(
     (None without a batch in the window); lag is None before the first checkpoint.
     """
     now = now or datetime.now(UTC)
-    done = ingest_batch.c.status == "done"
+    done = ingest_batch.c.status == BatchStatus.DONE
     batches = conn.execute(
         select(
             ingest_batch.c.source_system,
@@ -269,7 +275,7 @@ def latency_histograms(conn: Connection) -> dict[str, dict[str, Any]]:
     for source, total, count in conn.execute(
         text(
             "SELECT source_system, sum(latency_sum_seconds), sum(latency_count) FROM ingest_batch"
-            " WHERE status = 'done' AND latency_count IS NOT NULL GROUP BY 1"
+            f" WHERE status = '{BatchStatus.DONE}' AND latency_count IS NOT NULL GROUP BY 1"
         )
     ):
         histogram = histograms.setdefault(
@@ -281,7 +287,8 @@ def latency_histograms(conn: Connection) -> dict[str, dict[str, Any]]:
         text(
             "SELECT source_system, u.i, sum(u.n) FROM ingest_batch,"
             " unnest(latency_buckets) WITH ORDINALITY AS u(n, i)"
-            " WHERE status = 'done' AND latency_buckets IS NOT NULL GROUP BY 1, 2"
+            f" WHERE status = '{BatchStatus.DONE}' AND latency_buckets IS NOT NULL"
+            " GROUP BY 1, 2"
         )
     ):
         histograms[source]["buckets"][index - 1] += int(count)

@@ -16,11 +16,9 @@ from sqlalchemy import Connection, func, insert, select, text, update
 from app import db
 from app.config import Settings
 from app.logs import log_event, mask_text
-from app.pipeline.batches import FAILED, staged_waiting
+from app.pipeline.batches import staged_waiting
 from app.pipeline.extraction_lock import exclusive_extraction
-from app.pipeline.models import (
-    backfill,
-)
+from app.pipeline.models import BackfillStatus, BatchStatus, backfill
 from app.pipeline.polling import pages
 from app.pipeline.sources import source_connector
 from app.pipeline.staging import StagedBatch, stage_page
@@ -92,7 +90,8 @@ class BackfillRequest:
 # any size finishes.
 SLICE_SECONDS = 5.0
 BACKLOG_LIMIT = 8
-RUNNING = ("queued", "extracting")  # a backfill's states while slices still have to run
+# a backfill's states while slices still have to run
+RUNNING = (BackfillStatus.QUEUED, BackfillStatus.EXTRACTING)
 
 
 @dataclass(frozen=True)
@@ -158,7 +157,7 @@ def backfill_job(backfill_id: int, on_staged: Callable[[StagedBatch], None]) -> 
             conn.execute(
                 update(backfill)
                 .where(backfill.c.backfill_id == backfill_id)
-                .values(status=FAILED, error=mask_text(str(error))[:2000])
+                .values(status=BackfillStatus.FAILED, error=mask_text(str(error))[:2000])
             )
         raise
 
@@ -182,7 +181,7 @@ def run_backfill(
         conn.execute(
             update(backfill)
             .where(backfill.c.backfill_id == backfill_id)
-            .values(status="extracting", progressed_at=func.clock_timestamp())
+            .values(status=BackfillStatus.EXTRACTING, progressed_at=func.clock_timestamp())
         )
     names = [stream.name for stream in connector.streams]
     first = names.index(row.stream) if row.stream in names else 0
@@ -219,7 +218,7 @@ def run_backfill(
         conn.execute(
             update(backfill)
             .where(backfill.c.backfill_id == backfill_id)
-            .values(status="extracted", extracted_at=func.now())
+            .values(status=BackfillStatus.EXTRACTED, extracted_at=func.now())
         )
     log_event(log, "backfill extracted", source=connector.source_system, backfill_id=backfill_id)
     return clock.done(Slice(clock.staged, True, False))
@@ -286,12 +285,13 @@ def backfill_progress(conn: Connection, backfill_ids: list[int]) -> dict[str, An
     statuses = list(extraction)
     row = conn.execute(
         text(
-            """
+            f"""
             SELECT count(*) AS batches,
-                   count(*) FILTER (WHERE status = 'done') AS done_batches,
-                   count(*) FILTER (WHERE status = 'failed') AS failed_batches,
+                   count(*) FILTER (WHERE status = '{BatchStatus.DONE}') AS done_batches,
+                   count(*) FILTER (WHERE status = '{BatchStatus.FAILED}') AS failed_batches,
                    coalesce(sum(record_count), 0) AS records,
-                   coalesce(sum(record_count) FILTER (WHERE status = 'done'), 0) AS done_records,
+                   coalesce(sum(record_count) FILTER (WHERE status = '{BatchStatus.DONE}'), 0)
+                     AS done_records,
                    coalesce(sum(quarantined_count), 0) AS quarantined
             FROM ingest_batch WHERE backfill_id = ANY(:ids)
             """
@@ -299,7 +299,7 @@ def backfill_progress(conn: Connection, backfill_ids: list[int]) -> dict[str, An
         {"ids": backfill_ids},
     ).one()
     return {
-        "extracted": all(s in ("extracted", "failed") for s in statuses),
-        "extraction_failed": any(s == "failed" for s in statuses),
+        "extracted": all(s in (BackfillStatus.EXTRACTED, BackfillStatus.FAILED) for s in statuses),
+        "extraction_failed": any(s == BackfillStatus.FAILED for s in statuses),
         **row._asdict(),
     }

@@ -11,12 +11,9 @@ from sqlalchemy import Connection, select, text, update
 
 from app import db
 from app.logs import log_event, mask_text
-from app.pipeline.models import ingest_batch, ingest_record
+from app.pipeline.models import FINISHED_SQL, BatchStatus, ingest_batch, ingest_record
 
 log = logging.getLogger("c360.pipeline")
-
-# Batch life cycle; each step is idempotent and moves the batch one status on.
-STAGED, MATCHED, UPSERTED, DONE, FAILED = "staged", "matched", "upserted", "done", "failed"
 
 
 def batch_records(conn: Connection, batch_id: int, *, entity: str, matching: bool) -> Sequence[Any]:
@@ -48,8 +45,8 @@ def staged_waiting(conn: Connection, at_most: int) -> int:
     `at_most` (the question is only ever "this many or more?")."""
     return conn.execute(
         text(
-            "SELECT count(*) FROM (SELECT 1 FROM ingest_batch WHERE status = 'staged'"
-            " LIMIT :at_most) AS waiting"
+            "SELECT count(*) FROM (SELECT 1 FROM ingest_batch"
+            f" WHERE status = '{BatchStatus.STAGED}' LIMIT :at_most) AS waiting"
         ),
         {"at_most": at_most},
     ).scalar_one()
@@ -61,14 +58,14 @@ def replay_batches(conn: Connection, batch_ids: list[int] | None, failed_only: b
     raw rows were purged (retention) have nothing to run again and are left as they are."""
     condition = "raw_purged_at IS NULL"
     if failed_only:
-        condition += " AND status = 'failed'"
+        condition += f" AND status = '{BatchStatus.FAILED}'"
     if batch_ids is not None:
         condition += " AND batch_id = ANY(:ids)"
     return list(
         conn.execute(
             text(
-                f"UPDATE ingest_batch SET status = 'staged', finished_at = NULL, error = NULL,"
-                f" progressed_at = clock_timestamp(), attempts = attempts + 1"
+                f"UPDATE ingest_batch SET status = '{BatchStatus.STAGED}', finished_at = NULL,"
+                f" error = NULL, progressed_at = clock_timestamp(), attempts = attempts + 1"
                 f" WHERE {condition} RETURNING batch_id"
             ),
             {"ids": batch_ids or []},
@@ -80,9 +77,9 @@ def batch_outcomes(conn: Connection, batch_ids: list[int]) -> dict[str, int]:
     """How these batches stand: done, failed, unfinished, and the records they quarantined."""
     row = conn.execute(
         text(
-            "SELECT count(*) FILTER (WHERE status = 'done') AS done,"
-            " count(*) FILTER (WHERE status = 'failed') AS failed,"
-            " count(*) FILTER (WHERE status NOT IN ('done', 'failed')) AS unfinished,"
+            f"SELECT count(*) FILTER (WHERE status = '{BatchStatus.DONE}') AS done,"
+            f" count(*) FILTER (WHERE status = '{BatchStatus.FAILED}') AS failed,"
+            f" count(*) FILTER (WHERE status NOT IN {FINISHED_SQL}) AS unfinished,"
             " coalesce(sum(quarantined_count), 0) AS quarantined"
             " FROM ingest_batch WHERE batch_id = ANY(:ids)"
         ),
@@ -103,12 +100,12 @@ def requeue_stalled(older_than_seconds: float, enqueue: Callable[[int], None]) -
         stalled = list(
             conn.execute(
                 text(
-                    """
+                    f"""
                     UPDATE ingest_batch
                     SET progressed_at = clock_timestamp(), attempts = attempts + 1
                     WHERE batch_id IN (
                         SELECT batch_id FROM ingest_batch
-                        WHERE status NOT IN ('done', 'failed')
+                        WHERE status NOT IN {FINISHED_SQL}
                           AND progressed_at < now() - make_interval(secs => :age)
                         ORDER BY batch_id LIMIT :limit FOR UPDATE SKIP LOCKED
                     )
@@ -131,7 +128,7 @@ def mark_failed(batch_id: int, error: str) -> None:
             update(ingest_batch)
             .where(ingest_batch.c.batch_id == batch_id)
             .values(
-                status=FAILED,
+                status=BatchStatus.FAILED,
                 error=mask_text(error)[:2000],  # driver messages can quote personal data
                 progressed_at=text("clock_timestamp()"),
             )

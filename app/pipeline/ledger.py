@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, text
 
+from app.pipeline.models import BatchStatus
+
 # batches folded per statement: a first fold after a long time never holds one huge transaction
 FOLD_CHUNK = 5000
 
@@ -18,7 +20,7 @@ _FOLD = """
 WITH gone AS (
     DELETE FROM ingest_batch WHERE batch_id IN (
         SELECT batch_id FROM ingest_batch
-        WHERE status = 'done' AND finished_at < :cutoff AND raw_purged_at IS NOT NULL
+        WHERE status = :done AND finished_at < :cutoff AND raw_purged_at IS NOT NULL
         ORDER BY batch_id LIMIT :chunk FOR UPDATE SKIP LOCKED)
     RETURNING source_system, record_count, latency_sum_seconds, latency_count, latency_buckets
 ), sums AS (
@@ -58,6 +60,11 @@ def fold_done_batches(conn: Connection, now: datetime, retention_days: float) ->
     """Fold one chunk of old done batches into the totals; returns how many (call until 0)."""
     return int(
         conn.execute(
-            text(_FOLD), {"cutoff": now - timedelta(days=retention_days), "chunk": FOLD_CHUNK}
+            text(_FOLD),
+            {
+                "done": BatchStatus.DONE,
+                "cutoff": now - timedelta(days=retention_days),
+                "chunk": FOLD_CHUNK,
+            },
         ).scalar_one()
     )

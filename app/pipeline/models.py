@@ -1,5 +1,7 @@
 """Pipeline state: checkpoints, durably staged batches, row versions, quarantine, backfills."""
 
+from enum import StrEnum
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -30,14 +32,24 @@ source_checkpoint = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+
+class BackfillStatus(StrEnum):
+    """A backfill's life: queued, its slices extracting, then extracted (its batches run on)
+    or failed."""
+
+    QUEUED = "queued"
+    EXTRACTING = "extracting"
+    EXTRACTED = "extracted"
+    FAILED = "failed"
+
+
 backfill = Table(
     "backfill",
     metadata,
     Column("backfill_id", BigInteger, Identity(), primary_key=True),
     Column("source_system", String(16), nullable=False),
     Column("since", DateTime(timezone=True)),
-    # queued | extracting | extracted | failed
-    Column("status", String(16), nullable=False, server_default="queued"),
+    Column("status", String(16), nullable=False, server_default=BackfillStatus.QUEUED.value),
     Column("error", Text),
     Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("extracted_at", DateTime(timezone=True)),
@@ -51,7 +63,22 @@ backfill = Table(
     Column("progressed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+
 # A page of source rows as read, stored with the checkpoint in one transaction before queueing.
+class BatchStatus(StrEnum):
+    """A batch's life: each step is idempotent and moves it one status on; FAILED when a step
+    gave up (a replay stages it again)."""
+
+    STAGED = "staged"
+    MATCHED = "matched"
+    UPSERTED = "upserted"
+    DONE = "done"
+    FAILED = "failed"
+
+
+# the statuses a batch ends in, as SQL lists them
+FINISHED_SQL = f"('{BatchStatus.DONE}', '{BatchStatus.FAILED}')"
+
 ingest_batch = Table(
     "ingest_batch",
     metadata,
@@ -59,8 +86,7 @@ ingest_batch = Table(
     Column("source_system", String(16), nullable=False),
     Column("stream", String(32), nullable=False),
     Column("backfill_id", BigInteger),
-    # staged -> matched -> upserted -> done
-    Column("status", String(16), nullable=False, server_default="staged"),
+    Column("status", String(16), nullable=False, server_default=BatchStatus.STAGED.value),
     Column("record_count", Integer, nullable=False),
     Column("quarantined_count", Integer, nullable=False, server_default="0"),
     Column("attempts", Integer, nullable=False, server_default="0"),
@@ -84,7 +110,7 @@ ingest_batch = Table(
     Index(
         "ix_ingest_batch_unfinished",
         "progressed_at",
-        postgresql_where=text("status NOT IN ('done', 'failed')"),
+        postgresql_where=text(f"status NOT IN {FINISHED_SQL}"),
     ),
     Index("ix_ingest_batch_finished", "source_system", "finished_at"),
     Index(

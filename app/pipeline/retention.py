@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, text
 
 from app import db
+from app.pipeline.models import BatchStatus
 
 # batches purged per statement: a purge after a long outage never holds one huge transaction
 PURGE_CHUNK = 1000
@@ -51,11 +52,12 @@ def purge_raw_rows(conn: Connection, now: datetime, retention_days: float) -> in
     batch_ids = list(
         conn.execute(
             text(
-                """
+                f"""
                 UPDATE ingest_batch SET raw_purged_at = :now
                 WHERE batch_id IN (
                     SELECT batch_id FROM ingest_batch
-                    WHERE status = 'done' AND finished_at < :cutoff AND raw_purged_at IS NULL
+                    WHERE status = '{BatchStatus.DONE}' AND finished_at < :cutoff
+                      AND raw_purged_at IS NULL
                     ORDER BY batch_id LIMIT :chunk FOR UPDATE SKIP LOCKED
                 )
                 RETURNING batch_id

@@ -28,9 +28,9 @@ from app.identity.locks import IdentityLocks
 from app.identity.matcher import link_customers
 from app.logs import log_event, mask_reason, mask_text
 from app.pipeline import validate
-from app.pipeline.batches import DONE, MATCHED, STAGED, UPSERTED, batch_records
+from app.pipeline.batches import batch_records
 from app.pipeline.facts import FACTS, FactSpec, repoint_owners, upsert_facts
-from app.pipeline.models import ingest_batch, quarantine
+from app.pipeline.models import BatchStatus, ingest_batch, quarantine
 from app.pipeline.sources import source_connector
 from app.pipeline.vocabulary import warn_unknown
 from app.risk.scoring import update_risk_profiles
@@ -215,7 +215,7 @@ def match_step(batch_id: int) -> str:
     """Link the batch's person records to Global Customer IDs; quarantine unusable rows."""
     with db.transaction() as conn:
         batch = _lock_batch(conn, batch_id)
-        if batch is None or batch.status != STAGED:
+        if batch is None or batch.status != BatchStatus.STAGED:
             return batch.status if batch else "missing"
         records, bad, raws = _records(conn, batch, people=True)
         people = [r for r in records if isinstance(r, CustomerRecord)]
@@ -228,7 +228,7 @@ def match_step(batch_id: int) -> str:
         _advance(
             conn,
             batch_id,
-            MATCHED,
+            BatchStatus.MATCHED,
             quarantined_count=sum(1 for b in bad if b["level"] == "record"),
             affected_customers=affected,
         )
@@ -240,14 +240,14 @@ def match_step(batch_id: int) -> str:
             batch_id=batch_id,
             **dict(resolution.decisions),
         )
-    return MATCHED
+    return BatchStatus.MATCHED
 
 
 def upsert_step(batch_id: int) -> str:
     """Write the batch's facts to Account_360, Transaction_360, channel and risk inputs."""
     with db.transaction() as conn:
         batch = _lock_batch(conn, batch_id)
-        if batch is None or batch.status != MATCHED:
+        if batch is None or batch.status != BatchStatus.MATCHED:
             return batch.status if batch else "missing"
         records, rejected, _ = _records(conn, batch, people=False)
         by_entity: dict[str, list[Record]] = defaultdict(list)
@@ -269,7 +269,7 @@ def upsert_step(batch_id: int) -> str:
         _advance(
             conn,
             batch_id,
-            UPSERTED,
+            BatchStatus.UPSERTED,
             affected_customers=sorted(affected, key=str),
             quarantined_count=ingest_batch.c.quarantined_count
             + sum(1 for r in rejected if r["level"] == "record"),
@@ -282,7 +282,7 @@ def upsert_step(batch_id: int) -> str:
         batch_id=batch_id,
         **{entity: len(group) for entity, group in by_entity.items()},
     )
-    return UPSERTED
+    return BatchStatus.UPSERTED
 
 
 def _upsert_isolating(
@@ -325,10 +325,10 @@ def risk_step(batch_id: int) -> str:
     """Recompute the Risk_Profile of the customers the batch touched; the batch is done."""
     with db.transaction() as conn:
         batch = _lock_batch(conn, batch_id)
-        if batch is None or batch.status != UPSERTED:
+        if batch is None or batch.status != BatchStatus.UPSERTED:
             return batch.status if batch else "missing"
         changed = update_risk_profiles(conn, batch.affected_customers)
-        _advance(conn, batch_id, DONE, finished_at=text("clock_timestamp()"))
+        _advance(conn, batch_id, BatchStatus.DONE, finished_at=text("clock_timestamp()"))
         if batch.measure_latency:
             buckets = ", ".join(
                 f"count(*) FILTER (WHERE s <= {bound})" for bound in LATENCY_BUCKETS_S
@@ -354,4 +354,4 @@ def risk_step(batch_id: int) -> str:
                 {"id": batch_id},
             )
     log_event(log, "risk updated", source=batch.source_system, batch_id=batch_id, changed=changed)
-    return DONE
+    return BatchStatus.DONE
