@@ -231,6 +231,20 @@ def build_record(
 _COLUMN = re.compile(r'(?:\w+\.)?"?(\w+)"?')
 
 
+class BuildsRecords:
+    """A connector whose entities are each built by one function (`builders`): the row becomes
+    its entity's record with the source's time zone for its naive times, in one place."""
+
+    source_system: str
+    zone: tzinfo
+
+    def builders(self) -> Mapping[str, Callable[[Fields], Record]]:
+        raise NotImplementedError
+
+    def transform(self, entity: str, raw: dict[str, Any]) -> Record:
+        return build_record(self.source_system, self.builders(), entity, raw, self.zone)
+
+
 @dataclass(frozen=True)
 class StreamQuery:
     """How one stream is read: an explicit select list, its FROM clause and its cursor columns."""

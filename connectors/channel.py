@@ -15,21 +15,20 @@ Secrets live beside the data: no query here selects `session_token`, `pin_hash`,
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from connectors._common import (
     OBSERVED_AT,
+    BuildsRecords,
     Fields,
     StreamQuery,
     TimestampConnector,
-    build_record,
 )
 from connectors.base import Stream, WatchStream
 from connectors.records import AlertRecord, CustomerRecord, LoginRecord, Record
 
 
-class ChannelConnector(TimestampConnector):
+class ChannelConnector(BuildsRecords, TimestampConnector):
     source_system = "channel"
     naive_times = True
     streams = (
@@ -67,8 +66,8 @@ class ChannelConnector(TimestampConnector):
         ),
     }
 
-    def transform(self, entity: str, raw: dict[str, Any]) -> Record:
-        return build_record(self.source_system, _TRANSFORMS, entity, raw, self.zone)
+    def builders(self) -> Mapping[str, Callable[[Fields], Record]]:
+        return _TRANSFORMS
 
 
 def _customer(f: Fields) -> CustomerRecord:

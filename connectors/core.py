@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
-from connectors._common import Fields, StreamQuery, TimestampConnector, build_record
+from connectors._common import BuildsRecords, Fields, StreamQuery, TimestampConnector
 from connectors.base import Stream
 from connectors.records import (
     AccountRecord,
@@ -19,7 +18,7 @@ from connectors.records import (
 CHANNELS = frozenset({"BRANCH", "MOBILE", "ATM", "USSD", "INTERNET", "AGENT"})
 
 
-class CoreConnector(TimestampConnector):
+class CoreConnector(BuildsRecords, TimestampConnector):
     source_system = "core"
     streams = (
         Stream("customers", "customer"),
@@ -61,8 +60,8 @@ class CoreConnector(TimestampConnector):
         ),
     }
 
-    def transform(self, entity: str, raw: dict[str, Any]) -> Record:
-        return build_record(self.source_system, _TRANSFORMS, entity, raw)
+    def builders(self) -> Mapping[str, Callable[[Fields], Record]]:
+        return _TRANSFORMS
 
 
 def _customer(f: Fields) -> CustomerRecord:

@@ -16,10 +16,9 @@ Secrets: `"Users"."PasswordHash"` is never selected (staff logins are not read a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
-from connectors._common import Fields, StreamQuery, TimestampConnector, build_record
+from connectors._common import BuildsRecords, Fields, StreamQuery, TimestampConnector
 from connectors.base import Stream
 from connectors.records import (
     AccountRecord,
@@ -48,7 +47,7 @@ DIRECTIONS = {
 _TRANSFER = re.compile(r"^\s*transfer\s+(to|from)\b", re.IGNORECASE)
 
 
-class CoreV1Connector(TimestampConnector):
+class CoreV1Connector(BuildsRecords, TimestampConnector):
     source_system = "core_v1"
     naive_times = True  # every stream but accounts
     streams = (
@@ -90,8 +89,8 @@ class CoreV1Connector(TimestampConnector):
         ),
     }
 
-    def transform(self, entity: str, raw: dict[str, Any]) -> Record:
-        return build_record(self.source_system, _TRANSFORMS, entity, raw, self.zone)
+    def builders(self) -> Mapping[str, Callable[[Fields], Record]]:
+        return _TRANSFORMS
 
 
 def _customer(f: Fields) -> CustomerRecord:

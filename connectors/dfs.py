@@ -25,7 +25,7 @@ scattered changes make nearly every chunk differ at 10,000 and above; 1,000 is t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
@@ -33,7 +33,13 @@ from typing import Any
 
 from sqlalchemy import Engine, event, text
 
-from connectors._common import OBSERVED_AT, Fields, build_record, json_row, observed_now
+from connectors._common import (
+    OBSERVED_AT,
+    BuildsRecords,
+    Fields,
+    json_row,
+    observed_now,
+)
 from connectors.base import Connector, Cursor, ScanStream, SourceRow, Stream
 from connectors.records import (
     AccountRecord,
@@ -235,7 +241,7 @@ def _set_utc(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("SET time_zone = '+00:00'")
 
 
-class DfsConnector(Connector):
+class DfsConnector(BuildsRecords, Connector):
     source_system = "dfs"
     streams = (
         Stream("users", "customer", scan="users_scan"),
@@ -383,8 +389,8 @@ class DfsConnector(Connector):
             result.append(SourceRow(digest, str(row[key]), None, raw, digest))
         return result
 
-    def transform(self, entity: str, raw: dict[str, Any]) -> Record:
-        return build_record(self.source_system, _TRANSFORMS, entity, raw)
+    def builders(self) -> Mapping[str, Callable[[Fields], Record]]:
+        return _TRANSFORMS
 
     def _scan_query(self, scan: ScanStream, chunk_size: int) -> _Query | None:
         if chunk_size < 1:

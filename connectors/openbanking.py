@@ -17,15 +17,14 @@ What its code writes, and how it is read:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from connectors._common import (
     OBSERVED_AT,
+    BuildsRecords,
     Fields,
     StreamQuery,
     TimestampConnector,
-    build_record,
 )
 from connectors.base import Stream, WatchStream
 from connectors.records import (
@@ -37,7 +36,7 @@ from connectors.records import (
 )
 
 
-class OpenBankingConnector(TimestampConnector):
+class OpenBankingConnector(BuildsRecords, TimestampConnector):
     source_system = "openbanking"
     naive_times = True
     streams = (
@@ -79,8 +78,8 @@ class OpenBankingConnector(TimestampConnector):
         ),
     }
 
-    def transform(self, entity: str, raw: dict[str, Any]) -> Record:
-        return build_record(self.source_system, _TRANSFORMS, entity, raw, self.zone)
+    def builders(self) -> Mapping[str, Callable[[Fields], Record]]:
+        return _TRANSFORMS
 
 
 def _customer(f: Fields) -> CustomerRecord:

@@ -479,3 +479,16 @@ def test_json_safe() -> None:
 )
 def test_to_msisdn(phone: str | None, msisdn: str | None) -> None:
     assert to_msisdn(phone) == msisdn
+
+
+def test_core_reads_a_naive_time_in_its_configured_zone_like_every_connector() -> None:
+    """The zone is applied where records are built, for every connector alike: a core
+    configured with Nairobi's clock reads a naive time as Nairobi's."""
+    row = stored(transaction_row(ProcessedAt=datetime(2026, 11, 24, 10, 0)))
+    nairobi = CoreConnector("sqlite://", time_zone=ZoneInfo("Africa/Nairobi"))
+    assert nairobi.transform("transaction", row).occurred_at == datetime(
+        2026, 11, 24, 7, tzinfo=UTC
+    )
+    assert CoreConnector("sqlite://").transform("transaction", row).occurred_at == datetime(
+        2026, 11, 24, 10, tzinfo=UTC
+    )
