@@ -17,12 +17,11 @@ from celery.signals import (
 )
 
 from app.celeryconfig import create_celery
-from app.config import Settings
 from app.db import dispose_engine
 from app.logs import configure_logging, mask_handlers
 from app.pipeline import extraction_slots
 from app.preflight import NotReady, check_services
-from tasks import flower_events, outage_lines
+from tasks import flower_events, outage_lines, settings
 
 configure_logging()
 celery = create_celery()
@@ -57,7 +56,7 @@ def _services_ready(**_: object) -> None:
     """A worker or beat without its database or broker says so in one line and exits (status
     1, for the supervisor), rather than logging a traceback per poll per source."""
     try:
-        check_services(Settings.from_env())
+        check_services(settings.current())
     except NotReady as problem:
         logging.getLogger("c360").error(str(problem))
         raise SystemExit(1) from None

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from app.config import Settings
 from app.ops.outages import skipped_while_database_down
 from app.pipeline import backfills, batches, extraction
 from app.pipeline.extraction_slots import Slot, extraction_slot
 from app.pipeline.staging import StagedBatch
 from tasks.pipeline import enqueue_batch
+from tasks.settings import current
 
 
 def _queue(batch: StagedBatch) -> None:
@@ -29,7 +29,9 @@ def extract_source(source_system: str) -> int:
         if slot is Slot.NONE:
             return 0
         pages = 1 if slot is Slot.SPARE else None
-        return extraction.poll_source(source_system, on_staged=_queue, max_pages=pages)
+        return extraction.poll_source(
+            source_system, on_staged=_queue, max_pages=pages, settings=current()
+        )
 
 
 @shared_task(name="tasks.extract.scan_source", send_events=False)
@@ -39,7 +41,11 @@ def scan_source(source_system: str) -> int:
     spare too, while no batch waits: a scan's chunks are short, and a scan skipped waits a whole
     scan interval)."""
     with extraction_slot(spare=True) as slot:
-        return extraction.scan_source(source_system, on_staged=_queue) if slot else 0
+        return (
+            extraction.scan_source(source_system, on_staged=_queue, settings=current())
+            if slot
+            else 0
+        )
 
 
 @shared_task(name="tasks.extract.backfill_source")
@@ -49,7 +55,11 @@ def backfill_source(backfill_id: int) -> int:
     is not touched), on from where the last slice stopped; then queue the next slice, at once
     or, while staged batches wait or no extraction slot is free, a second later."""
     with extraction_slot() as slot:
-        work = backfills.backfill_job(backfill_id, on_staged=_queue) if slot is Slot.SLOT else None
+        work = (
+            backfills.backfill_job(backfill_id, on_staged=_queue, settings=current())
+            if slot is Slot.SLOT
+            else None
+        )
     if work is None or not work.finished:
         later = work is None or work.backlog
         if later:
@@ -63,7 +73,7 @@ def start_backfill(source_system: str, since: str | None = None) -> int:
     """Backfill entry point for Flower: `start_backfill("core", "2026-11-01T00:00:00Z")`. A
     source that is not configured, or a time without its offset, fails the task with a message
     (shown in Flower) before anything is queued."""
-    configured = Settings.from_env().source_urls
+    configured = current().source_urls
     request = backfills.BackfillRequest.parse(source_system, since, configured)
     return request.submit(backfill_source.delay)
 
@@ -73,6 +83,6 @@ def start_backfill(source_system: str, since: str | None = None) -> int:
 def sweep_stalled_batches() -> int:
     """Queue again the batches, and the backfills' next slices, whose messages were lost (Redis
     restarted without persistence, a worker killed)."""
-    after = Settings.from_env().sweep_after_seconds
+    after = current().sweep_after_seconds
     backfills.requeue_stalled_backfills(after, enqueue=backfill_source.delay)
     return len(batches.requeue_stalled(after, enqueue=enqueue_batch))

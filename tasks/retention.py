@@ -23,6 +23,7 @@ from app.ops.planner_statistics import refresh_statistics
 from app.pipeline.ledger import fold_done_batches
 from app.pipeline.partitions import ensure_partitions
 from app.pipeline.retention import purge_raw_rows, purge_resolved_quarantine, vacuum_churned
+from tasks.settings import current
 
 log = logging.getLogger("c360.retention")
 
@@ -68,4 +69,4 @@ def purge_expired_at(now: datetime, settings: Settings) -> dict[str, int]:
 @shared_task(name="tasks.retention.purge_expired")
 @skipped_while_database_down
 def purge_expired() -> dict[str, int]:
-    return purge_expired_at(datetime.now(UTC), Settings.from_env())
+    return purge_expired_at(datetime.now(UTC), current())

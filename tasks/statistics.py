@@ -9,11 +9,11 @@ from functools import cache
 from celery import shared_task
 
 from app import db
-from app.config import Settings
 from app.ops.outages import skipped_while_database_down
 from app.ops.planner_statistics import ANALYZE_BASE_ROWS
 from app.ops.planner_statistics import refresh_statistics as refresh
 from app.pipeline.batches import record_count
+from tasks.settings import current
 
 # PostgreSQL counts a backend's changes within about a second of their commit
 COUNTED_AFTER_S = 2.0
@@ -42,4 +42,4 @@ def check_after_batch(batch_id: int) -> None:
 @cache
 def _checking() -> bool:
     """Whether this deployment lets the Brain analyze (C360_STATISTICS_INTERVAL above 0)."""
-    return Settings.from_env().statistics_interval > 0
+    return current().statistics_interval > 0

@@ -25,11 +25,16 @@ log = logging.getLogger("c360.extract")
 OnStaged = Callable[[StagedBatch], None]
 
 
-def poll_source(source_system: str, on_staged: OnStaged, max_pages: int | None = None) -> int:
+def poll_source(
+    source_system: str,
+    on_staged: OnStaged,
+    max_pages: int | None = None,
+    settings: Settings | None = None,
+) -> int:
     """One poll of every stream of a source (at most `max_pages` pages of each); returns the
     rows staged (0 when another poll of the source still runs, or the source is not configured
-    here)."""
-    settings = Settings.from_env()
+    here). `settings`: the process's (read from the environment when not given)."""
+    settings = settings or Settings.from_env()
     if source_system not in settings.source_urls:
         return 0
     with exclusive_extraction(source_system) as mine:
@@ -52,10 +57,10 @@ def poll_source(source_system: str, on_staged: OnStaged, max_pages: int | None =
         return staged
 
 
-def scan_source(source_system: str, on_staged: OnStaged) -> int:
+def scan_source(source_system: str, on_staged: OnStaged, settings: Settings | None = None) -> int:
     """The slower schedule: streams whose marker has no index at the source (a full read of
     it), and digest scans of tables that change without a marker."""
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     if source_system not in settings.source_urls:
         return 0
     connector = source_connector(source_system, settings)
