@@ -21,15 +21,14 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app import db
 from app.customer.models import source_customer
-from app.customer.survivorship import refresh_golden_records
 from app.identity import locks
 from app.identity.assignment import Resolution
 from app.identity.locks import IdentityLocks
 from app.identity.matcher import link_customers
 from app.logs import log_event, mask_reason, mask_text
-from app.pipeline import validate
+from app.pipeline import membership, validate
 from app.pipeline.batches import batch_records
-from app.pipeline.facts import FACTS, FactSpec, repoint_owners, upsert_facts
+from app.pipeline.facts import FACTS, FactSpec, upsert_facts
 from app.pipeline.models import BatchStatus, ingest_batch, quarantine
 from app.pipeline.sources import source_connector
 from app.pipeline.vocabulary import warn_unknown
@@ -222,9 +221,9 @@ def match_step(batch_id: int) -> str:
         people, bad, resolution = locks.resolving(
             conn, lambda held: _link_people(conn, held, batch, people, bad, raws)
         )
-        repointed = repoint_owners(conn, list(resolution.moved), resolution.business_keys)
-        affected = sorted(set(resolution.affected) | set(repointed), key=str)
-        refresh_golden_records(conn, affected)
+        affected = membership.settle(
+            conn, resolution.moved, resolution.business_keys, resolution.affected
+        )
         _advance(
             conn,
             batch_id,

@@ -17,7 +17,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.customer.models import customer_360, merge_history, source_customer
 from app.customer.service import survivor_id
-from app.customer.survivorship import refresh_golden_records
 from app.identity import invariants, locks
 from app.identity.assignment import Steward
 from app.identity.clustering import Key, cluster
@@ -26,7 +25,8 @@ from app.identity.invariants import BrokenProfile
 from app.identity.locks import IdentityLocks
 from app.identity.matcher import resolve_stored
 from app.identity.models import identity_rule, match_decision, review_item
-from app.pipeline.facts import misplaced_facts, repoint_owners
+from app.pipeline import membership
+from app.pipeline.facts import misplaced_facts
 from app.risk.scoring import update_risk_profiles
 from app.stewardship.models import steward_proposal
 
@@ -464,9 +464,8 @@ def _apply(
     resolution = resolve_stored(conn, held, list(dict.fromkeys(keys)), steward, keep)
     moved = list(dict.fromkeys([*resolution.moved, *repointed]))
     now_in, business_keys = _where_now(conn, moved)
-    touched = repoint_owners(conn, moved, business_keys)
-    affected = sorted({*resolution.affected, *touched, *customers, *resolution.merged}, key=str)
-    refresh_golden_records(conn, affected)
+    concerned = {*resolution.affected, *customers, *resolution.merged}
+    affected = membership.settle(conn, moved, business_keys, concerned)
     update_risk_profiles(conn, affected)
     if split_from is not None:
         _record_unmerges(conn, split_from, now_in, steward)
