@@ -87,7 +87,7 @@ source_customer = Table(
     Column("source_updated_at", DateTime(timezone=True)),
     Column("match_rule", String(32), nullable=False),  # how the link was made
     # why: the rule, the record linked with, how the names read (`clustering.why_linked`)
-    Column("why", JSONB),
+    Column("why", JSONB(none_as_null=True)),  # no why: SQL NULL, not JSON null
     Column("linked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_source_customer_global_customer_id", "global_customer_id"),

@@ -29,7 +29,7 @@ match_decision = Table(
     Column("identifier", String(32)),
     Column("reason", Text, nullable=False),
     # the rule, the record linked with, how the names read (`clustering.why_linked`)
-    Column("why", JSONB),
+    Column("why", JSONB(none_as_null=True)),  # no why: SQL NULL, not JSON null
     Column("batch_id", BigInteger),
     Column("decided_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_match_decision_source", "source_system", "source_customer_id"),

@@ -8,6 +8,8 @@ phones and names; after every step, the invariants of profiles hold:
 - no active profile holds two records a standing decision says are different people, and two
   records a standing decision says are the same person are in one profile;
 - every fact is with its owner's profile;
+- every record linked by a rule says why, and only those (a record new or split off alone
+  says nothing);
 - an approved merge leaves every record of both profiles in one; an approved unmerge moves the
   record named out and leaves its profile's ID, active, with what stays;
 - a steward action moves no record it does not concern: the records of the profiles it names
@@ -51,7 +53,11 @@ KEYS = [
 ]
 NATIONAL_IDS = [None, "23456789", "23456798", "31000001"]  # the first two: a transposition
 PHONES = [None, "0711000001", "0722000002", "0733000003"]
-NAMES = [None, "John Mwangi Njoroge", "John M Njoroge", "Peter Otieno Ouma", "Mary Wanjiku"]
+NAMES = [
+    None, "John Mwangi Njoroge", "John M Njoroge", "Peter Otieno Ouma", "Mary Wanjiku",
+    # a father and the son named after his grandfather; one man's name in two spellings
+    "Kamau Njoroge", "Njoroge K.", "Ahmed Ali", "Ahmad A.",
+]  # fmt: skip
 BORN = [None, date(1985, 2, 3), date(1990, 1, 1)]
 
 person_versions = st.builds(
@@ -185,6 +191,17 @@ class Brain:
                     reached.add(other)
                     frontier.append(other)
         return reached
+
+    def unexplained(self) -> list[tuple[str, str, str]]:
+        """Records whose stored why disagrees with how they are linked."""
+        sc = source_customer
+        alone = sc.c.match_rule.in_(["new", "split"])
+        rows = self.conn.execute(
+            select(sc.c.source_system, sc.c.source_customer_id, sc.c.match_rule).where(
+                (alone & sc.c.why.is_not(None)) | (~alone & sc.c.why.is_(None))
+            )
+        )
+        return [tuple(r) for r in rows]
 
     def active_ids(self) -> set[UUID]:
         c = customer_360.c
@@ -325,6 +342,7 @@ def test_profiles_hold_together_through_any_sequence_of_batches_and_steward_acti
             assert set(after.values()) <= brain.active_ids(), step
             assert invariants.broken(conn, ids) == [], step
             assert misplaced_facts(conn, ids) == [], step
+            assert brain.unexplained() == [], step
             if check is not None:
                 check(before, after)
     finally:
