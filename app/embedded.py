@@ -39,15 +39,18 @@ def services_up() -> dict[str, str]:
     return values
 
 
+def _pid_in(pidfile: Path) -> int | None:
+    """The process ID on a pid file's first line, if there is one."""
+    if not pidfile.exists():
+        return None
+    first = pidfile.read_text().split("\n", 1)[0].strip()
+    return int(first) if first.isdigit() else None
+
+
 def _service_pids(home: Path) -> list[int]:
     """The embedded Redis's and PostgreSQL's process IDs, from their pid files."""
-    pids = []
-    for pidfile in (home / "redis.pid", home / "pg" / "postmaster.pid"):
-        if pidfile.exists():
-            first = pidfile.read_text().split("\n", 1)[0].strip()
-            if first.isdigit():
-                pids.append(int(first))
-    return pids
+    pidfiles = (home / "redis.pid", home / "pg" / "postmaster.pid")
+    return [pid for pidfile in pidfiles if (pid := _pid_in(pidfile)) is not None]
 
 
 def _watch(home: Path) -> None:
@@ -55,11 +58,9 @@ def _watch(home: Path) -> None:
     deleted: they outlive the commands that start them (`make stop` stops them)."""
     pids = _service_pids(home)
     pidfile = home / "watch.pid"
-    if not pids:
+    running = _pid_in(pidfile)
+    if not pids or (running is not None and alive(running)):
         return
-    if pidfile.exists() and pidfile.read_text().strip().isdigit():
-        if alive(int(pidfile.read_text().strip())):
-            return
     watcher = subprocess.Popen(
         [sys.executable, "-m", "app.embedded_watch", str(home), *map(str, pids)],
         stdin=subprocess.DEVNULL,

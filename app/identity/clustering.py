@@ -609,7 +609,7 @@ def _similarity(a: str, b: str) -> float:
     (nicknames, Swahili forms, transliterations: `names.variant`)."""
     if names.gendered_forms(a, b):
         return 0.0  # Otieno / Atieno, Kibet / Chebet: a brother and a sister
-    if min(len(a), len(b)) >= 3 and (a.startswith(b[:3]) or b.startswith(a[:3])):
+    if names.same_start(a, b):
         return 1.0  # 'Joe' for 'Joseph', 'Pure' for 'Purity'
     if names.variant(a, b):
         return 1.0  # 'Bryo' for 'Brian', 'Yohana' for 'John', 'Ebrahim' for 'Ibrahim'

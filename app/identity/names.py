@@ -23,8 +23,9 @@ import re
 import unicodedata
 
 import jellyfish
+from rapidfuzz.distance import JaroWinkler
 
-from app.identity.nicknames import known_alias
+from app.identity.nicknames import known_alias, name_groups
 
 _NAME_SPLIT = re.compile(r"[^a-z]+")
 
@@ -88,10 +89,7 @@ CHRISTIAN_FORMS: dict[str, tuple[str, ...]] = {
     "gabriel": ("jibrili",),
     "michael": ("mikaeli",),
 }
-_CHRISTIAN: dict[str, frozenset[str]] = {}
-for _english, _swahili in CHRISTIAN_FORMS.items():
-    for _form in (_english, *_swahili):
-        _CHRISTIAN[_form] = _CHRISTIAN.get(_form, frozenset()) | {_english, *_swahili}
+_CHRISTIAN = name_groups(CHRISTIAN_FORMS)
 
 # Gendered prefixes: Kalenjin men's Kip-/Ki-, women's Chep-/Che-/Jep-/Je-; Luo boys' O-, girls'
 # A-.
@@ -112,6 +110,12 @@ def written(name: str | None) -> tuple[str, ...]:
 def tokens(name: str | None) -> tuple[str, ...]:
     """The name's tokens without initials: what names are compared by."""
     return tuple(t for t in written(name) if len(t) > 1)
+
+
+def same_start(a: str, b: str) -> bool:
+    """One token begins with the other's first three letters: how short forms are made ('Joe'
+    for 'Joseph', 'Pure' for 'Purity')."""
+    return min(len(a), len(b)) >= 3 and (a.startswith(b[:3]) or b.startswith(a[:3]))
 
 
 def variant(a: str, b: str) -> str | None:
@@ -238,13 +242,11 @@ def _stands_for(token: str, candidates: list[str]) -> tuple[str | None, str]:
         if how:
             return candidate, how
     for candidate in candidates:
-        if min(len(token), len(candidate)) >= 3 and (
-            token.startswith(candidate[:3]) or candidate.startswith(token[:3])
-        ):
+        if same_start(token, candidate):
             return candidate, "same start"
     close = [c for c in candidates if c[:1] == token[:1]]
     if close:
-        best = max(close, key=lambda c: jellyfish.jaro_winkler_similarity(token, c))
-        if jellyfish.jaro_winkler_similarity(token, best) >= 0.8:
+        best = max(close, key=lambda c: JaroWinkler.similarity(token, c))
+        if JaroWinkler.similarity(token, best) >= 0.8:
             return best, "similar"
     return None, ""

@@ -9,6 +9,8 @@ the loose name comparison accepts those.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from nicknames import NickNamer
 
 KENYAN_NICKNAMES: dict[str, tuple[str, ...]] = {
@@ -38,10 +40,17 @@ KENYAN_NICKNAMES: dict[str, tuple[str, ...]] = {
     "wanjiru": ("shiru",),
 }
 
-_GROUPS: dict[str, frozenset[str]] = {}
-for _name, _nicknames in KENYAN_NICKNAMES.items():
-    for _token in (_name, *_nicknames):
-        _GROUPS[_token] = _GROUPS.get(_token, frozenset()) | {_name, *_nicknames}
+
+def name_groups(table: Mapping[str, tuple[str, ...]]) -> dict[str, frozenset[str]]:
+    """Per form of a name in `table` (a name and its other forms), every form it goes with."""
+    groups: dict[str, frozenset[str]] = {}
+    for name, forms in table.items():
+        for form in (name, *forms):
+            groups[form] = groups.get(form, frozenset()) | {name, *forms}
+    return groups
+
+
+_GROUPS = name_groups(KENYAN_NICKNAMES)
 
 _ENGLISH = NickNamer()
 

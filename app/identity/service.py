@@ -36,7 +36,7 @@ def identity_history(conn: Connection, customer_ids: Sequence[UUID]) -> dict[str
         .order_by(merge_history.c.merged_at)
     ).mappings()
     sc = source_customer
-    links = conn.execute(
+    rows = conn.execute(
         select(
             sc.c.source_system,
             sc.c.source_customer_id,
@@ -48,9 +48,8 @@ def identity_history(conn: Connection, customer_ids: Sequence[UUID]) -> dict[str
         .where(sc.c.global_customer_id.in_(customer_ids))
         .order_by(sc.c.source_system, sc.c.source_customer_id)
     ).mappings()
-    records = select(sc.c.source_system, sc.c.source_customer_id).where(
-        sc.c.global_customer_id.in_(customer_ids)
-    )
+    links = [dict(row) for row in rows]
+    records = [(link["source_system"], link["source_customer_id"]) for link in links]
     decisions = conn.execute(
         select(match_decision)
         .where(
@@ -61,6 +60,6 @@ def identity_history(conn: Connection, customer_ids: Sequence[UUID]) -> dict[str
     return {
         "global_customer_id": customer_ids[0],
         "merges": [dict(m) for m in merges],
-        "links": [dict(link) for link in links],
+        "links": links,
         "decisions": [dict(d) for d in decisions],
     }
