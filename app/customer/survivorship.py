@@ -14,9 +14,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, bindparam, func, or_, select, update
+from sqlalchemy import Connection, select
 
-from app.customer.models import GOLDEN_FIELDS, customer_360, source_customer
+from app.customer import profiles
+from app.customer.models import GOLDEN_FIELDS, source_customer
 from app.db import in_array
 
 # which source's value a golden field takes first: every source holding people, ranked
@@ -97,21 +98,6 @@ def refresh_golden_records(conn: Connection, global_ids: list[UUID]) -> None:
                 gender=row.gender,
             )
         )
-    if not by_customer:
-        return
-    # bind names must differ from the column names in an executemany UPDATE
-    values = [
-        {"b_gid": gid, **{f"b_{k}": v for k, v in golden_record(records).items()}}
-        for gid, records in by_customer.items()
-    ]
-    columns = [k[2:] for k in values[0] if k != "b_gid"]
-    conn.execute(
-        update(customer_360)
-        .where(
-            customer_360.c.global_customer_id == bindparam("b_gid"),
-            # unchanged golden fields leave the row (and its updated_at) alone
-            or_(*(customer_360.c[c].is_distinct_from(bindparam(f"b_{c}")) for c in columns)),
-        )
-        .values({c: bindparam(f"b_{c}") for c in columns} | {"updated_at": func.now()}),
-        values,
+    profiles.write_golden(
+        conn, {gid: golden_record(records) for gid, records in by_customer.items()}
     )

@@ -1,5 +1,6 @@
-"""Writing a resolution: new profiles, links re-pointed, merges as events (`merge_history`,
-`merged_into`), decisions and suspected duplicates, national-ID variants for the typo search."""
+"""Writing a resolution: new profiles, links re-pointed and merged-away IDs (through
+`app.customer.profiles`, the one writer of profiles and links), merges as events
+(`merge_history`), decisions and suspected duplicates, national-ID variants for the typo search."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from collections import Counter
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, case, func, insert, or_, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Connection, insert, text
 
-from app.customer.models import customer_360, merge_history, source_customer
-from app.db import array_columns, array_literal
+from app.customer import profiles
+from app.customer.models import merge_history
+from app.db import array_columns
 from app.identity import locks
 from app.identity.assignment import Resolution, Steward
 from app.identity.clustering import Clustering, Key, Node, deletion_variants
@@ -32,17 +33,7 @@ def store_resolution(
     batch_id: int | None,
     steward: Steward | None = None,
 ) -> None:
-    new_ids = set(resolution.links.values()) | set(resolution.moved.values())
-    if new_ids:
-        # the wall clock, row by row, not the transaction's start: ages order survivorship ties
-        conn.execute(
-            text(
-                "INSERT INTO customer_360 (global_customer_id, created_at)"
-                " SELECT id, clock_timestamp() FROM unnest(CAST(:ids AS uuid[])) AS id"
-                " ON CONFLICT DO NOTHING"
-            ),
-            {"ids": array_literal(sorted(new_ids, key=str))},
-        )
+    profiles.create_profiles(conn, {*resolution.links.values(), *resolution.moved.values()})
     # Facts of every record that moves are re-pointed in this transaction: hold their owners
     # (fact upserts take the same locks shared), including core's business keys (fraud cases).
     for key in resolution.moved:
@@ -58,65 +49,23 @@ def store_resolution(
     # of it to end (a take after the first: briefly, or the attempt starts again)
     held.take(owner_keys)
 
-    if incoming:
-        rows = [
+    profiles.upsert_links(
+        conn,
+        [
             _link_row(record, batch_nodes[key], resolution.links[key], result)
             for key, record in incoming.items()
-        ]
-        # executed per row set (executemany pages): one VALUES list of a 5,000-record batch
-        # would pass PostgreSQL's 65,535-parameter limit
-        # the wall clock, not the transaction's start: link ages order survivorship ties
-        stmt = pg_insert(source_customer).values(linked_at=func.clock_timestamp())
-        changing = [
-            c
-            for c in rows[0]
-            if c not in ("source_system", "source_customer_id", "match_rule", "why")
-        ]
-        sc = source_customer
-        moved = sc.c.global_customer_id.is_distinct_from(stmt.excluded.global_customer_id)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["source_system", "source_customer_id"],
-                set_={
-                    **{c: stmt.excluded[c] for c in changing},
-                    # how a record was linked changes only when its link does
-                    "match_rule": case((moved, stmt.excluded.match_rule), else_=sc.c.match_rule),
-                    "why": case((moved, stmt.excluded.why), else_=sc.c.why),
-                    "updated_at": text("now()"),
-                },
-                # a record read again unchanged (a replay, a look-back) touches nothing
-                where=or_(*(sc.c[c].is_distinct_from(stmt.excluded[c]) for c in changing)),
-            ),
-            rows,
-        )
-    others = {k: gid for k, gid in resolution.moved.items() if k not in incoming}
-    if others:
-        # how each is linked now: what joined it to its new group, or nothing (split off alone)
-        rules = {k: result.joined_by.get(k, "split") for k in others}
-        conn.execute(
-            text(
-                """
-                UPDATE source_customer sc
-                SET global_customer_id = m.gid, match_rule = m.rule, why = m.why::jsonb,
-                    updated_at = now()
-                FROM unnest(CAST(:systems AS text[]), CAST(:ids AS text[]),
-                            CAST(:gids AS uuid[]), CAST(:rules AS text[]),
-                            CAST(:whys AS text[])) AS m(s, i, gid, rule, why)
-                WHERE sc.source_system = m.s AND sc.source_customer_id = m.i
-                """
-            ),
-            array_columns(
-                (
-                    (*key, gid, rules[key], _json(result.why.get(key)))
-                    for key, gid in others.items()
-                ),
-                "systems",
-                "ids",
-                "gids",
-                "rules",
-                "whys",
-            ),
-        )
+        ],
+    )
+    # the others that moved, each linked now by what joined it to its new group, or by nothing
+    # (split off alone)
+    profiles.relink(
+        conn,
+        (
+            (key, gid, result.joined_by.get(key, profiles.SPLIT), _json(result.why.get(key)))
+            for key, gid in resolution.moved.items()
+            if key not in incoming
+        ),
+    )
     _mark_joined(conn, resolution, result)
     _record_merges(conn, resolution, result, steward)
     record_decisions(conn, resolution, result, batch_id, steward)
@@ -164,18 +113,7 @@ def _record_merges(
             }
         )
     conn.execute(insert(merge_history), history)
-    # the merged-away ID, and any ID merged into it before, now redirect to the survivor
-    for old, survivor in resolution.merged.items():
-        conn.execute(
-            update(customer_360)
-            .where(
-                or_(
-                    customer_360.c.global_customer_id == old,
-                    customer_360.c.merged_into == old,
-                )
-            )
-            .values(status="merged", merged_into=survivor, updated_at=func.now())
-        )
+    profiles.retire_merged(conn, resolution.merged)
     conn.execute(
         text("DELETE FROM risk_profile WHERE global_customer_id = ANY(:ids)"),
         {"ids": list(resolution.merged)},
@@ -238,27 +176,14 @@ def _mark_joined(conn: Connection, resolution: Resolution, result: Clustering) -
     joined them: its rule and why say so (a record still marked 'new' only)."""
     holders = Counter(resolution.previous.values())
     joined = [
-        (*key, result.joined_by[key], _json(why))
+        (key, result.joined_by[key], _json(why))
         for key, why in result.why.items()
         if key not in resolution.moved
         and key in resolution.previous
         and holders[resolution.previous[key]] == 1
         and resolution.now(key) == resolution.previous[key]
     ]
-    if not joined:
-        return
-    conn.execute(
-        text(
-            """
-            UPDATE source_customer sc SET match_rule = m.rule, why = m.why::jsonb
-            FROM unnest(CAST(:systems AS text[]), CAST(:ids AS text[]), CAST(:rules AS text[]),
-                        CAST(:whys AS text[])) AS m(s, i, rule, why)
-            WHERE sc.source_system = m.s AND sc.source_customer_id = m.i
-              AND sc.match_rule = 'new'
-            """
-        ),
-        array_columns(joined, "systems", "ids", "rules", "whys"),
-    )
+    profiles.mark_joined(conn, joined)
 
 
 def _json(value: Any) -> str | None:

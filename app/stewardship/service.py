@@ -7,7 +7,6 @@ merges (with their history and 308s), facts, golden records and risk follow as f
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
@@ -15,7 +14,8 @@ from uuid import UUID
 from sqlalchemy import Connection, Result, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from app.customer.models import customer_360, merge_history, source_customer
+from app.customer import profiles
+from app.customer.models import merge_history, source_customer
 from app.customer.service import survivor_id
 from app.identity import invariants, locks
 from app.identity.assignment import Steward
@@ -442,7 +442,8 @@ def _apply(
         # the profile only through it leaves with it (its own login, say), bound by nothing
         _write_rules(conn, [(record, k) for k in staying], "different", steward.proposal_id)
         leaving = [record, *(k for k in others if k not in staying)]
-        _point(conn, leaving, _new_profile(conn))  # the profile's ID stays with what stays
+        # the profile's ID stays with what stays
+        profiles.split_off(conn, leaving, profiles.new_profile(conn))
         repointed = leaving
         keys = [record, *others]
     else:
@@ -452,12 +453,8 @@ def _apply(
         pairs = [(x, y) for x in brought for y in rest]
         _write_rules(conn, pairs, "different", steward.proposal_id)
         # the merged-away ID comes back for what it brought: its 308 ends, its links return
-        conn.execute(
-            update(customer_360)
-            .where(customer_360.c.global_customer_id == restored)
-            .values(status="active", merged_into=None, updated_at=func.now())
-        )
-        _point(conn, brought, restored)
+        profiles.restore(conn, restored)
+        profiles.split_off(conn, brought, restored)
         repointed = brought
         keys = brought + rest
     keep = frozenset({split_from, *customers[1:]} if split_from is not None else ())
@@ -499,25 +496,6 @@ def _problems(conn: Connection, profiles: Iterable[UUID]) -> list[str]:
     """What is wrong with these profiles: their membership, and their facts."""
     ids = list(profiles)
     return invariants.broken(conn, ids) + misplaced_facts(conn, ids)
-
-
-def _new_profile(conn: Connection) -> UUID:
-    gid = uuid.uuid4()
-    conn.execute(
-        insert(customer_360).values(global_customer_id=gid, created_at=func.clock_timestamp())
-    )
-    return gid
-
-
-def _point(conn: Connection, keys: list[Key], gid: UUID) -> None:
-    """Link these records to `gid` before they are resolved again (which ID they keep); how
-    they are linked is that a steward split them off, unless the rules join them anew."""
-    sc = source_customer
-    conn.execute(
-        update(sc)
-        .where(tuple_(sc.c.source_system, sc.c.source_customer_id).in_(keys))
-        .values(global_customer_id=gid, match_rule="split", why=None, updated_at=func.now())
-    )
 
 
 def _where_now(conn: Connection, keys: list[Key]) -> tuple[dict[Key, UUID], list[str]]:
