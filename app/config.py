@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,7 +55,7 @@ class Settings:
     def from_env(cls) -> Settings:
         """Read the environment, filling unset service URLs from the embedded services' file."""
         env = dict(os.environ)
-        embedded = _read_embedded_env()
+        embedded = read_env_file(embedded_env_file())
         database_url = env.get("C360_DATABASE_URL") or embedded.get("C360_DATABASE_URL", "")
         redis_url = env.get("C360_REDIS_URL") or embedded.get("C360_REDIS_URL", "")
         keys = env.get("C360_API_KEYS") or embedded.get("C360_API_KEYS", "")
@@ -65,7 +63,7 @@ class Settings:
             database_url=database_url,
             redis_url=redis_url,
             read_database_url=env.get("C360_READ_DATABASE_URL", ""),
-            source_urls=configured_sources(env, database_url),
+            source_urls=configured_sources(env, recorded_demo_sources()),
             poll_interval=float(env.get("C360_POLL_INTERVAL", "1")),
             lookback_seconds=float(env.get("C360_LOOKBACK_SECONDS", "10")),
             page_size=int(env.get("C360_PAGE_SIZE", "5000")),
@@ -89,60 +87,43 @@ class Settings:
         )
 
 
-def configured_sources(env: dict[str, str], database_url: str) -> dict[str, str]:
+def configured_sources(env: dict[str, str], demo: dict[str, str]) -> dict[str, str]:
     """{source: URL} of the sources to poll. A deployment names its sources: once any
     `C360_SOURCE_*_URL` is set, only the sources given a URL are polled, so a source left out
-    never falls back to a demo database. With none set (the demo), every demo source is used
-    (an empty value still leaves a demo source out)."""
-    keys = {name: f"C360_SOURCE_{name.upper()}_URL" for name in SOURCE_SYSTEMS}
+    never falls back to a demo database. With none set (the demo), the sources `c360 sources
+    create` recorded (`demo`) are used (an empty value still leaves one out)."""
+    keys = {name: source_url_variable(name) for name in SOURCE_SYSTEMS}
     deployment = any(env.get(key) for key in keys.values())
     sources = {}
     for name, key in keys.items():
-        if key in env or deployment:
-            url = env.get(key, "")
-        else:
-            url = demo_source_url(name, database_url)
+        url = env.get(key, "") if key in env or deployment else demo.get(name, "")
         if url:
             sources[name] = url
     return sources
 
 
-def demo_source_url(source: str, database_url: str) -> str:
-    """The demo source systems live beside the Enterprise Brain: `<db>_src_core`, ... and SQLite."""
-    if source == "fraud":
-        return f"sqlite:///{state_dir() / 'fraud.db'}"
-    if source in ("core", "channel", "core_v1", "openbanking", "global") and database_url:
-        from sqlalchemy.engine import make_url
-
-        url = make_url(database_url)
-        return url.set(database=f"{url.database}_src_{source}").render_as_string(
-            hide_password=False
-        )
-    if source == "dfs" and database_url and _local_mysql_listening():
-        from sqlalchemy.engine import make_url
-
-        name = f"{make_url(database_url).database}_src_dfs"
-        return f"mysql+pymysql://root@127.0.0.1:3306/{name}"
-    return ""
+def source_url_variable(source: str) -> str:
+    return f"C360_SOURCE_{source.upper()}_URL"
 
 
-@functools.cache
-def _local_mysql_listening() -> bool:
-    """The demo includes dfs only where a MySQL/MariaDB answers on this machine."""
-    try:
-        with socket.create_connection(("127.0.0.1", 3306), timeout=0.5):
-            return True
-    except OSError:
-        return False
+def recorded_demo_sources() -> dict[str, str]:
+    """{source: URL} of the demo sources `c360 sources create` made here."""
+    values = read_env_file(demo_sources_file())
+    return {n: values[v] for n in SOURCE_SYSTEMS if (v := source_url_variable(n)) in values}
+
+
+def demo_sources_file() -> Path:
+    """Where `c360 sources create` records the demo sources' URLs for every process to read."""
+    return state_dir() / "sources"
 
 
 def embedded_env_file() -> Path:
     return state_dir() / "env"
 
 
-def _read_embedded_env() -> dict[str, str]:
-    """`c360 services up` writes the embedded services' URLs here for every process to share."""
-    path = embedded_env_file()
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=value lines (`c360 services up` writes the embedded services' URLs so, `c360 sources
+    create` the demo sources')."""
     if not path.exists():
         return {}
     values = {}

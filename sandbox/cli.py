@@ -4,6 +4,7 @@ source systems (`c360 sources create`), the demo scenario, the accuracy run and 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -19,11 +20,26 @@ def sources() -> None:
 @sources.command("create")
 @click.option("--sample", is_flag=True, help="Fill them with realistic, messy sample data.")
 def sources_create(sample: bool) -> None:
-    """Create the demo source systems (core, channel, fraud) where they are missing."""
-    from sandbox.sources import create_sources
+    """Create the demo source systems where they are missing (dfs where a local MySQL/MariaDB
+    answers) and record them for every c360 process, unless the environment names the sources."""
+    from app.config import (
+        SOURCE_SYSTEMS,
+        configured_sources,
+        demo_sources_file,
+        source_url_variable,
+        state_dir,
+    )
+    from sandbox.sources import create_sources, demo_source_urls, record_demo_sources
 
-    for source, outcome in create_sources(checked_settings().source_urls, sample=sample).items():
+    demo = demo_source_urls(checked_settings().database_url, state_dir())
+    env = dict(os.environ)
+    status = create_sources(configured_sources(env, demo), sample=sample)
+    for source, outcome in status.items():
         click.echo(f"{source}: {outcome}")
+    if not any(env.get(source_url_variable(name)) for name in SOURCE_SYSTEMS):
+        created = {n: u for n, u in demo.items() if not status.get(n, "").startswith("skipped")}
+        record_demo_sources(created, demo_sources_file())
+        click.echo(f"recorded in {demo_sources_file()}: {', '.join(sorted(created))}")
 
 
 @click.command()

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from app import db, processes
-from app.config import demo_source_url
 from app.identity.clustering import deletion_variants
 from app.identity.matcher import link_customers
 from app.migrate import upgrade
@@ -30,7 +29,7 @@ from sandbox.accuracy import (
     typo_pairs,
 )
 from sandbox.population import generate_population, write_population
-from sandbox.sources import create_sources, drop_sources
+from sandbox.sources import create_sources, demo_source_urls, drop_sources, mysql_reachable
 
 GROUP_SOURCES = ("core_v1", "openbanking", "global")
 # the sources a population can be written to
@@ -135,8 +134,9 @@ def evaluate_population(
     workdir = Path(tempfile.mkdtemp(prefix="c360-accuracy-"))
     names = ("core", "channel", *(GROUP_SOURCES if group else ()))
     sources = {name: db.sibling_url(url, f"_src_{name}") for name in names}
-    if group and demo_source_url("dfs", url):  # a local MySQL/MariaDB answers
-        sources["dfs"] = demo_source_url("dfs", url)
+    dfs = demo_source_urls(url, workdir)["dfs"]
+    if group and mysql_reachable(dfs)[0]:
+        sources["dfs"] = dfs
     drop_sources(sources)
     create_sources(sources, sample=False)
     population = generate_population(people, seed, group=group)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from app.config import source_url_variable
 from connectors import CONNECTORS
 from connectors.dfs import ACCOUNT_STATUSES, DEBIT_TYPES, LOAN_STATUSES, utc_sessions
 from connectors.fraud import LOCAL_STYLE, NAIROBI, UTC_STYLE
@@ -103,6 +104,29 @@ def create_sources(urls: dict[str, str], sample: bool, seed: int = 7) -> dict[st
             engine.dispose()
         status[source] = "; ".join(notes)
     return status
+
+
+def demo_source_urls(database_url: str, state: Path) -> dict[str, str]:
+    """Where the demo source systems live: beside the Enterprise Brain (`<db>_src_core`, ...),
+    fraud's SQLite file in the state directory, dfs on the local MySQL/MariaDB."""
+    brain = make_url(database_url)
+    urls = {
+        name: brain.set(database=f"{brain.database}_src_{name}").render_as_string(
+            hide_password=False
+        )
+        for name in DEMO_SOURCES
+        if name not in ("fraud", "dfs")
+    }
+    urls["fraud"] = f"sqlite:///{state / 'fraud.db'}"
+    urls["dfs"] = f"mysql+pymysql://root@127.0.0.1:3306/{brain.database}_src_dfs"
+    return urls
+
+
+def record_demo_sources(urls: dict[str, str], path: Path) -> None:
+    """Record the demo sources' URLs where every c360 process reads them (a deployment names its
+    sources in the environment instead)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{source_url_variable(n)}={u}\n" for n, u in sorted(urls.items())))
 
 
 def _skip_reason(source: str, url: str) -> str | None:

@@ -1,7 +1,17 @@
-"""Which sources are polled: a deployment's named ones, or every demo source."""
+"""Which sources are polled: a deployment's named ones, or the demo sources `c360 sources create`
+recorded."""
+
+from pathlib import Path
 
 from app.celeryconfig import celery_config
-from app.config import SOURCE_SYSTEMS, Settings, configured_sources
+from app.config import (
+    SOURCE_SYSTEMS,
+    Settings,
+    configured_sources,
+    demo_sources_file,
+    recorded_demo_sources,
+)
+from sandbox.sources import demo_source_urls, record_demo_sources
 
 DB = "postgresql+psycopg://postgres@127.0.0.1:5432/c360"
 
@@ -13,26 +23,31 @@ def test_a_deployment_polls_only_the_sources_it_names():
         "C360_SOURCE_FRAUD_URL": "sqlite:////data/risk_management.db",
     }
     # dfs is left unset: never a silent demo default in a deployment
-    assert configured_sources(env, DB) == {
+    assert configured_sources(env, demo_source_urls(DB, Path())) == {
         "core": "postgresql+psycopg://bank/core",
         "channel": "postgresql+psycopg://bank/salama",
         "fraud": "sqlite:////data/risk_management.db",
     }
 
 
-def test_the_demo_uses_every_demo_source_but_one_set_empty():
-    sources = configured_sources({}, DB)
+def test_the_demo_uses_the_recorded_demo_sources_but_one_set_empty(tmp_path, monkeypatch):
+    monkeypatch.setenv("C360_HOME", str(tmp_path))
+    assert configured_sources({}, recorded_demo_sources()) == {}  # none created yet
+    demo = demo_source_urls(DB, tmp_path)
+    record_demo_sources({n: u for n, u in demo.items() if n != "dfs"}, demo_sources_file())
+    sources = configured_sources({}, recorded_demo_sources())
+    assert set(sources) == set(SOURCE_SYSTEMS) - {"dfs"}
     assert sources["core"].endswith("/c360_src_core")
     assert sources["channel"].endswith("/c360_src_channel")
-    assert sources["fraud"].startswith("sqlite:///")
-    without_fraud = configured_sources({"C360_SOURCE_FRAUD_URL": ""}, DB)
+    assert sources["fraud"] == f"sqlite:///{tmp_path / 'fraud.db'}"
+    without_fraud = configured_sources({"C360_SOURCE_FRAUD_URL": ""}, recorded_demo_sources())
     assert "fraud" not in without_fraud and "core" in without_fraud
 
 
 def test_beat_polls_only_the_configured_sources():
     env = {"C360_SOURCE_CORE_URL": "postgresql+psycopg://bank/core"}
     settings = Settings(
-        database_url=DB, redis_url="redis://x", source_urls=configured_sources(env, DB)
+        database_url=DB, redis_url="redis://x", source_urls=configured_sources(env, {})
     )
     schedule = celery_config(settings)["beat_schedule"]
     assert [name for name in schedule if name.startswith(("extract-", "scan-"))] == ["extract-core"]
