@@ -26,7 +26,7 @@ scattered changes make nearly every chunk differ at 10,000 and above; 1,000 is t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -78,24 +78,35 @@ KEY_LOOKBACK = 100
 
 
 @dataclass(frozen=True)
-class _Column:
-    """One value the transform reads: the source column (table alias and name) it comes from,
-    and what stands in where a layout has no such column (an SQL literal)."""
+class _Table:
+    """One dfs table, declared once: its alias, its integer key, the columns the transform reads
+    (`b.business_name`: a joined table's), what stands in where a layout lacks a column (an SQL
+    literal; NULL otherwise), and the joins that name an owner, a currency or a business."""
 
     name: str
-    table: str  # the alias in _Query.source: t, u, a, b, l, r
-    default: str = "NULL"
+    alias: str
+    key: str
+    columns: tuple[str, ...]
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    joins: tuple[tuple[str, str, str], ...] = ()  # (alias, table, ON)
+
+    def column(self, declared: str) -> tuple[str, str]:
+        """(table alias, column name) of a declared column."""
+        alias, _, name = declared.rpartition(".")
+        return alias or self.alias, name
 
 
 @dataclass(frozen=True)
 class _Query:
-    """How one dfs table is read: its integer key, its columns, and the joins that name an
-    owner, a currency or a business. Built for the layout the source's catalog shows."""
+    """How one dfs table is read, built for the layout the source's catalog shows."""
 
-    table: str
-    key: str  # qualified: "u.user_id"
+    table: _Table
     columns: tuple[str, ...]  # SQL expressions AS names
     source: str  # FROM ... with its joins
+
+    @property
+    def key(self) -> str:
+        return f"{self.table.alias}.{self.table.key}"
 
     def row_text(self) -> str:
         """SQL text of a row's content. QUOTE makes NULL visible (unquoted NULL) and escapes
@@ -112,116 +123,95 @@ class _Query:
 # What the transforms read, per table; a column missing from a layout takes its default:
 # dfs-orm.mysql.sql (the backend's own tables) has no accounts.currency (all KES) and no
 # accounts.created_at; dfs.mysql.sql (the setup script's) has no businesses and no risk_scores.
-_WANTED: dict[str, tuple[_Column, ...]] = {
-    "users": (
-        _Column("user_id", "u"),
-        _Column("full_name", "u"),
-        _Column("email", "u"),
-        _Column("phone_number", "u"),
-        _Column("national_id", "u"),
-        _Column("is_active", "u", "1"),
-        _Column("created_at", "u"),
-        _Column("business_id", "u"),
-        _Column("business_name", "b"),
-    ),
-    "accounts": (
-        _Column("account_id", "a"),
-        _Column("account_number", "a"),
-        _Column("user_id", "a"),
-        _Column("balance", "a"),
-        _Column("currency", "a", "'KES'"),
-        _Column("status", "a"),
-        _Column("created_at", "a"),
-        _Column("business_id", "a"),
-        _Column("business_name", "b"),
-    ),
-    # a business loan is booked on its director's user_id: the user names the business
-    "loans": (
-        _Column("loan_id", "l"),
-        _Column("user_id", "l"),
-        _Column("principal_amount", "l"),
-        _Column("balance_remaining", "l"),
-        _Column("status", "l"),
-        _Column("created_at", "l"),
-        _Column("business_id", "u"),
-        _Column("business_name", "b"),
-    ),
-    # a transaction carries only its account: the join names the owner and the currency; a
-    # LEFT JOIN keeps a transaction of a missing account, so transform quarantines it
-    "transactions": (
-        _Column("transaction_id", "t"),
-        _Column("account_id", "t"),
-        _Column("user_id", "a"),
-        _Column("business_id", "a"),
-        _Column("currency", "a", "'KES'"),
-        _Column("txn_type", "t"),
-        _Column("amount", "t"),
-        _Column("reference_code", "t"),
-        _Column("description", "t"),
-        _Column("created_at", "t"),
-    ),
-    "risk_scores": (
-        _Column("score_id", "r"),
-        _Column("user_id", "r"),
-        _Column("credit_score", "r"),
-        _Column("decision", "r"),
-        _Column("created_at", "r"),
-    ),
-}
-# table -> (its alias, the joins that name its owner, currency or business: (alias, table, ON))
-_JOINS: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
-    "users": ("u", (("b", "businesses", "b.business_id = u.business_id"),)),
-    "accounts": ("a", (("b", "businesses", "b.business_id = a.business_id"),)),
-    "loans": (
-        "l",
-        (
-            ("u", "users", "u.user_id = l.user_id"),
-            ("b", "businesses", "b.business_id = u.business_id"),
+_TABLES = {
+    table.name: table
+    for table in (
+        _Table(
+            "users",
+            "u",
+            "user_id",
+            (
+                "user_id", "full_name", "email", "phone_number", "national_id", "is_active",
+                "created_at", "business_id", "b.business_name",
+            ),
+            defaults={"is_active": "1"},
+            joins=(("b", "businesses", "b.business_id = u.business_id"),),
         ),
-    ),
-    "transactions": ("t", (("a", "accounts", "a.account_id = t.account_id"),)),
-    "risk_scores": ("r", ()),
-}
-_KEYS = {
-    "users": "user_id",
-    "accounts": "account_id",
-    "loans": "loan_id",
-    "transactions": "transaction_id",
-    "risk_scores": "score_id",
-}
-_STREAM_TABLE = {
-    "users": "users",
-    "accounts": "accounts",
-    "loans": "loans",
-    "transactions": "transactions",
-    "risk_scores": "risk_scores",
-    "users_scan": "users",
-    "accounts_scan": "accounts",
-    "loans_scan": "loans",
-}
+        _Table(
+            "accounts",
+            "a",
+            "account_id",
+            (
+                "account_id", "account_number", "user_id", "balance", "currency", "status",
+                "created_at", "business_id", "b.business_name",
+            ),
+            defaults={"currency": "'KES'"},
+            joins=(("b", "businesses", "b.business_id = a.business_id"),),
+        ),
+        # a business loan is booked on its director's user_id: the user names the business
+        _Table(
+            "loans",
+            "l",
+            "loan_id",
+            (
+                "loan_id", "user_id", "principal_amount", "balance_remaining", "status",
+                "created_at", "u.business_id", "b.business_name",
+            ),
+            joins=(
+                ("u", "users", "u.user_id = l.user_id"),
+                ("b", "businesses", "b.business_id = u.business_id"),
+            ),
+        ),
+        # a transaction carries only its account: the join names the owner and the currency; a
+        # LEFT JOIN keeps a transaction of a missing account, so transform quarantines it
+        _Table(
+            "transactions",
+            "t",
+            "transaction_id",
+            (
+                "transaction_id", "account_id", "a.user_id", "a.business_id", "a.currency",
+                "txn_type", "amount", "reference_code", "description", "created_at",
+            ),
+            defaults={"currency": "'KES'"},
+            joins=(("a", "accounts", "a.account_id = t.account_id"),),
+        ),
+        _Table(
+            "risk_scores",
+            "r",
+            "score_id",
+            ("score_id", "user_id", "credit_score", "decision", "created_at"),
+        ),
+    )
+}  # fmt: skip
 _DIGEST = "row_digest"
 
 
-def build_query(table: str, catalog: dict[str, set[str]]) -> _Query | None:
-    """The query of `table` for a source whose catalog is {table: its columns}; None when the
-    layout has no such table (nothing to read there). A join to a table the layout lacks is
+def build_query(name: str, catalog: dict[str, set[str]]) -> _Query | None:
+    """The query of table `name` for a source whose catalog is {table: its columns}; None when
+    the layout has no such table (nothing to read there). A join to a table the layout lacks is
     left out, and every column of it takes its default."""
-    if table not in catalog:
+    if name not in catalog:
         return None
-    alias, joins = _JOINS[table]
-    tables = {alias: table}
-    source = f"{table} {alias}"
-    for join_alias, joined, on in joins:
+    table = _TABLES[name]
+    tables = {table.alias: name}
+    source = f"{name} {table.alias}"
+    for join_alias, joined, on in table.joins:
         known = tables | {join_alias: joined}
         if all(column in catalog.get(known[a], set()) for a, column in _join_columns(on)):
             tables[join_alias] = joined
             source += f" LEFT JOIN {joined} {join_alias} ON {on}"
     columns = []
-    for column in _WANTED[table]:
-        held = column.table in tables and column.name in catalog[tables[column.table]]
-        expression = f"{column.table}.{column.name}" if held else column.default
-        columns.append(f"{expression} AS {column.name}")
-    return _Query(table, f"{alias}.{_KEYS[table]}", tuple(columns), source)
+    for declared in table.columns:
+        alias, column = table.column(declared)
+        held = alias in tables and column in catalog[tables[alias]]
+        expression = f"{alias}.{column}" if held else table.defaults.get(column, "NULL")
+        columns.append(f"{expression} AS {column}")
+    return _Query(table, tuple(columns), source)
+
+
+def table_of(stream: Stream | ScanStream) -> _Table:
+    """The table a stream reads: a scan stream `users_scan` reads `users`."""
+    return _TABLES[stream.name.removesuffix("_scan")]
 
 
 def _join_columns(on: str) -> list[tuple[str, str]]:
@@ -279,7 +269,7 @@ class DfsConnector(BuildsRecords, Connector):
         return self._columns
 
     def _read(self, name: str) -> _Query | None:
-        return build_query(_STREAM_TABLE[self.stream(name).name], self.catalog())
+        return build_query(table_of(self.stream(name)).name, self.catalog())
 
     def fetch(self, stream: Stream, after: Cursor | None, limit: int) -> list[SourceRow]:
         if limit < 1:
@@ -293,7 +283,7 @@ class DfsConnector(BuildsRecords, Connector):
             f"WHERE {query.key} > :k ORDER BY {query.key} LIMIT :n"
         )
         params = {"k": int(after.key) if after is not None else 0, "n": limit}
-        key = _KEYS[query.table]
+        key = query.table.key
         observed = observed_now()
         result = []
         for row in self._query(sql, params):
@@ -313,11 +303,11 @@ class DfsConnector(BuildsRecords, Connector):
         return result
 
     def rewind(self, stream: Stream, cursor: Cursor, seconds: float) -> Cursor:
-        table = _STREAM_TABLE[self.stream(stream.name).name]
+        declared = table_of(self.stream(stream.name))
+        table, key = declared.name, declared.key
         columns = self.catalog().get(table)
         if columns is None:
             return cursor
-        key = _KEYS[table]
         if "created_at" not in columns:
             # no time to measure back from (the backend's accounts): a fixed span of keys
             return Cursor(*[str(max(int(cursor.key) - KEY_LOOKBACK, 0))] * 2)
@@ -344,10 +334,10 @@ class DfsConnector(BuildsRecords, Connector):
             return None
         if since.tzinfo is None:
             raise ValueError(f"since {since!r} has no time zone")
-        table = _STREAM_TABLE[self.stream(stream.name).name]
+        declared = table_of(self.stream(stream.name))
+        table, key = declared.name, declared.key
         if "created_at" not in self.catalog().get(table, set()):
             return None  # no creation time to start from: the whole table
-        key = _KEYS[table]
         # A full scan (no index on created_at), but only once per backfill.
         sql = (
             f"SELECT (SELECT MIN({key}) FROM {table} WHERE created_at >= :s) AS first, "
@@ -381,7 +371,7 @@ class DfsConnector(BuildsRecords, Connector):
         rows = self._query(sql, {"lo": low, "hi": low + chunk_size - 1})
         observed = observed_now()
         result = []
-        key = _KEYS[query.table]
+        key = query.table.key
         for row in rows:
             raw, digest = _raw(row, observed)
             assert digest is not None
@@ -397,7 +387,7 @@ class DfsConnector(BuildsRecords, Connector):
             raise ValueError(f"chunk_size must be positive, not {chunk_size}")
         for known in self.scans:
             if known.name == scan.name:
-                return build_query(_STREAM_TABLE[known.name], self.catalog())
+                return build_query(table_of(known).name, self.catalog())
         raise KeyError(f"dfs has no scan stream {scan.name!r}")
 
     def _query(self, sql: str, params: dict[str, Any]) -> list[Any]:
