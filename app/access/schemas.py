@@ -1,11 +1,13 @@
 from marshmallow import Schema, fields, validate
 
+from app.inputs import text
+
 
 class AccessLogArgsSchema(Schema):
     customer = fields.UUID(
         metadata={"description": "A Global Customer ID: its entries and those of IDs merged in"}
     )
-    key = fields.String(validate=validate.Length(max=80), metadata={"description": "A key name"})
+    key = text(max_length=80, metadata={"description": "A key name"})
     since = fields.AwareDateTime(
         metadata={"description": "Entries at or after this time, ISO 8601 with its offset"}
     )

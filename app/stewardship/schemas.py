@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from app.config import SOURCE_SYSTEMS
 from app.db import BIGINT_MAX
 from app.identity.clustering import REVIEW_KINDS
+from app.inputs import text
 from app.stewardship.service import (
     ACTIONS,
     DIFFERENT_PEOPLE,
@@ -17,7 +18,7 @@ from app.stewardship.service import (
 
 class RecordKeySchema(Schema):
     source_system = fields.String(required=True, validate=validate.OneOf(SOURCE_SYSTEMS))
-    source_customer_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    source_customer_id = text(min_length=1, max_length=64, required=True)
 
 
 # what each action acts on
@@ -40,7 +41,7 @@ class ProposalCreateSchema(Schema):
             "same_person or different_people (two source records)"
         },
     )
-    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    reason = text(min_length=3, max_length=2000, required=True)
     global_customer_ids = fields.List(
         fields.UUID(), validate=validate.Length(equal=2), metadata={"description": "merge"}
     )
@@ -88,11 +89,11 @@ def proposal_document(generated: dict[str, Any]) -> dict[str, Any]:
 
 
 class ApprovalSchema(Schema):
-    note = fields.String(validate=validate.Length(max=2000), load_default=None)
+    note = text(max_length=2000, load_default=None)
 
 
 class RejectionSchema(Schema):
-    note = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    note = text(min_length=3, max_length=2000, required=True)
 
 
 class ProposalArgsSchema(Schema):
@@ -166,4 +167,4 @@ class ItemProposalSchema(Schema):
             " merge of the two profiles they are in"
         },
     )
-    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    reason = text(min_length=3, max_length=2000, required=True)

@@ -278,6 +278,7 @@ def test_an_auditor_finds_who_read_a_customer_merged_ids_included(
         {"customer": "not-a-uuid"},
         {"since": "2026-11-01T00:00:00"},  # no offset: refused, not guessed
         {"limit": "0"},
+        {"key": "teller\x00"},
     ],
 )
 def test_bad_access_log_queries_are_422(client, headers_for, query):

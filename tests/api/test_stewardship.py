@@ -234,6 +234,16 @@ def test_a_merge_undone_restores_the_merged_away_id(client, conn, stewards):
             "no source record core:404",
         ),
         ({"action": "unmerge_merge", "merge_id": 999999}, 404, "no merge 999999"),
+        # text PostgreSQL cannot hold is refused as the document's pattern says, never a 500
+        (
+            {
+                "action": "unmerge_record",
+                "record": {"source_system": "core", "source_customer_id": "1\x002"},
+            },
+            422,
+            "NUL",
+        ),
+        ({"action": "unmerge_merge", "merge_id": 1, "reason": "a\x00b c"}, 422, "NUL"),
     ],
 )
 def test_bad_proposals_are_refused_clearly(client, stewards, body, status, message):
