@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from app.account.schemas import AccountSchema
 from app.config import SOURCE_SYSTEMS
 from app.identity import normalize
+from app.inputs import text
 from app.risk.schemas import RiskProfileSchema
 from app.transaction.schemas import TransactionSchema
 
@@ -92,46 +93,82 @@ def _national_id_number(value: str) -> str | None:
     return parsed[0] if parsed else None
 
 
-def _plain(value: str) -> str | None:
-    return value.strip() or None
+class SourceKey(fields.String):
+    """A source's own key as given, trimmed: blank, or holding NUL (which no key holds and
+    PostgreSQL text cannot), it is refused, as the document's pattern says."""
 
-
-class NormalizedString(fields.String):
-    """A query value normalized as the matcher normalizes it; one that identifies nobody
-    (empty, a placeholder, invalid) is refused rather than silently finding nothing."""
-
-    def __init__(self, normalizer: Callable[[str], str | None], what: str, **kwargs: Any) -> None:
-        # what the OpenAPI document says of it (the checks below come first, with their words)
-        kwargs.setdefault("validate", validate.Length(min=1, max=MAX_QUERY_VALUE))
-        super().__init__(**kwargs)
-        self.normalizer = normalizer
-        self.what = what
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Length(min=1, max=MAX_QUERY_VALUE), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        # PostgreSQL text cannot hold NUL; bound the work done on junk input
-        if len(text) > MAX_QUERY_VALUE or "\x00" in text:
-            raise ValidationError(f"Not a valid {self.what}.")
-        normalized = self.normalizer(text)
-        if normalized is None:
-            raise ValidationError(f"Not a usable {self.what} (empty, a placeholder or invalid).")
-        return normalized
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text or "\x00" in text:
+            raise ValidationError("Not a usable source customer ID (blank or holding NUL).")
+        return text
+
+
+def _identifier(pattern: str, error: str, **metadata: Any) -> fields.String:
+    """A searched identifier: its length, and its shape as a pattern."""
+    return text(
+        min_length=1, max_length=MAX_QUERY_VALUE, pattern=pattern, error=error, metadata=metadata
+    )
 
 
 class SearchSchema(Schema):
     """A look-up by a personal identifier: in a JSON body, never in a URL (proxies and access
-    logs keep URLs)."""
+    logs keep URLs). The document gives each identifier's shape; one of that shape that can
+    identify nobody (a placeholder, a number no plan holds) finds nobody: `identifying`."""
 
-    national_id = NormalizedString(
-        _national_id_number, "national ID or passport number", metadata={"example": "ID12345678"}
+    national_id = _identifier(
+        r"^[ A-Za-z0-9.:#/-]*[A-Za-z0-9][ A-Za-z0-9.:#/-]*$",
+        "Not a national ID or passport number: letters, digits and . : # / - only.",
+        example="ID12345678",
     )
-    phone = NormalizedString(normalize.phone, "phone number", metadata={"example": "0712 345 678"})
-    email = NormalizedString(normalize.email, "email address")
+    phone = _identifier(
+        r"^[ 0-9+().-]*[0-9][ 0-9+().-]*$",
+        "Not a phone number: digits, spaces and + ( ) . - only.",
+        example="0712 345 678",
+    )
+    email = _identifier(
+        r"^ *[^@ ]+@[^@ ]+\.[^@ ]+ *$", "Not an email address.", example="amina@wekeza.co.ke"
+    )
 
     @validates_schema
     def exactly_one_identifier(self, data: dict[str, Any], **kwargs: Any) -> None:
         if len([name for name in IDENTIFIERS if name in data]) != 1:
             raise ValidationError("Give exactly one of national_id, phone, email.")
+
+
+# each identifier searched for: normalized as the matcher normalizes it, and what it is called
+_IDENTIFYING: dict[str, tuple[Callable[[str], str | None], str]] = {
+    "national_id": (_national_id_number, "national ID or passport number"),
+    "phone": (normalize.phone, "phone number"),
+    "email": (normalize.email, "email address"),
+}
+
+
+class Unidentifying(Exception):
+    """A searched value that can identify nobody: empty, a placeholder or invalid."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"No customer is found by this {what}: it is not a usable one (empty, a placeholder "
+            "or invalid), so it identifies nobody."
+        )
+
+
+def identifying(criteria: dict[str, str]) -> dict[str, str]:
+    """The search's identifier as the matcher normalizes it; Unidentifying where it cannot
+    identify anyone (the message names the kind of identifier, never the value)."""
+    result = {}
+    for name, value in criteria.items():
+        normalizer, what = _IDENTIFYING[name]
+        # PostgreSQL text cannot hold NUL, and no identifier does
+        normalized = None if "\x00" in value else normalizer(value)
+        if normalized is None:
+            raise Unidentifying(what)
+        result[name] = normalized
+    return result
 
 
 def search_document(generated: dict[str, Any]) -> dict[str, Any]:
@@ -143,15 +180,13 @@ class SourceKeyArgsSchema(Schema):
     """A look-up by a source's own key, which is not personal data, so it may stay a GET."""
 
     source_system = fields.String(required=True, validate=validate.OneOf(SOURCE_SYSTEMS))
-    source_customer_id = NormalizedString(
-        _plain,
-        "source customer ID",
+    source_customer_id = SourceKey(
         required=True,
         metadata={
             "description": "The source's own primary key",
             # something besides white space, which is stripped (Python's white space includes
-            # the separators \x1c-\x1f and \x85, which a JSON Schema's \s does not)
-            "pattern": r"[^\s\x1c-\x1f\x85]",
+            # the separators \x1c-\x1f and \x85, which a JSON Schema's \s does not), and no NUL
+            "pattern": r"^[^\x00]*[^\s\x00\x1c-\x1f\x85][^\x00]*$",
         },
     )
 

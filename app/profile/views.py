@@ -5,6 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, current_app
+from flask_smorest import abort
 
 from app import db
 from app.access.auth import SecuredBlueprint, current_principal, serving
@@ -17,6 +18,8 @@ from app.profile.schemas import (
     ProfileSchema,
     SearchSchema,
     SourceKeyArgsSchema,
+    Unidentifying,
+    identifying,
 )
 from app.profile.service import get_profile
 
@@ -59,13 +62,20 @@ def get_customer_export(global_id: UUID) -> dict[str, Any]:
 @blp.route("/customers/search", methods=["POST"])
 @blp.arguments(SearchSchema())
 @blp.response(200, LookupResultSchema(many=True))
+@blp.alt_response(404, response="NOT_FOUND")
 def search_customers(criteria: dict[str, str]) -> list[dict[str, Any]]:
     """Find customers by a national ID, phone or email, normalized as the matcher does it
 
-    The identifier travels in the JSON body, never in a URL.
+    The identifier travels in the JSON body, never in a URL. One that can identify nobody
+    (a placeholder such as `noemail@...` or `0700000000`, or not a number or address at all)
+    answers 404 saying so; one that could but is held by nobody, an empty list.
     """
+    try:
+        usable = identifying(criteria)
+    except Unidentifying as nobody:
+        abort(404, message=str(nobody))
     with db.read() as conn:
-        found = find_customers(conn, criteria)
+        found = find_customers(conn, usable)
     serving(row["global_customer_id"] for row in found)
     return found
 
