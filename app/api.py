@@ -133,6 +133,10 @@ def init_api(app: Flask) -> Api:
     documents = {"Search": search_document, "ProposalCreate": proposal_document}
     for name, document in documents.items():
         api.spec.components.schemas[name] = document(api.spec.components.schemas[name])
+    # X-Pagination holds JSON, which OpenAPI says with `content`: a header given a `schema` alone
+    # is in the simple style (an object as `total,0,total_pages,0`), as clients would parse it
+    pagination = api.spec.components.headers["PAGINATION"]
+    pagination["content"] = {"application/json": {"schema": pagination.pop("schema")}}
     app.register_error_handler(CustomerNotFound, _customer_not_found)
     app.register_error_handler(CustomerMerged, _customer_merged)
     app.register_error_handler(Exception, _unexpected)
