@@ -21,9 +21,8 @@ bind = "127.0.0.1:8000"
 workers = 2
 # Threads, because a request spends much of its time waiting for PostgreSQL (its reads, and
 # the access log's commit flushing to disk): another request's Python runs meanwhile. And
-# unlike sync workers, threaded ones keep a client's connection open between its requests.
-# Measured at 300 requests/s over a million profiles: p99 25-28 ms against 41-51 ms with
-# sync workers (README, Scale).
+# unlike sync workers, threaded ones keep a client's connection open between its requests
+# (measured against sync workers in docs/scale.md).
 worker_class = "gthread"
 threads = 4
 

@@ -6,8 +6,8 @@ CRC32 digests of key-range chunks computed in MySQL, then MD5 digests of the row
 that differ.
 
 Cursor design. The real schema has no index on `created_at`, and we may not add one to a source we
-do not own, so a (created_at, id) cursor costs a full table scan and a filesort on every poll (230
-ms and 1,000,000 rows read on a 1,000,000-row table, bench/dfs_scan.py) — every second, per table.
+do not own, so a (created_at, id) cursor costs a full table scan and a filesort on every poll
+(docs/scale.md, "Measurements behind the code") — every second, per table.
 The streams are therefore cursored by the AUTO_INCREMENT primary key alone: `WHERE id > :k ORDER BY
 id LIMIT :n` is a range read of the PK index that touches only the new rows. marker = key = the id,
 and `created_at` is only the row's written_at. AUTO_INCREMENT values are taken at insert time, so a
@@ -19,8 +19,8 @@ created_at, which a created_at cursor would skip.
 
 Sessions run in UTC (`time_zone = '+00:00'`): MySQL renders TIMESTAMP values in the session's
 zone, and dfs servers store UTC. Row digests use UNIX_TIMESTAMP, so they do not depend on it.
-Chunk size: the cost of chunk_digests hardly depends on it (~1.5-2 s per 1,000,000 rows), but
-scattered changes make nearly every chunk differ at 10,000 and above; 1,000 is the bench's best.
+Chunk size: the cost of chunk_digests hardly depends on it, but scattered changes make nearly
+every chunk differ at 10,000 and above; 1,000 is bench/dfs_scan.py's best (docs/scale.md).
 """
 
 from __future__ import annotations

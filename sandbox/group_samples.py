@@ -1,5 +1,6 @@
 """Sample rows for the group's three other systems (core_v1, openbanking, global), in the formats
-their own code writes (sources README, "Three more systems"), some of them people core knows:
+their own code writes (docs/sources.md, "The group's other systems"), some of them people core
+knows:
 
 - core_v1 knows them by national ID in its own formats (`ID12345678`, `KE-ID-…`), an E.164 phone
   and an email (`<32 hex>@vif.local` when none was given); balances live in "Accounts".

@@ -1,5 +1,5 @@
-"""Bearer keys with scopes for the data endpoints (CONTRACT: `Authorization: Bearer <key>`), and
-the access log entry of every response they get."""
+"""Bearer keys with scopes for the data endpoints (`Authorization: Bearer <key>`), and the access
+log entry of every response they get (docs/access.md)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ class Precompiled:
     """A statement compiled once and run as the driver's SQL (`exec_driver_sql`), for a large
     statement run on every request. SQLAlchemy would otherwise hash its cache key, a tuple as
     deep as the statement, on every execution, and work out each bound value: for the served
-    profile (12 kB of SQL) 14 % of the API's instructions a read (docs/scale.md).
+    profile, a large share of the API's instructions a read (docs/scale.md).
 
     `variables` are the parameters given at each execution; every other bound value is the
     statement's own, fixed when it was built. The result's rows are the driver's values, as

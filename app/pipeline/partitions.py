@@ -3,8 +3,8 @@ by when they began, one partition per year from FIRST_YEAR to the next, and a de
 for any other time (a value we have not seen is data: a transaction dated 1999 lands). Old
 years can be detached and archived whole. Years, not months: a customer's newest rows can sit in
 any partition, so every read of one customer's activity plans and locks every partition (and
-its indexes) — measured, 31 partitions cost a profile read 2.4 ms more than 3 did — and a year
-is what a bank archives by. The hourly maintenance task makes next year's partition ahead.
+its indexes; docs/scale.md, "Measurements behind the code") — and a year is what a bank
+archives by. The hourly maintenance task makes next year's partition ahead.
 """
 
 from __future__ import annotations

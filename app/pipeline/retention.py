@@ -20,8 +20,8 @@ PURGE_CHUNK = 1000
 # purge, so the space of what was deleted or updated is used again and their statistics stay
 # true even where autovacuum is off (it is on this machine kind's PostgreSQL): there, a month's
 # purged raw rows would never be used again, and a status check that reads `ingest_batch` whole read
-# its dead versions too (3.2 ms against 0.035 ms once vacuumed, measured on a benchmark's
-# database). Where autovacuum runs, this finds little to do.
+# its dead versions too (docs/scale.md, "Measurements behind the code"). Where autovacuum runs,
+# this finds little to do.
 CHURNED_TABLES = (
     "ingest_record",
     "ingest_batch",

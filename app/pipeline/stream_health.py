@@ -64,8 +64,8 @@ def stream_attempt(source_system: str, stream: str, kind: str) -> Iterator[None]
 # idle poll of a source writes this and nothing else, every second, for each of its streams.
 # Its commit does not wait for the WAL to reach the disk (`synchronous_commit` off for this
 # transaction): a crash may lose the last second's heartbeats, which the next poll writes again,
-# and never a checkpoint's marker or a batch, whose commits still wait. Ten flushes a second
-# fewer, which the API's access-log commits would otherwise queue behind (docs/scale.md).
+# and never a checkpoint's marker or a batch, whose commits still wait: flushes the API's
+# access-log commits would otherwise queue behind (docs/scale.md).
 _RECORD_SUCCESS = text(
     """
 WITH without_waiting AS (
