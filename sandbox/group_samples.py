@@ -1,5 +1,5 @@
 """Sample rows for the group's three other systems (core_v1, openbanking, global), in the formats
-their own code writes (docs/sources.md, "The group's other systems"), some of them people core
+their own code writes (docs/sources/core_v1.md, openbanking.md, global.md), some of them people core
 knows:
 
 - core_v1 knows them by national ID in its own formats (`ID12345678`, `KE-ID-…`), an E.164 phone

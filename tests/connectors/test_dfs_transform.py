@@ -249,7 +249,7 @@ def test_sample_dfs_people_overlap_core() -> None:
     assert dfs["transactions"]
 
 
-# What WekezaDFS's own code writes (docs/sources.md, WekezaDFS): direction and channel of each.
+# What WekezaDFS's own code writes (docs/sources/dfs.md): direction and channel of each.
 WRITTEN_TYPES = {
     "DEPOSIT": ("CREDIT", "MOBILE"),
     "WITHDRAWAL": ("DEBIT", "MOBILE"),

@@ -1,5 +1,5 @@
 """Transforms of the group's three other systems (pure: no database): the formats, markers and
-directions their own code writes (docs/sources.md, "The group's other systems")."""
+directions their own code writes (docs/sources/core_v1.md, openbanking.md, global.md)."""
 
 from datetime import UTC, datetime
 from decimal import Decimal

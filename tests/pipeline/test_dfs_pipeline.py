@@ -17,7 +17,7 @@ from tests.conftest import environment
 
 pytestmark = pytest.mark.integration
 SCAN_INTERVAL = 2.0
-# the bound docs/sources.md states for this interval: a scan interval, the scan, the processing
+# the bound docs/sources/dfs.md states for this interval: a scan interval, the scan, the processing
 BOUND_S = SCAN_INTERVAL + 8
 
 

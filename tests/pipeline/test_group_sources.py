@@ -19,7 +19,7 @@ from tests.conftest import environment
 
 pytestmark = pytest.mark.integration
 GROUP = ("core_v1", "openbanking", "global")
-# docs/sources.md, "Changes that carry no trustworthy marker": a poll interval (0.5 s here), the
+# docs/sources.md, "Across the systems": a poll interval (0.5 s here), the
 # read of the open rows, the three batch steps; measured well under it, stated with room
 BOUND_S = 10.0
 

@@ -18,7 +18,7 @@ from tests.conftest import environment
 pytestmark = pytest.mark.integration
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
-BOUND = 30  # seconds; docs/sources.md states 60 at most with the defaults
+BOUND = 30  # seconds; docs/sources/fraud.md states 20 with the defaults, the brief 60
 
 
 @pytest.fixture
