@@ -43,9 +43,9 @@ def quarantine_replay(ids: tuple[int, ...], wait: bool, timeout: float) -> None:
     from app.pipeline.quarantine import replay as replay_quarantine
     from tasks.pipeline import enqueue_batch
 
-    checked_settings(database=True, broker=True)
+    settings = checked_settings(database=True, broker=True)
     with db.transaction() as conn:
-        outcome = replay_quarantine(conn, list(ids) or None)
+        outcome = replay_quarantine(conn, settings, list(ids) or None)
     for batch_id in outcome["batches"]:
         enqueue_batch(batch_id)
     click.echo(

@@ -27,7 +27,9 @@ def list_quarantine(
     return [dict(row) for row in rows.mappings()]
 
 
-def replay(conn: Connection, quarantine_ids: list[int] | None = None) -> dict[str, Any]:
+def replay(
+    conn: Connection, settings: Settings, quarantine_ids: list[int] | None = None
+) -> dict[str, Any]:
     """Try every open entry (or the given ones) again with today's code. Rows that now pass
     are staged as new batches (one per source) and their entries resolved; the others keep
     their entry, with the reason brought up to date. Returns the batches to queue."""
@@ -36,7 +38,6 @@ def replay(conn: Connection, quarantine_ids: list[int] | None = None) -> dict[st
         query = query.where(quarantine.c.quarantine_id.in_(quarantine_ids))
     passing: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
     resolved, still = [], 0
-    settings = Settings.from_env()  # read once, not once per entry
     for entry in conn.execute(query).mappings():
         try:
             connector = source_connector(entry["source_system"], settings)
