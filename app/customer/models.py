@@ -52,6 +52,14 @@ customer_360 = Table(
 
 # One row per person record in a source system: the link source record -> Global Customer ID.
 # Identifiers are stored normalized (for matching and look-ups) beside the raw value as read.
+# The one source whose records carry a business key other systems name a person by: core's
+# "CustomerNumber", which fraud cases give as their customer (`source_customer.business_key`).
+BUSINESS_KEY_SOURCE = "core"
+# A fact held by a business key reaches its person through this (one holder: a unique index).
+BUSINESS_KEY_OWNER = (
+    f"sc.source_system = '{BUSINESS_KEY_SOURCE}' AND sc.business_key = {{row}}.customer_number"
+)
+
 source_customer = Table(
     "source_customer",
     metadata,

@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import Connection, insert, text
 
 from app.customer import profiles
-from app.customer.models import merge_history
+from app.customer.models import BUSINESS_KEY_SOURCE, merge_history
 from app.db import array_columns
 from app.identity import locks
 from app.identity.assignment import Resolution, Steward
@@ -41,10 +41,10 @@ def store_resolution(
         business_key = (
             record.business_key if record else getattr(component[key], "business_key", None)
         )
-        if business_key and key[0] == "core":
+        if business_key and key[0] == BUSINESS_KEY_SOURCE:
             resolution.business_keys.append(business_key)
     owner_keys = [locks.customer_key(*k) for k in resolution.moved]
-    owner_keys += [locks.business_key("core", bk) for bk in resolution.business_keys]
+    owner_keys += [locks.business_key(BUSINESS_KEY_SOURCE, bk) for bk in resolution.business_keys]
     # the batch's own are held already; a found record that moves may wait for a fact upsert
     # of it to end (a take after the first: briefly, or the attempt starts again)
     held.take(owner_keys)

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql
 
 from app.account.models import account_360, loan_360
 from app.channel.models import channel_login, security_alert
+from app.customer.models import BUSINESS_KEY_OWNER, BUSINESS_KEY_SOURCE
 from app.db import array_columns, array_literal
 from app.identity import locks
 from app.risk.models import aml_alert, credit_decision, fraud_case, payment
@@ -27,11 +28,9 @@ from app.transaction.models import transaction_360
 from connectors.records import FraudCaseRecord, Record
 
 _DIALECT = postgresql.dialect()
-# Facts that reach a person through core's business key (fraud cases name a CustomerNumber);
-# a unique index keeps it to one holder.
+# Facts that reach a person through core's business key (fraud cases name a CustomerNumber).
 _BY_BUSINESS_KEY = (
-    "(SELECT sc.global_customer_id FROM source_customer sc"
-    " WHERE sc.source_system = 'core' AND sc.business_key = {row}.customer_number)"
+    f"(SELECT sc.global_customer_id FROM source_customer sc WHERE {BUSINESS_KEY_OWNER})"
 )
 _BY_SOURCE_KEY = (
     "(SELECT sc.global_customer_id FROM source_customer sc"
@@ -51,7 +50,7 @@ class FactSpec:
     def owner_key(self, record: Record) -> str | None:
         """The identifier (`locks`) of the person a fact belongs to, if it names one."""
         if self.by_business_key and isinstance(record, FraudCaseRecord):
-            return locks.business_key("core", record.customer_number)
+            return locks.business_key(BUSINESS_KEY_SOURCE, record.customer_number)
         customer = getattr(record, "source_customer_id", None)
         if customer is None:
             return None
@@ -175,7 +174,7 @@ def repoint_owners(
                 UPDATE {table} f SET global_customer_id = sc.global_customer_id
                 FROM source_customer sc, {table} old
                 WHERE f.customer_number = ANY(CAST(:keys AS text[]))
-                  AND sc.source_system = 'core' AND sc.business_key = f.customer_number
+                  AND {BUSINESS_KEY_OWNER.format(row="f")}
                   AND f.global_customer_id IS DISTINCT FROM sc.global_customer_id
                   AND old.source_system = f.source_system AND old.source_case_id = f.source_case_id
                 RETURNING f.global_customer_id, old.global_customer_id
@@ -214,7 +213,7 @@ def misplaced_facts(conn: Connection, profiles: Iterable[UUID]) -> list[str]:
     for spec in FACTS.values():
         table = spec.table.name
         owner = (
-            "sc.source_system = 'core' AND sc.business_key = f.customer_number"
+            BUSINESS_KEY_OWNER.format(row="f")
             if spec.by_business_key
             else "(sc.source_system, sc.source_customer_id)"
             " = (f.source_system, f.source_customer_id)"

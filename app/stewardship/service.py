@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Result, func, insert, or_, select, tuple_, up
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.customer import profiles
-from app.customer.models import merge_history, source_customer
+from app.customer.models import BUSINESS_KEY_SOURCE, merge_history, source_customer
 from app.customer.service import survivor_id
 from app.identity import invariants, locks
 from app.identity.assignment import Steward
@@ -512,7 +512,7 @@ def _where_now(conn: Connection, keys: list[Key]) -> tuple[dict[Key, UUID], list
         .order_by(sc.c.source_system, sc.c.source_customer_id)
     ).all()
     now_in = {(row[0], row[1]): row[2] for row in rows}
-    business_keys = [row[3] for row in rows if row[0] == "core" and row[3] is not None]
+    business_keys = [row[3] for row in rows if row[0] == BUSINESS_KEY_SOURCE and row[3] is not None]
     return now_in, business_keys
 
 
