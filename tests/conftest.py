@@ -15,9 +15,10 @@ from sqlalchemy import Connection, Engine, create_engine, insert, select, text
 
 from app import db
 from app.account.models import account_360
-from app.config import Settings
+from app.config import SOURCE_SYSTEMS, Settings
 from app.migrate import upgrade
 from app.models import metadata
+from sandbox.sources import demo_source_urls, mysql_reachable
 
 
 @contextmanager
@@ -41,7 +42,7 @@ def environment(**values: str | None) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, migrated Enterprise Brain database for this test run (`<db>_test`), and the
     resolved broker, pinned for the run and the worker processes it starts."""
     settings = Settings.from_env()
@@ -50,7 +51,14 @@ def database_url() -> Iterator[str]:
     url = db.sibling_url(settings.database_url, "_test")
     db.recreate_database(url)
     upgrade(url)
-    with environment(C360_DATABASE_URL=url, C360_REDIS_URL=settings.redis_url):
+    # the sources as `c360 sources create` would make them beside this database (dfs where a
+    # MySQL/MariaDB answers): named, as a deployment names its sources; a test that polls
+    # others names them itself
+    sources = demo_source_urls(url, tmp_path_factory.mktemp("sources"))
+    if not mysql_reachable(sources["dfs"])[0]:
+        sources["dfs"] = ""
+    named = {f"C360_SOURCE_{name.upper()}_URL": sources[name] for name in SOURCE_SYSTEMS}
+    with environment(C360_DATABASE_URL=url, C360_REDIS_URL=settings.redis_url, **named):
         yield url
 
 

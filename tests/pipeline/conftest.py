@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 from app import db, processes
 from app.celeryconfig import QUEUES
-from app.config import Settings
+from app.config import SOURCE_SYSTEMS, Settings
 from app.ops.service import redis_client
 from app.waiting import wait_until
 from sandbox.sources import create_sources, drop_sources
@@ -28,9 +28,9 @@ POLL_INTERVAL = "0.5"
 def source_urls(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     urls = {name: db.sibling_url(database_url, f"_src_{name}") for name in ("core", "channel")}
     urls["fraud"] = f"sqlite:///{tmp_path_factory.mktemp('fraud') / 'risk_management.db'}"
-    variables = {f"C360_SOURCE_{name.upper()}_URL": url for name, url in urls.items()}
-    # dfs is not polled unless a test brings a dfs source
-    with environment(**variables, C360_SOURCE_DFS_URL=""):
+    # only these are polled: dfs and the group's other systems when a test brings them
+    variables = {f"C360_SOURCE_{name.upper()}_URL": urls.get(name, "") for name in SOURCE_SYSTEMS}
+    with environment(**variables):
         yield urls
     drop_sources(urls)
 
