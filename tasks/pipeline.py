@@ -7,6 +7,8 @@ requeues the message, so every step is idempotent (see steps.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from celery import chain, shared_task
 from celery.canvas import Signature
 from celery.utils.time import get_exponential_backoff_interval
@@ -14,6 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.ops.outages import DATABASE, database_answers
 from app.pipeline import batches, steps
+from tasks.settings import current
 from tasks.statistics import check_after_batch
 
 # Transient failures (database restarting, connection lost) are retried with backoff; the
@@ -44,23 +47,23 @@ def enqueue_batch(batch_id: int) -> None:
 
 @shared_task(name="tasks.pipeline.match_batch", bind=True, **RETRY)
 def match_batch(self, batch_id: int) -> None:
-    _run(self, steps.match_step, batch_id)
+    _run(self, batch_id, lambda: steps.match_step(batch_id, current()))
 
 
 @shared_task(name="tasks.pipeline.upsert_batch", bind=True, **RETRY)
 def upsert_batch(self, batch_id: int) -> None:
-    _run(self, steps.upsert_step, batch_id)
+    _run(self, batch_id, lambda: steps.upsert_step(batch_id, current()))
 
 
 @shared_task(name="tasks.pipeline.update_risk", bind=True, **RETRY)
 def update_risk(self, batch_id: int) -> None:
-    _run(self, steps.risk_step, batch_id)
+    _run(self, batch_id, lambda: steps.risk_step(batch_id))
     check_after_batch(batch_id)
 
 
-def _run(task, step, batch_id: int) -> None:
+def _run(task, batch_id: int, step: Callable[[], str]) -> None:
     try:
-        step(batch_id)
+        step()
     except TRANSIENT as error:
         if not database_answers():
             DATABASE.failed(error)

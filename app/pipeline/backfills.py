@@ -140,12 +140,11 @@ class SliceClock:
 def backfill_job(
     backfill_id: int,
     on_staged: Callable[[StagedBatch], None],
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Slice:
     """Run one slice of a backfill: take the source's extraction lock (waiting for a running
     poll), read on from where the last slice stopped, and mark the backfill failed (with the
     reason) if that fails. A backfill that is extracted, failed or unknown is not run again."""
-    settings = settings or Settings.from_env()
     with db.connect() as conn:
         row = conn.execute(backfill.select().where(backfill.c.backfill_id == backfill_id)).first()
     if row is None or row.status not in RUNNING:

@@ -28,13 +28,12 @@ OnStaged = Callable[[StagedBatch], None]
 def poll_source(
     source_system: str,
     on_staged: OnStaged,
+    settings: Settings,
     max_pages: int | None = None,
-    settings: Settings | None = None,
 ) -> int:
     """One poll of every stream of a source (at most `max_pages` pages of each); returns the
     rows staged (0 when another poll of the source still runs, or the source is not configured
-    here). `settings`: the process's (read from the environment when not given)."""
-    settings = settings or Settings.from_env()
+    here). `settings`: the process's."""
     if source_system not in settings.source_urls:
         return 0
     with exclusive_extraction(source_system) as mine:
@@ -57,10 +56,9 @@ def poll_source(
         return staged
 
 
-def scan_source(source_system: str, on_staged: OnStaged, settings: Settings | None = None) -> int:
+def scan_source(source_system: str, on_staged: OnStaged, settings: Settings) -> int:
     """The slower schedule: streams whose marker has no index at the source (a full read of
     it), and digest scans of tables that change without a marker."""
-    settings = settings or Settings.from_env()
     if source_system not in settings.source_urls:
         return 0
     connector = source_connector(source_system, settings)

@@ -15,8 +15,7 @@ class SourceNotConfigured(LookupError):
     """A source named by a task or a batch has no URL in this process's configuration."""
 
 
-def source_connector(source_system: str, settings: Settings | None = None) -> Connector:
-    settings = settings or Settings.from_env()
+def source_connector(source_system: str, settings: Settings) -> Connector:
     url = settings.source_urls.get(source_system)
     if not url:
         configured = ", ".join(settings.source_urls) or "none"

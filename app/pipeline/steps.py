@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app import db
+from app.config import Settings
 from app.customer.models import source_customer
 from app.identity import locks
 from app.identity.assignment import Resolution
@@ -75,13 +76,13 @@ def _lock_batch(conn: Connection, batch_id: int) -> Batch | None:
 
 
 def _records(
-    conn: Connection, batch: Batch, *, people: bool
+    conn: Connection, batch: Batch, settings: Settings, *, people: bool
 ) -> tuple[list[Record], list[dict[str, Any]], dict[str, Any]]:
     """Transform and check the batch's person rows (`people`, for the match step) or its other
     rows (for the upsert step): each row is transformed once, by the step that uses it. Rows
     that break a rule come back as quarantine entries (level 'record'); a customer with an
     unreadable identifier comes back without it, plus a 'field' entry. Also {key: raw row}."""
-    connector = source_connector(batch.source_system)
+    connector = source_connector(batch.source_system, settings)
     good: list[Record] = []
     quarantined: list[dict[str, Any]] = []
     raws: dict[str, Any] = {}
@@ -210,13 +211,13 @@ def _link_people(
     return people, bad, link_customers(conn, people, batch.batch_id, held)
 
 
-def match_step(batch_id: int) -> str:
+def match_step(batch_id: int, settings: Settings) -> str:
     """Link the batch's person records to Global Customer IDs; quarantine unusable rows."""
     with db.transaction() as conn:
         batch = _lock_batch(conn, batch_id)
         if batch is None or batch.status != BatchStatus.STAGED:
             return batch.status if batch else "missing"
-        records, bad, raws = _records(conn, batch, people=True)
+        records, bad, raws = _records(conn, batch, settings, people=True)
         people = [r for r in records if isinstance(r, CustomerRecord)]
         people, bad, resolution = locks.resolving(
             conn, lambda held: _link_people(conn, held, batch, people, bad, raws)
@@ -242,13 +243,13 @@ def match_step(batch_id: int) -> str:
     return BatchStatus.MATCHED
 
 
-def upsert_step(batch_id: int) -> str:
+def upsert_step(batch_id: int, settings: Settings) -> str:
     """Write the batch's facts to Account_360, Transaction_360, channel and risk inputs."""
     with db.transaction() as conn:
         batch = _lock_batch(conn, batch_id)
         if batch is None or batch.status != BatchStatus.MATCHED:
             return batch.status if batch else "missing"
-        records, rejected, _ = _records(conn, batch, people=False)
+        records, rejected, _ = _records(conn, batch, settings, people=False)
         by_entity: dict[str, list[Record]] = defaultdict(list)
         for record in records:
             entity = ENTITY_OF[type(record)]

@@ -17,6 +17,7 @@ from app import db, processes
 from app.celeryconfig import QUEUES
 from app.config import SOURCE_SYSTEMS, Settings
 from app.ops.service import redis_client
+from app.pipeline import steps
 from app.waiting import wait_until
 from sandbox.sources import create_sources, drop_sources
 from tests.conftest import environment, truncate_all
@@ -122,3 +123,13 @@ def pipeline(engine: Engine, source_urls: dict[str, str], tmp_path: Path) -> Ite
     # once the worker and beat have stopped (running, they would read the sources again into
     # the emptied tables): nothing left behind for tests that expect an empty database
     truncate_all(engine)
+
+
+def run_steps(batch_id: int) -> list[str]:
+    """A batch's three steps run here, in order, with the settings this test runs under."""
+    settings = Settings.from_env()
+    return [
+        steps.match_step(batch_id, settings),
+        steps.upsert_step(batch_id, settings),
+        steps.risk_step(batch_id),
+    ]

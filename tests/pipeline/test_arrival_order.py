@@ -4,21 +4,22 @@ logins that arrive before their customer are held and completed when the custome
 import pytest
 from sqlalchemy import text
 
-from app.pipeline import polling, steps
+from app.config import Settings
+from app.pipeline import polling
 from app.pipeline.sources import source_connector
 from sandbox.sources import create_sources, drop_sources
 from tests.conftest import truncate_all
+from tests.pipeline.conftest import run_steps
 
 pytestmark = pytest.mark.integration
 
 
 def poll_in_order(order):
     def process(batch):
-        for step in (steps.match_step, steps.upsert_step, steps.risk_step):
-            step(batch.batch_id)
+        run_steps(batch.batch_id)
 
     for source in order:
-        connector = source_connector(source)
+        connector = source_connector(source, Settings.from_env())
         for stream in connector.streams:
             polling.poll_stream(
                 connector, stream, page_size=500, lookback_seconds=10, on_staged=process

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from app import db
+from app.config import Settings
 from app.pipeline import steps
 from app.pipeline.staging import stage_replay
 from tests.conftest import truncate_all
@@ -60,7 +61,7 @@ class PausedMatch:
 
     def _run(self, batch_id: int) -> None:
         try:
-            self.outcome = steps.match_step(batch_id)
+            self.outcome = steps.match_step(batch_id, Settings.from_env())
         except Exception as error:  # noqa: BLE001 (the failure is what the test reports)
             self.outcome = error
 
@@ -72,7 +73,7 @@ class PausedMatch:
 def _match_on_thread(batch_id: int, outcome: dict) -> threading.Thread:
     def run() -> None:
         started = time.monotonic()
-        outcome["status"] = steps.match_step(batch_id)
+        outcome["status"] = steps.match_step(batch_id, Settings.from_env())
         outcome["seconds"] = time.monotonic() - started
 
     thread = threading.Thread(target=run)

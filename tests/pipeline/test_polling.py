@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, text
 
 from app import db
+from app.config import Settings
 from app.pipeline.extraction import poll_source
 from app.pipeline.stream_health import stream_attempt
 from sandbox.sources import create_sources, drop_sources
@@ -24,7 +25,7 @@ def core_polled(engine, source_urls):
     truncate_all(engine)
     drop_sources(source_urls)
     create_sources(source_urls, sample=True)
-    assert poll_source("core", on_staged=lambda batch: None) > 0
+    assert poll_core() > 0
     yield engine
     truncate_all(engine)
 
@@ -53,7 +54,7 @@ def test_an_idle_poll_writes_each_streams_last_read_in_one_statement(core_polled
             writes[statement] += 1
 
     try:
-        assert poll_source("core", on_staged=lambda batch: None) == 0  # nothing new
+        assert poll_core() == 0  # nothing new
     finally:
         event.remove(polling_engine, "before_cursor_execute", count)
 
@@ -102,10 +103,14 @@ def test_an_idle_poll_does_not_wait_for_the_disk_to_commit_its_heartbeats(core_p
             settings.append(cursor.connection.execute("SHOW synchronous_commit").fetchone()[0])
 
     try:
-        assert poll_source("core", on_staged=lambda batch: None) == 0
+        assert poll_core() == 0
     finally:
         event.remove(polling_engine, "after_cursor_execute", setting)
 
     assert settings and set(settings) == {"off"}, settings
     with polling_engine.connect() as conn:  # the setting ended with its transaction
         assert conn.execute(text("SHOW synchronous_commit")).scalar() == "on"
+
+
+def poll_core() -> int:
+    return poll_source("core", on_staged=lambda batch: None, settings=Settings.from_env())

@@ -8,11 +8,13 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from app import db
+from app.config import Settings
 from app.identity.locks import IdentityLocks, business_key
 from app.pipeline import quarantine, steps, validate
 from app.pipeline.staging import stage_replay
 from app.pipeline.vocabulary import unknown_values
 from tests.conftest import truncate_all
+from tests.pipeline.conftest import run_steps
 
 
 def case(case_id, **fields):
@@ -39,8 +41,7 @@ def case(case_id, **fields):
 
 def run_batch(conn, source, rows):
     batch_id = stage_replay(conn, source, rows)
-    for step in (steps.match_step, steps.upsert_step, steps.risk_step):
-        assert step(batch_id) in ("matched", "upserted", "done")
+    assert run_steps(batch_id) == ["matched", "upserted", "done"]
     return batch_id
 
 
@@ -100,14 +101,13 @@ def test_an_unreadable_phone_drops_the_phone_not_the_customer(conn):
 
 def test_replay_after_a_fix_takes_the_records_back(conn, monkeypatch):
     run_batch(conn, "fraud", [case(1, created_at="2099-01-01 00:00:00")])
-    first = quarantine.replay(conn)
+    first = quarantine.replay(conn, Settings.from_env())
     assert (first["resolved"], first["still_quarantined"]) == (0, 1)
 
     monkeypatch.setattr(validate, "FUTURE_TOLERANCE", timedelta(days=36_500))  # our rule, fixed
-    outcome = quarantine.replay(conn)
+    outcome = quarantine.replay(conn, Settings.from_env())
     assert outcome["resolved"] == 1 and len(outcome["batches"]) == 1
-    for step in (steps.match_step, steps.upsert_step, steps.risk_step):
-        step(outcome["batches"][0])
+    run_steps(outcome["batches"][0])
     opened = conn.execute(text("SELECT opened_at FROM fraud_case")).scalar()
     assert opened.year == 2099
     assert quarantine.list_quarantine(conn) == []
@@ -158,7 +158,7 @@ def test_two_batches_claiming_one_business_key_at_once_link_one_and_quarantine_t
 
     def match(batch_id):
         try:
-            outcomes[batch_id] = steps.match_step(batch_id)
+            outcomes[batch_id] = steps.match_step(batch_id, Settings.from_env())
         except Exception as error:  # noqa: BLE001 (the failure is what the test reports)
             outcomes[batch_id] = error
 
