@@ -17,7 +17,7 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, text
 
-from connectors.base import Connector, Cursor, SourceRow, Stream, WatchStream
+from connectors.base import Connector, Cursor, EventShape, SourceRow, Stream, WatchStream
 from connectors.records import Record, RecordError
 
 MIN_UUID = "00000000-0000-0000-0000-000000000000"
@@ -231,6 +231,22 @@ def build_record(
 _COLUMN = re.compile(r'(?:\w+\.)?"?(\w+)"?')
 
 
+def select_names(columns: str) -> tuple[str, ...]:
+    """The names a select list gives its columns: `t."Id"` is Id, `host(ip) AS ip` is ip."""
+    names, depth, start = [], 0, 0
+    for at, char in enumerate(columns + ","):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            expression = columns[start:at].strip()
+            alias = re.search(r'\s+AS\s+"?(\w+)"?$', expression, re.IGNORECASE)
+            column = alias or _COLUMN.fullmatch(expression)
+            if column is None:
+                raise ValueError(f"{expression!r} has no name: give it one with AS")
+            names.append(column.group(1))
+            start = at + 1
+    return tuple(names)
+
+
 class BuildsRecords:
     """A connector whose entities are each built by one function (`builders`): the row becomes
     its entity's record with the source's time zone for its naive times, in one place."""
@@ -297,6 +313,14 @@ class TimestampConnector(Connector):
     naive_times = False  # the source stores `timestamp without time zone`
     # a watch's query: the stream whose columns and source it re-reads by key
     watched: Mapping[str, str] = {}
+
+    @classmethod
+    def event_shape(cls, entity: str) -> EventShape | None:
+        for stream in cls.streams:
+            if stream.entity == entity:
+                query = cls.queries[stream.name]
+                return EventShape(entity, query.key_field, select_names(query.columns))
+        return None
 
     def fetch(self, stream: Stream, after: Cursor | None, limit: int) -> list[SourceRow]:
         if limit < 1:

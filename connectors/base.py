@@ -42,6 +42,18 @@ class Stream:
 
 
 @dataclass(frozen=True)
+class EventShape:
+    """What an inbound event about one entity carries as its `data`: the columns a poll reads of
+    that row, under the source's own names, and which of them is the row's key (the event's
+    subject). Derived from the stream that reads the entity, so a polled row and an event go
+    through one transform."""
+
+    entity: str
+    key: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ScanStream:
     """A table whose rows change without any change marker (dfs balances, statuses).
 
@@ -118,6 +130,12 @@ class Connector(ABC):
     @abstractmethod
     def cursor_since(self, stream: Stream, since: datetime | None) -> Cursor | None:
         """Where a backfill from `since` starts (None: the beginning of the stream)."""
+
+    @classmethod
+    def event_shape(cls, entity: str) -> EventShape | None:
+        """The `data` of an inbound event about `entity` (None: this source's events never
+        carry it)."""
+        return None
 
     def first_cursor(self, stream: Stream) -> Cursor | None:
         """Where a stream's first poll starts (None: the beginning). A change stream whose

@@ -40,7 +40,7 @@ from connectors._common import (
     json_row,
     observed_now,
 )
-from connectors.base import Connector, Cursor, ScanStream, SourceRow, Stream
+from connectors.base import Connector, Cursor, EventShape, ScanStream, SourceRow, Stream
 from connectors.records import (
     AccountRecord,
     CreditDecisionRecord,
@@ -252,6 +252,15 @@ class DfsConnector(BuildsRecords, Connector):
         super().__init__(url, engine, time_zone)
         utc_sessions(self.engine)
         self._columns: dict[str, set[str]] | None = None
+
+    @classmethod
+    def event_shape(cls, entity: str) -> EventShape | None:
+        for stream in cls.streams:
+            if stream.entity == entity:
+                table = table_of(stream)
+                names = tuple(table.column(declared)[1] for declared in table.columns)
+                return EventShape(entity, table.key, names)
+        return None
 
     def catalog(self) -> dict[str, set[str]]:
         """{table: its columns}, from the source's own information_schema: which of the two

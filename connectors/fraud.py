@@ -32,8 +32,9 @@ from connectors._common import (
     json_row,
     not_after_read,
     observed_now,
+    select_names,
 )
-from connectors.base import Connector, Cursor, SourceRow, Stream, WatchStream
+from connectors.base import Connector, Cursor, EventShape, SourceRow, Stream, WatchStream
 from connectors.records import FraudCaseRecord, Record, RecordError
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
@@ -89,6 +90,12 @@ class FraudConnector(Connector):
         Stream("cases_updated", "fraud_case", scan="cases_open", slow=True),
     )
     watches = (WatchStream("cases_open", "fraud_case"),)
+
+    @classmethod
+    def event_shape(cls, entity: str) -> EventShape | None:
+        if entity != "fraud_case":
+            return None
+        return EventShape(entity, "case_id", select_names(_COLUMNS))
 
     def fetch(self, stream: Stream, after: Cursor | None, limit: int) -> list[SourceRow]:
         if limit < 1:
