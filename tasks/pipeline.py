@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from celery import chain, shared_task
-from celery.canvas import Signature
+from celery import current_app, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.ops.outages import DATABASE, database_answers
-from app.pipeline import batches, steps
+from app.pipeline import batches, handoff, steps
 from tasks.settings import current
 from tasks.statistics import check_after_batch
 
@@ -32,30 +31,21 @@ RETRY = {
 OUTAGE_WAIT_MAX_S = 30
 
 
-def batch_chain(batch_id: int) -> Signature:
-    """identity match -> upsert -> risk update, each on its own queue."""
-    return chain(
-        match_batch.si(batch_id),
-        upsert_batch.si(batch_id),
-        update_risk.si(batch_id),
-    )
-
-
 def enqueue_batch(batch_id: int) -> None:
-    batch_chain(batch_id).apply_async()
+    handoff.enqueue_batches(current_app, [batch_id])
 
 
-@shared_task(name="tasks.pipeline.match_batch", bind=True, **RETRY)
+@shared_task(name=handoff.MATCH, bind=True, **RETRY)
 def match_batch(self, batch_id: int) -> None:
     _run(self, batch_id, lambda: steps.match_step(batch_id, current()))
 
 
-@shared_task(name="tasks.pipeline.upsert_batch", bind=True, **RETRY)
+@shared_task(name=handoff.UPSERT, bind=True, **RETRY)
 def upsert_batch(self, batch_id: int) -> None:
     _run(self, batch_id, lambda: steps.upsert_step(batch_id, current()))
 
 
-@shared_task(name="tasks.pipeline.update_risk", bind=True, **RETRY)
+@shared_task(name=handoff.RISK, bind=True, **RETRY)
 def update_risk(self, batch_id: int) -> None:
     _run(self, batch_id, lambda: steps.risk_step(batch_id))
     check_after_batch(batch_id)
