@@ -102,6 +102,9 @@ def init_api(app: Flask) -> Api:
     from app.access.views import blp as access
     from app.account.views import blp as accounts
     from app.identity.views import blp as identity
+    from app.intake.schemas import EVENTS_COMPONENT, events_document
+    from app.intake.views import blp as ingest
+    from app.intake.views import schemas_blp as event_schemas
     from app.ops.views import blp as ops
     from app.ops.views import init_metrics
     from app.pipeline.views import blp as admin
@@ -125,8 +128,12 @@ def init_api(app: Flask) -> Api:
         stewardship,
         admin,
         access,
+        ingest,
+        event_schemas,
         ops,
     )
+    settings = app.config["C360_SETTINGS"]
+    api.spec.components.schema(EVENTS_COMPONENT, events_document(settings.source_urls))
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     # what a schema's own validator enforces, which no field's metadata can say

@@ -16,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.access.models import api_key
 
-READ, STEWARD, SECURITY, ADMIN = "read", "steward", "security", "admin"
-SCOPES = (READ, STEWARD, SECURITY, ADMIN)
+READ, STEWARD, SECURITY, ADMIN, INGEST = "read", "steward", "security", "admin", "ingest"
+# ingest: a source system's key, to deliver its events (and read nothing)
+SCOPES = (READ, STEWARD, SECURITY, ADMIN, INGEST)
 BOOTSTRAP_SCOPES = frozenset({READ})
 KEY_PREFIX = "c360_"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")

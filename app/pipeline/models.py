@@ -141,16 +141,32 @@ source_row_version = Table(
     Column("batch_id", BigInteger, nullable=False),
 )
 
+# Every inbound event staged, by the ID its source gave it: one seen again changes nothing. Kept
+# as long as its batch's raw rows (retention.py).
+ingest_event = Table(
+    "ingest_event",
+    metadata,
+    Column("source_system", String(16), primary_key=True),
+    Column("event_id", Text, primary_key=True),
+    Column("batch_id", BigInteger, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_ingest_event_batch", "batch_id"),
+)
+
+QUARANTINE_LEVELS = ("record", "field", "event")
+
 quarantine = Table(
     "quarantine",
     metadata,
     Column("quarantine_id", BigInteger, Identity(), primary_key=True),
-    Column("batch_id", BigInteger, nullable=False),
+    # null for an inbound event refused before it was staged
+    Column("batch_id", BigInteger),
     Column("source_system", String(16), nullable=False),
     Column("entity", String(32), nullable=False),
     Column("source_key", Text, nullable=False),
     Column("reason", Text, nullable=False),
-    # record: rejected whole; field: the record landed without the field the reason names
+    # QUARANTINE_LEVELS: record, rejected whole; field, the record landed without the field the
+    # reason names; event, an inbound event refused before it was staged
     Column("level", String(8), nullable=False, server_default="record"),
     # the row as read; null once purged (C360_QUARANTINE_RETENTION_DAYS after it was resolved)
     Column("raw", JSONB),

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, select, update
 
 from app.config import Settings
 from app.pipeline import validate
-from app.pipeline.models import quarantine
+from app.pipeline.models import QUARANTINE_LEVELS, quarantine
 from app.pipeline.sources import SourceNotConfigured, source_connector
 from app.pipeline.staging import stage_replay
 from connectors.records import CustomerRecord, RecordError
@@ -27,13 +27,21 @@ def list_quarantine(
     return [dict(row) for row in rows.mappings()]
 
 
+EVENT = QUARANTINE_LEVELS[2]
+
+
 def replay(
     conn: Connection, settings: Settings, quarantine_ids: list[int] | None = None
 ) -> dict[str, Any]:
     """Try every open entry (or the given ones) again with today's code. Rows that now pass
     are staged as new batches (one per source) and their entries resolved; the others keep
-    their entry, with the reason brought up to date. Returns the batches to queue."""
-    query = select(quarantine).where(quarantine.c.resolved_at.is_(None)).with_for_update()
+    their entry, with the reason brought up to date. Returns the batches to queue. Refused
+    inbound events are not rows: their replay is the intake's (`app.intake.service`)."""
+    query = (
+        select(quarantine)
+        .where(quarantine.c.resolved_at.is_(None), quarantine.c.level != EVENT)
+        .with_for_update()
+    )
     if quarantine_ids is not None:
         query = query.where(quarantine.c.quarantine_id.in_(quarantine_ids))
     passing: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)

@@ -1,8 +1,9 @@
 """Keep only what is needed for as long as it is needed. Raw staged rows (`ingest_record`) serve
-replays: they are deleted C360_RAW_RETENTION_DAYS after their batch is done, and the batch
-remembers when (a replay past that window says so and names the backfill that re-reads the
-source). A quarantined row's raw copy is kept while the entry is open, and cleared
-C360_QUARANTINE_RETENTION_DAYS after it is resolved."""
+replays: they are deleted C360_RAW_RETENTION_DAYS after their batch is done, with the IDs of the
+inbound events they came as (`ingest_event`), and the batch remembers when (a replay past that
+window says so and names the backfill that re-reads the source). A quarantined row's raw copy
+is kept while the entry is open, and cleared C360_QUARANTINE_RETENTION_DAYS after it is
+resolved."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ PURGE_CHUNK = 1000
 CHURNED_TABLES = (
     "ingest_record",
     "ingest_batch",
+    "ingest_event",
     "stream_poll",
     "source_checkpoint",
     "source_row_version",
@@ -69,6 +71,11 @@ def purge_raw_rows(conn: Connection, now: datetime, retention_days: float) -> in
     if batch_ids:
         conn.execute(
             text("DELETE FROM ingest_record WHERE batch_id = ANY(:ids)"), {"ids": batch_ids}
+        )
+        # an event older than the window, sent again, is staged again and changes nothing:
+        # newer versions win and facts are keyed by their source's key
+        conn.execute(
+            text("DELETE FROM ingest_event WHERE batch_id = ANY(:ids)"), {"ids": batch_ids}
         )
     return len(batch_ids)
 
