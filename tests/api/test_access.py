@@ -28,6 +28,15 @@ UNMERGE_AMINA = {
     "record": {"source_system": "channel", "source_customer_id": "u-7"},
     "reason": "not the same person",
 }
+INBOUND_EVENT = {
+    "specversion": "1.0",
+    "id": "evt-access-1",
+    "source": "core",
+    "type": "CustomerCreated",
+    "time": "2026-11-30T09:00:00+03:00",
+    "subject": "c-access-1",
+    "data": {"Id": "c-access-1"},
+}
 ENDPOINTS = {
     ("GET", "/customer/<uuid:global_id>"): ("read", "/customer/{id}", None, 200),
     ("GET", "/customer/<uuid:global_id>/accounts"): ("read", "/customer/{id}/accounts", None, 200),
@@ -82,6 +91,7 @@ ENDPOINTS = {
         201,
     ),
     ("GET", "/admin/quarantine"): ("admin", "/admin/quarantine", None, 200),
+    ("POST", "/ingest/events"): ("ingest", "/ingest/events", [INBOUND_EVENT], 202),
     ("GET", "/admin/access-log"): ("admin", "/admin/access-log", None, 200),
 }
 CUSTOMER_ENDPOINTS = [key for key in ENDPOINTS if "{" in ENDPOINTS[key][1]] + [
