@@ -50,6 +50,8 @@ class Settings:
     statistics_interval: float = 10.0
     # proxies in front of the API whose X-Forwarded-For is trusted (the access log's "from where")
     proxy_hops: int = 0
+    # RabbitMQ for events in (`c360 consume`); "": no AMQP, the HTTP intake still works
+    amqp_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -79,6 +81,7 @@ class Settings:
             purge_interval=float(env.get("C360_PURGE_INTERVAL", "3600")),
             statistics_interval=float(env.get("C360_STATISTICS_INTERVAL", "10")),
             proxy_hops=int(env.get("C360_PROXY_HOPS", "0")),
+            amqp_url=env.get("C360_AMQP_URL", ""),
             source_time_zones={
                 name: env[f"C360_SOURCE_{name.upper()}_TIMEZONE"]
                 for name in SOURCE_SYSTEMS

@@ -39,6 +39,11 @@ def api_command(port: int = 8000, workers: int = 2) -> list[str]:
     ]  # fmt: skip
 
 
+def consume_command() -> list[str]:
+    """The AMQP intake of the sources' events (`c360 consume`)."""
+    return [sys.executable, "-m", "app.cli", "consume"]
+
+
 def _log_level() -> str:
     """Celery's own log level follows ours (C360_LOG_LEVEL, INFO by default)."""
     return os.environ.get("C360_LOG_LEVEL", "INFO")

@@ -47,7 +47,8 @@ def test_status_prints_iso_times_in_aligned_columns():
     assert len({line.index("2026-11-26T10:00:05+00:00") for line in lines}) == 1  # one column
 
 
-def test_a_time_without_its_offset_is_refused():
+def test_a_time_without_its_offset_is_refused(monkeypatch):
+    monkeypatch.setenv("C360_SOURCE_CORE_URL", "postgresql+psycopg://bank/core")
     result = CliRunner().invoke(main, ["backfill", "core", "--since", "2026-11-01T00:00:00"])
     assert result.exit_code == 2
     assert "has no offset" in result.output and "+03:00" in result.output

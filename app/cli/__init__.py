@@ -1,5 +1,5 @@
 """The `c360` command line (docs/operations.md): services, db, backfill, replay, quarantine,
-keys, audit, steward, status, run, one module each. The demo source systems add theirs
+keys, audit, steward, status, run, consume, one module each. The demo source systems add theirs
 (sources, demo, accuracy, simulate) from the sandbox distribution, through the `c360.commands`
 entry points, when it is installed."""
 
@@ -12,6 +12,7 @@ import click
 from app.cli.audit import audit
 from app.cli.backfill import backfill, replay
 from app.cli.common import checked_settings
+from app.cli.consume import consume
 from app.cli.database import database
 from app.cli.keys import keys_group
 from app.cli.quarantine import quarantine_group
@@ -56,6 +57,7 @@ for command in (
     steward_group,
     status,
     run,
+    consume,
 ):
     main.add_command(command)
 

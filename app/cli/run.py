@@ -15,11 +15,11 @@ from app.config import state_dir
 @click.option("--port", default=8000, show_default=True)
 @click.option("--flower-port", default=5555, show_default=True)
 def run(port: int, flower_port: int) -> None:
-    """API, worker, beat and Flower together in the foreground, each started again if it dies
-    (Ctrl-C stops all)."""
+    """API, worker, beat and Flower together in the foreground, and the AMQP intake where
+    C360_AMQP_URL is set, each started again if it dies (Ctrl-C stops all)."""
     from app import processes
 
-    checked_settings(database=True, broker=True)
+    settings = checked_settings(database=True, broker=True)
 
     commands = {
         "api": processes.api_command(port),
@@ -27,6 +27,8 @@ def run(port: int, flower_port: int) -> None:
         "beat": processes.beat_command(),
         "flower": processes.flower_command(flower_port),
     }
+    if settings.amqp_url:
+        commands["consume"] = processes.consume_command()
     logdir = state_dir() / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
 
