@@ -65,6 +65,7 @@ class Rejected:
     raw: Any
 
 
+@cache
 def shapes(event_type: str) -> dict[str, EventShape]:
     """{source: the shape of its data} for the sources whose events may have this type."""
     entity = INBOUND_TYPES[event_type]
