@@ -8,18 +8,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, insert, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.db import array_literal
 from app.intake.envelope import Accepted, Rejected, read_event
 from app.logs import log_event, mask_reason
-from app.pipeline.models import QUARANTINE_LEVELS, ingest_batch, quarantine
-
-if TYPE_CHECKING:
-    import psycopg
+from app.pipeline.models import QUARANTINE_LEVELS, ingest_batch
+from app.pipeline.quarantine import set_aside
+from app.pipeline.staging import copy_records
 
 log = logging.getLogger("c360.intake")
 STREAM = "events"  # the stream name of every batch of inbound events
@@ -83,23 +81,14 @@ def _stage(conn: Connection, source: str, events: list[Accepted]) -> tuple[int |
     if not fresh:
         conn.execute(ingest_batch.delete().where(ingest_batch.c.batch_id == batch_id))
         return None, 0
-    _copy(conn, batch_id, fresh)
+    # each written at the time its source gave (what publish-to-served latency is measured from)
+    copy_records(conn, batch_id, ((e.entity, e.key, e.time, e.raw_json) for e in fresh))
     conn.execute(
         ingest_batch.update()
         .where(ingest_batch.c.batch_id == batch_id)
         .values(record_count=len(fresh))
     )
     return batch_id, len(fresh)
-
-
-def _copy(conn: Connection, batch_id: int, events: list[Accepted]) -> None:
-    """The events' rows into `ingest_record` with COPY, each written at the time its source
-    gave (what publish-to-served latency is measured from)."""
-    driver = cast("psycopg.Connection[Any]", conn.connection.driver_connection)
-    columns = "batch_id, seq, entity, source_key, written_at, raw"
-    with driver.cursor().copy(f"COPY ingest_record ({columns}) FROM STDIN") as copy:
-        for seq, event in enumerate(events):
-            copy.write_row((batch_id, seq, event.entity, event.key, event.time, event.raw_json))
 
 
 def quarantine_events(conn: Connection, rejected: Sequence[Rejected]) -> None:
@@ -118,14 +107,7 @@ def quarantine_events(conn: Connection, rejected: Sequence[Rejected]) -> None:
     }
     if not rows:
         return
-    stmt = pg_insert(quarantine).values(list(rows.values()))
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["source_system", "entity", "source_key", "level"],
-            index_where=quarantine.c.resolved_at.is_(None),
-            set_={"reason": stmt.excluded.reason, "raw": stmt.excluded.raw},
-        )
-    )
+    set_aside(conn, list(rows.values()))
     log_event(
         log,
         "events quarantined",

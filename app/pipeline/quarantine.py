@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.config import Settings
 from app.pipeline import validate
@@ -77,3 +78,23 @@ def replay(
         )
     batches = [stage_replay(conn, source, rows) for source, rows in passing.items()]
     return {"resolved": len(resolved), "still_quarantined": still, "batches": batches}
+
+
+def set_aside(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Quarantine entries, one open entry per bad row (and level) however often it comes: a
+    row set aside again brings its entry's batch, reason and raw copy up to date."""
+    unique: dict[tuple, dict[str, Any]] = {}
+    for row in rows:  # ON CONFLICT cannot touch one entry twice in a statement
+        unique[(row["source_system"], row["entity"], row["source_key"], row["level"])] = row
+    stmt = pg_insert(quarantine).values(list(unique.values()))
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["source_system", "entity", "source_key", "level"],
+            index_where=quarantine.c.resolved_at.is_(None),
+            set_={
+                "batch_id": stmt.excluded.batch_id,
+                "reason": stmt.excluded.reason,
+                "raw": stmt.excluded.raw,
+            },
+        )
+    )

@@ -8,7 +8,9 @@ loses the message, the sweeper finds the batch unfinished and queues it again.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, insert, text
@@ -104,15 +106,23 @@ def stage_page(
 
 
 def _copy_records(conn: Connection, batch_id: int, entity: str, rows: list[SourceRow]) -> None:
-    """The page's raw rows into `ingest_record` with COPY, in the caller's transaction (the
-    set-based path for a page of thousands of rows, where an executemany adapts each one)."""
+    """The page's raw rows into `ingest_record` (see copy_records)."""
+    copy_records(conn, batch_id, ((entity, r.key, r.written_at, json.dumps(r.raw)) for r in rows))
+
+
+def copy_records(
+    conn: Connection, batch_id: int, rows: Iterable[tuple[str, str, datetime | None, str]]
+) -> None:
+    """Rows (entity, source key, written at, raw JSON) into `ingest_record` with COPY, in the
+    caller's transaction (the set-based path for a page of thousands of rows, where an
+    executemany adapts each one)."""
     # a checked-out connection always holds its psycopg connection
     driver = cast("psycopg.Connection[Any]", conn.connection.driver_connection)
     cursor = driver.cursor()
     columns = "batch_id, seq, entity, source_key, written_at, raw"
     with cursor.copy(f"COPY ingest_record ({columns}) FROM STDIN") as copy:
-        for seq, row in enumerate(rows):
-            copy.write_row((batch_id, seq, entity, row.key, row.written_at, json.dumps(row.raw)))
+        for seq, (entity, key, written_at, raw) in enumerate(rows):
+            copy.write_row((batch_id, seq, entity, key, written_at, raw))
 
 
 def _record_versions(

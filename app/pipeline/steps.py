@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from app import db
@@ -30,7 +29,8 @@ from app.logs import log_event, mask_reason, mask_text
 from app.pipeline import membership, validate
 from app.pipeline.batches import batch_records
 from app.pipeline.facts import FACTS, FactSpec, upsert_facts
-from app.pipeline.models import BatchStatus, ingest_batch, quarantine
+from app.pipeline.models import BatchStatus, ingest_batch
+from app.pipeline.quarantine import set_aside
 from app.pipeline.sources import source_connector
 from app.pipeline.vocabulary import warn_unknown
 from app.risk.scoring import update_risk_profiles
@@ -158,21 +158,7 @@ def _quarantine_row(
 def _quarantine(conn: Connection, batch: Batch, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    unique: dict[tuple, dict[str, Any]] = {}
-    for row in rows:  # ON CONFLICT cannot touch one entry twice in a statement
-        unique[(row["source_system"], row["entity"], row["source_key"], row["level"])] = row
-    stmt = pg_insert(quarantine).values(list(unique.values()))
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["source_system", "entity", "source_key", "level"],
-            index_where=quarantine.c.resolved_at.is_(None),
-            set_={
-                "batch_id": stmt.excluded.batch_id,
-                "reason": stmt.excluded.reason,
-                "raw": stmt.excluded.raw,
-            },
-        )
-    )
+    set_aside(conn, rows)
     log_event(
         log,
         "records quarantined",
