@@ -101,6 +101,7 @@ def _unavailable(message: str) -> ErrorResponse:
 def init_api(app: Flask) -> Api:
     from app.access.views import blp as access
     from app.account.views import blp as accounts
+    from app.events.views import blp as events
     from app.identity.views import blp as identity
     from app.intake.schemas import EVENTS_COMPONENT, events_document
     from app.intake.views import blp as ingest
@@ -130,6 +131,7 @@ def init_api(app: Flask) -> Api:
         access,
         ingest,
         event_schemas,
+        events,
         ops,
     )
     settings = app.config["C360_SETTINGS"]

@@ -52,6 +52,11 @@ class Settings:
     proxy_hops: int = 0
     # RabbitMQ for events in (`c360 consume`); "": no AMQP, the HTTP intake still works
     amqp_url: str = ""
+    # webhooks: a failing receiver is retried with backoff (doubling, up to the longest wait)
+    # for this long, then parked; outbound events are kept this long for the feed and replays
+    webhook_retry_seconds: float = 86400.0
+    webhook_longest_wait_seconds: float = 600.0
+    event_retention_days: float = 7.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -82,6 +87,9 @@ class Settings:
             statistics_interval=float(env.get("C360_STATISTICS_INTERVAL", "10")),
             proxy_hops=int(env.get("C360_PROXY_HOPS", "0")),
             amqp_url=env.get("C360_AMQP_URL", ""),
+            webhook_retry_seconds=float(env.get("C360_WEBHOOK_RETRY_SECONDS", "86400")),
+            webhook_longest_wait_seconds=float(env.get("C360_WEBHOOK_LONGEST_WAIT_SECONDS", "600")),
+            event_retention_days=float(env.get("C360_EVENT_RETENTION_DAYS", "7")),
             source_time_zones={
                 name: env[f"C360_SOURCE_{name.upper()}_TIMEZONE"]
                 for name in SOURCE_SYSTEMS

@@ -5,7 +5,9 @@ from app.account.models import account_360, loan_360
 from app.channel.models import channel_login, security_alert
 from app.customer.models import customer_360, merge_history, source_customer
 from app.db import metadata
+from app.events.models import event_cursor, event_subscription
 from app.identity.models import identity_rule, match_decision
+from app.outbox.models import outbox_event, profile_version
 from app.pipeline.models import (
     backfill,
     ingest_batch,
@@ -27,6 +29,8 @@ __all__ = [
     "backfill",
     "channel_login",
     "customer_360",
+    "event_cursor",
+    "event_subscription",
     "fraud_case",
     "identity_rule",
     "ingest_batch",
@@ -35,7 +39,9 @@ __all__ = [
     "match_decision",
     "merge_history",
     "metadata",
+    "outbox_event",
     "pipeline_totals",
+    "profile_version",
     "quarantine",
     "risk_profile",
     "security_alert",

@@ -44,6 +44,11 @@ def consume_command() -> list[str]:
     return [sys.executable, "-m", "app.cli", "consume"]
 
 
+def relay_command() -> list[str]:
+    """The delivery of the Brain's events to RabbitMQ and webhooks (`c360 relay`)."""
+    return [sys.executable, "-m", "app.cli", "relay"]
+
+
 def _log_level() -> str:
     """Celery's own log level follows ours (C360_LOG_LEVEL, INFO by default)."""
     return os.environ.get("C360_LOG_LEVEL", "INFO")

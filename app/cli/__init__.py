@@ -1,7 +1,7 @@
 """The `c360` command line (docs/operations.md): services, db, backfill, replay, quarantine,
-keys, audit, steward, status, run, consume, one module each. The demo source systems add theirs
-(sources, demo, accuracy, simulate) from the sandbox distribution, through the `c360.commands`
-entry points, when it is installed."""
+keys, audit, steward, status, run, consume, relay, events, one module each. The demo source
+systems add theirs (sources, demo, accuracy, simulate) from the sandbox distribution, through
+the `c360.commands` entry points, when it is installed."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from app.cli.backfill import backfill, replay
 from app.cli.common import checked_settings
 from app.cli.consume import consume
 from app.cli.database import database
+from app.cli.events import events_group
 from app.cli.keys import keys_group
 from app.cli.quarantine import quarantine_group
+from app.cli.relay import relay
 from app.cli.run import run
 from app.cli.services import services
 from app.cli.status import status
@@ -58,6 +60,8 @@ for command in (
     status,
     run,
     consume,
+    relay,
+    events_group,
 ):
     main.add_command(command)
 

@@ -15,8 +15,8 @@ from app.config import state_dir
 @click.option("--port", default=8000, show_default=True)
 @click.option("--flower-port", default=5555, show_default=True)
 def run(port: int, flower_port: int) -> None:
-    """API, worker, beat and Flower together in the foreground, and the AMQP intake where
-    C360_AMQP_URL is set, each started again if it dies (Ctrl-C stops all)."""
+    """API, worker, beat, Flower and the event relay together in the foreground, and the AMQP
+    intake where C360_AMQP_URL is set, each started again if it dies (Ctrl-C stops all)."""
     from app import processes
 
     settings = checked_settings(database=True, broker=True)
@@ -26,6 +26,7 @@ def run(port: int, flower_port: int) -> None:
         "worker": processes.worker_command(),
         "beat": processes.beat_command(),
         "flower": processes.flower_command(flower_port),
+        "relay": processes.relay_command(),
     }
     if settings.amqp_url:
         commands["consume"] = processes.consume_command()

@@ -6,6 +6,7 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from app.intake.envelope import INBOUND_TYPES, type_schema
+from app.outbox.service import OUTBOUND_TYPES
 
 MAX_EVENTS = 10_000  # events in one delivery
 EVENTS_COMPONENT = "InboundEvents"
@@ -48,11 +49,11 @@ class IntakeSchema(Schema):
     refused = fields.List(fields.Nested(RefusedSchema))
 
 
-# one member per inbound type, its JSON Schema
+# one member per type, in and out, its JSON Schema
 EventSchemasSchema = Schema.from_dict(
     {
         event_type: fields.Dict(metadata={"description": f"the JSON Schema of {event_type}"})
-        for event_type in INBOUND_TYPES
+        for event_type in (*INBOUND_TYPES, *OUTBOUND_TYPES)
     },
     name="EventSchemas",
 )

@@ -15,13 +15,14 @@ from app.celeryconfig import create_celery
 from app.intake.envelope import INBOUND_TYPES, type_schema
 from app.intake.schemas import EVENTS_BODY, MAX_EVENTS, EventSchemasSchema, IntakeSchema
 from app.intake.service import take_events
+from app.outbox.types import outbound_schemas
 from app.pipeline.handoff import enqueue_batches
 
 blp = SecuredBlueprint(
     "ingest", __name__, scope=INGEST, description="Events from the source systems"
 )
 # what an event may hold is no secret: open, as /openapi.json is
-schemas_blp = Blueprint("event-schemas", __name__, description="Inbound event types")
+schemas_blp = Blueprint("event-schemas", __name__, description="Event types, in and out")
 
 
 @blp.route("/ingest/events", methods=["POST"])
@@ -60,8 +61,10 @@ def post_events() -> dict[str, Any]:
 @schemas_blp.route("/events/schemas")
 @schemas_blp.response(200, EventSchemasSchema)
 def get_event_schemas() -> dict[str, Any]:
-    """The JSON Schema of every inbound event type, one variant per source that sends it"""
-    return {event_type: type_schema(event_type) for event_type in INBOUND_TYPES}
+    """The JSON Schema of every event type: inbound (one variant per source that sends it) and
+    outbound (what the feed, c360.events and the webhooks carry)"""
+    inbound = {event_type: type_schema(event_type) for event_type in INBOUND_TYPES}
+    return inbound | outbound_schemas()
 
 
 def _queue(batches: list[int]) -> None:

@@ -34,10 +34,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row, text
+
+from app.outbox import service as outbox
 
 CASE_STATUSES = frozenset({"ASSIGNED", "IN_PROGRESS", "ESCALATED", "BLOCKED", "CLOSED"})
 CLOSED_CASE = frozenset({"CLOSED"})  # approved: a false positive
+# the level of a profile with no risk profile yet: its first level is a change only from this
+INITIAL_LEVEL = "LOW"
 CONFIRMED_CASE = frozenset({"BLOCKED"})  # the analyst confirmed the fraud
 ESCALATED_FLOOR = 0.8
 ALERT_STATUSES = frozenset(
@@ -201,22 +205,53 @@ def update_risk_profiles(conn: Connection, global_ids: list[UUID]) -> int:
                 "hash": result.result_hash,
             }
         )
+    # `was` (locked first, so read as committed last) holds each level as it was
     changed = conn.execute(
         text(
             """
-            INSERT INTO risk_profile AS rp
-                (global_customer_id, fraud_score, risk_level, reasons, result_hash, last_updated)
-            SELECT v.gid, v.score, v.level, v.reasons, v.hash, clock_timestamp()
-            FROM jsonb_to_recordset(CAST(:values AS jsonb))
-                 AS v(gid uuid, score numeric, level text, reasons jsonb, hash text)
-            ON CONFLICT (global_customer_id) DO UPDATE SET
-                fraud_score = EXCLUDED.fraud_score, risk_level = EXCLUDED.risk_level,
-                reasons = EXCLUDED.reasons, result_hash = EXCLUDED.result_hash,
-                last_updated = EXCLUDED.last_updated
-            WHERE rp.result_hash <> EXCLUDED.result_hash
-            RETURNING 1
+            WITH v AS (
+                SELECT * FROM jsonb_to_recordset(CAST(:values AS jsonb))
+                    AS v(gid uuid, score numeric, level text, reasons jsonb, hash text)
+            ), was AS (
+                SELECT rp.global_customer_id, rp.risk_level FROM risk_profile rp
+                JOIN v ON rp.global_customer_id = v.gid
+                ORDER BY rp.global_customer_id FOR UPDATE OF rp
+            ), written AS (
+                INSERT INTO risk_profile AS rp
+                    (global_customer_id, fraud_score, risk_level, reasons, result_hash,
+                     last_updated)
+                SELECT v.gid, v.score, v.level, v.reasons, v.hash, clock_timestamp() FROM v
+                ON CONFLICT (global_customer_id) DO UPDATE SET
+                    fraud_score = EXCLUDED.fraud_score, risk_level = EXCLUDED.risk_level,
+                    reasons = EXCLUDED.reasons, result_hash = EXCLUDED.result_hash,
+                    last_updated = EXCLUDED.last_updated
+                WHERE rp.result_hash <> EXCLUDED.result_hash
+                RETURNING rp.global_customer_id, rp.risk_level, rp.fraud_score, rp.reasons
+            )
+            SELECT written.*, was.risk_level AS was_level
+            FROM written LEFT JOIN was USING (global_customer_id)
+            ORDER BY global_customer_id
             """
         ),
         {"values": json.dumps(values, default=str)},
     ).all()
+    outbox.record(conn, _level_changes(changed))
     return len(changed)
+
+
+def _level_changes(changed: list[Row[Any]]) -> list[outbox.Outgoing]:
+    """A RiskLevelChanged for each profile whose level moved (a new profile starts at LOW)."""
+    return [
+        outbox.Outgoing(
+            outbox.RISK_LEVEL_CHANGED,
+            row.global_customer_id,
+            {
+                "old": row.was_level or INITIAL_LEVEL,
+                "new": row.risk_level,
+                "fraud_score": str(row.fraud_score),
+                "reasons": outbox.reasons_without_detail(row.reasons),
+            },
+        )
+        for row in changed
+        if row.risk_level != (row.was_level or INITIAL_LEVEL)
+    ]
