@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, text
 
+from app.channel.models import security_alert
 from app.customer import profiles
 from app.customer.survivorship import refresh_golden_records
 from app.events import feed
 from app.identity.matcher import link_customers
 from app.outbox.models import outbox_event
 from app.pipeline.facts import FACTS, repoint_owners, upsert_facts
-from app.channel.models import security_alert
 from app.risk.models import fraud_case
 from app.risk.scoring import update_risk_profiles
 from connectors.records import AccountRecord, CustomerRecord
