@@ -1,8 +1,8 @@
-"""The retention purge (beat, hourly by default): raw staged rows, resolved quarantine rows and
-access-log entries past their configured windows, old done batches folded into totals, and
-identity lock rows nobody holds; the years ahead of the tables partitioned by time; a VACUUM of
-the pipeline's own churned tables; and the planner's statistics of every other table changed
-since its last analyze."""
+"""The retention purge (beat, hourly by default): raw staged rows, resolved quarantine rows,
+access-log entries and outbound events past their configured windows, old done batches folded
+into totals, and identity lock rows nobody holds; the years ahead of the tables partitioned by
+time; a VACUUM of the pipeline's own churned tables; and the planner's statistics of every
+other table changed since its last analyze."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from app import db
 from app.access.audit import purge_access_log
 from app.config import Settings
+from app.events.service import purge_events
 from app.identity.locks import purge_identity_locks
 from app.logs import log_event
 from app.ops.outages import skipped_while_database_down
@@ -46,6 +47,7 @@ def purge_expired_at(now: datetime, settings: Settings) -> dict[str, int]:
     batches = _in_chunks(lambda conn: purge_raw_rows(conn, now, settings.raw_retention_days))
     folded = _in_chunks(lambda conn: fold_done_batches(conn, now, settings.batch_retention_days))
     identity_locks = _in_chunks(purge_identity_locks)
+    events = _in_chunks(lambda conn: purge_events(conn, now, settings.event_retention_days))
     with db.transaction() as conn:
         partitions = len(ensure_partitions(conn, now))
         quarantined = purge_resolved_quarantine(conn, now, settings.quarantine_retention_days)
@@ -59,6 +61,7 @@ def purge_expired_at(now: datetime, settings: Settings) -> dict[str, int]:
         "quarantine_rows": quarantined,
         "access_log_entries": accesses,
         "identity_locks": identity_locks,
+        "events": events,
         "partitions_made": partitions,
     }
     if any(outcome.values()):

@@ -13,7 +13,7 @@ from app.cli.common import _json_value, checked_settings
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(as_json: bool) -> None:
     """Per-source lag, checkpoints, queue depths, records per minute, quarantine; tables whose
-    planner statistics are far older than their contents."""
+    planner statistics are far older than their contents; events out still to deliver."""
     import redis
 
     from app import db
@@ -74,7 +74,25 @@ def _format_status(report: dict) -> str:
             f" since analyzed {analyzed.isoformat(timespec='seconds') if analyzed else 'never'}"
             f" (then {figures['rows_at_analyze']} rows)"
         )
+    lines += _format_events(report.get("events"))
     return "\n".join(lines)
+
+
+def _format_events(events: dict | None) -> list[str]:
+    if not events:
+        return []
+    outbox = events["outbox"]
+    lines = [
+        f"\nevents out: {outbox['unstamped']} waiting for the relay"
+        f" (oldest {_num(outbox['lag_seconds'])} s)"
+    ]
+    for name, figures in events["destinations"].items():
+        parked = "  PARKED" if figures.get("parked") else ""
+        lines.append(
+            f"  {name}: {figures['undelivered']} undelivered"
+            f" (oldest {_num(figures['lag_seconds'])} s), at position {figures['position']}{parked}"
+        )
+    return lines
 
 
 def _num(value: float | int | None) -> str:

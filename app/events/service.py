@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text, update
@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, select, text, update
 from app.events import feed, publisher
 from app.events.models import ACTIVE, PARKED, event_subscription
 
+PURGE_CHUNK = 10_000  # events deleted per statement
 # the outbox waits this long for the relay before /health says events are behind
 BEHIND_AFTER_S = 60.0
 
@@ -87,3 +88,17 @@ def replay(conn: Connection, since: datetime) -> dict[str, Any]:
     ).scalars()
     destinations = [*amqp, *(f"webhook {s}" for s in subscriptions)]
     return {"from_position": start, "destinations": destinations}
+
+
+def purge_events(conn: Connection, now: datetime, retention_days: float) -> int:
+    """Delete one chunk of the events in the feed older than the window (call again until 0);
+    one not yet stamped stays until it is."""
+    return conn.execute(
+        text(
+            "DELETE FROM outbox_event WHERE outbox_id IN ("
+            " SELECT outbox_id FROM outbox_event"
+            " WHERE occurred_at < :cutoff AND position IS NOT NULL"
+            " ORDER BY occurred_at LIMIT :chunk)"
+        ),
+        {"cutoff": now - timedelta(days=retention_days), "chunk": PURGE_CHUNK},
+    ).rowcount

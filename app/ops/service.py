@@ -14,6 +14,7 @@ from sqlalchemy import Connection, func, select, text
 from app import db
 from app.celeryconfig import QUEUES
 from app.config import Settings
+from app.events.service import BEHIND_AFTER_S, delivery_state
 from app.ops.outages import BROKER, DATABASE, DATABASE_ERRORS, database_answers
 from app.ops.planner_statistics import stale_tables
 from app.pipeline.facts import FACTS
@@ -117,12 +118,14 @@ def health(settings: Settings) -> dict[str, Any]:
     database: dict[str, Any] = {"status": "ok"}
     sources: dict[str, dict[str, Any]] = {}
     statistics: dict[str, Any] = {"status": "unknown", "stale_tables": {}}
+    events: dict[str, Any] = {"status": "unknown"}
     # Any failure to reach a service is what this reports, whatever its exception type.
     try:
         with db.connect() as conn:
             conn.execute(text("SELECT 1"))
             sources = source_health(conn, settings)
             statistics = statistics_health(conn)
+            events = events_health(delivery_state(conn, amqp=bool(settings.amqp_url)))
     except DATABASE_ERRORS as error:
         if database_answers():
             raise
@@ -138,8 +141,10 @@ def health(settings: Settings) -> dict[str, Any]:
         broker = {"status": "down"}
     if "down" in (database["status"], broker["status"]):
         status = "down"
-    elif statistics["status"] == "stale" or any(
-        source["status"] != "ok" for source in sources.values()
+    elif (
+        statistics["status"] == "stale"
+        or events["status"] != "ok"
+        or any(source["status"] != "ok" for source in sources.values())
     ):
         status = "degraded"
     else:
@@ -150,6 +155,7 @@ def health(settings: Settings) -> dict[str, Any]:
         "broker": broker,
         "sources": sources,
         "statistics": statistics,
+        "events": events,
     }
 
 
@@ -257,7 +263,31 @@ def pipeline_status(
             "lag_seconds": (now - last_poll).total_seconds() if last_poll else None,
             "checkpoints": streams,
         }
-    return {"generated_at": now, "sources": status, "stale_statistics": stale_tables(conn)}
+    return {
+        "generated_at": now,
+        "sources": status,
+        "stale_statistics": stale_tables(conn),
+        "events": delivery_state(conn, amqp=bool(settings.amqp_url)),
+    }
+
+
+def events_health(state: dict[str, Any]) -> dict[str, Any]:
+    """ok; parked while a webhook subscription is parked; behind while an event waits for the
+    relay (outbox or a destination) longer than BEHIND_AFTER_S."""
+    lags = [state["outbox"]["lag_seconds"]]
+    lags += [d["lag_seconds"] for d in state["destinations"].values() if not d.get("parked")]
+    if state["parked_subscriptions"]:
+        status = "parked"
+    elif max(lags) > BEHIND_AFTER_S:
+        status = "behind"
+    else:
+        status = "ok"
+    return {
+        "status": status,
+        "lag_seconds": max(lags),
+        "undelivered": state["undelivered"],
+        "parked_subscriptions": state["parked_subscriptions"],
+    }
 
 
 def latency_histograms(conn: Connection) -> dict[str, dict[str, Any]]:

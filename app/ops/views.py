@@ -73,10 +73,24 @@ class StatisticsHealthSchema(Schema):
     stale_tables = fields.Dict(keys=fields.String(), values=fields.Nested(TableStatisticsSchema))
 
 
+class EventsHealthSchema(Schema):
+    status = fields.String(
+        metadata={
+            "description": "ok; behind while an event has waited over a minute for the relay"
+            " (is `c360 relay` running?); parked while a webhook subscription is parked;"
+            " unknown while the database is down"
+        }
+    )
+    lag_seconds = fields.Float(metadata={"description": "The oldest undelivered event's age"})
+    undelivered = fields.Integer()
+    parked_subscriptions = fields.Integer()
+
+
 class HealthSchema(Schema):
     status = fields.String(
         metadata={
-            "description": "ok, degraded (a source is not ok, or planner statistics are stale)"
+            "description": "ok, degraded (a source is not ok, planner statistics are stale, or"
+            " events are behind or parked)"
             " or down (database, broker)"
         }
     )
@@ -84,6 +98,7 @@ class HealthSchema(Schema):
     broker = fields.Nested(ServiceSchema)
     sources = fields.Dict(keys=fields.String(), values=fields.Nested(SourceHealthSchema))
     statistics = fields.Nested(StatisticsHealthSchema)
+    events = fields.Nested(EventsHealthSchema)
 
 
 @blp.route("/health")
@@ -164,6 +179,7 @@ class PipelineCollector(Collector):
         )
         for table in status["stale_statistics"]:
             stale.add_metric([table], 1)
+        yield from _event_metrics(status["events"])
         yield from (
             processed,
             per_minute,
@@ -183,6 +199,30 @@ class PipelineCollector(Collector):
         except redis.RedisError:
             return  # broker down: no queue depths rather than no metrics
         yield depth
+
+
+def _event_metrics(state: dict[str, Any]) -> Iterator[Metric]:
+    """The outbound events: waiting for the relay, per destination, parked subscriptions."""
+    outbox = GaugeMetricFamily(
+        "c360_events_outbox_lag_seconds", "Age of the oldest event not yet in the feed"
+    )
+    outbox.add_metric([], state["outbox"]["lag_seconds"])
+    undelivered = GaugeMetricFamily(
+        "c360_events_undelivered", "Events not yet taken", labels=["destination"]
+    )
+    lag = GaugeMetricFamily(
+        "c360_events_lag_seconds",
+        "Age of the oldest event not yet taken",
+        labels=["destination"],
+    )
+    for destination, figures in state["destinations"].items():
+        undelivered.add_metric([destination], figures["undelivered"])
+        lag.add_metric([destination], figures["lag_seconds"])
+    parked = GaugeMetricFamily(
+        "c360_webhook_subscriptions_parked", "Webhook subscriptions parked after failing"
+    )
+    parked.add_metric([], state["parked_subscriptions"])
+    yield from (outbox, undelivered, lag, parked)
 
 
 def init_metrics(app: Flask) -> None:

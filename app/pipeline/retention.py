@@ -34,6 +34,7 @@ CHURNED_TABLES = (
     "quarantine",
     "access_log",
     "pipeline_totals",
+    "outbox_event",
 )
 
 
