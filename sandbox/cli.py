@@ -90,9 +90,23 @@ def accuracy(people: int, seed: int, febrl: bool, group: bool) -> None:
 @click.command()
 @click.option("--duration", default=60.0, show_default=True, help="Seconds to run.")
 @click.option("--rate", default=5.0, show_default=True, help="Events per second.")
-def simulate(duration: float, rate: float) -> None:
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Core also publishes its changes to RabbitMQ's c360.inbound (C360_AMQP_URL): option B.",
+)
+def simulate(duration: float, rate: float, publish: bool) -> None:
     """Write live activity (customers, logins, transactions, fraud cases) into the sources."""
+    from sandbox.publisher import SourcePublisher
     from sandbox.simulator import Simulator
 
-    written = Simulator(checked_settings().source_urls).run(duration, rate)
+    settings = checked_settings()
+    if publish and not settings.amqp_url:
+        raise click.ClickException("--publish needs C360_AMQP_URL (RabbitMQ)")
+    publisher = SourcePublisher(settings.amqp_url) if publish else None
+    simulator = Simulator(settings.source_urls, publisher=publisher)
+    try:
+        written = simulator.run(duration, rate)
+    finally:
+        simulator.close()
     click.echo(f"simulator wrote {written} events")

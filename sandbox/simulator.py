@@ -1,5 +1,6 @@
 """Live activity in the demo sources: each method writes one business event the way the source
-application would (its own transaction, its own clock) and returns the keys it wrote."""
+application would (its own transaction, its own clock) and returns the keys it wrote. Given a
+publisher, core also publishes its changes as events (the brief's option B)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from connectors.dfs import ACCOUNT_STATUSES, LOAN_STATUSES, utc_sessions
 from connectors.fraud import LOCAL_STYLE, NAIROBI
 from sandbox.group_activity import GroupActivity
+from sandbox.publisher import SourcePublisher
 from sandbox.sources import (
     DEVICE_KINDS,
     FIRST_NAMES,
@@ -54,7 +56,11 @@ class Simulator(GroupActivity):
     """Writes realistic events into the demo sources: core, channel, fraud and dfs here, the
     group's core_v1, openbanking and global in GroupActivity."""
 
-    def __init__(self, urls: Mapping[str, str], seed: int = 7) -> None:
+    def __init__(
+        self, urls: Mapping[str, str], seed: int = 7, publisher: SourcePublisher | None = None
+    ) -> None:
+        # with a publisher, core also publishes its changes as events (option B)
+        self.publisher = publisher
         self.rng = random.Random(seed)
         self.engines = {
             s: create_engine(urls[s])
@@ -68,6 +74,26 @@ class Simulator(GroupActivity):
     def close(self) -> None:
         for engine in self.engines.values():
             engine.dispose()
+        if self.publisher is not None:
+            self.publisher.close()
+
+    def _core_rows(self, conn: Connection, table: str, key: object) -> dict[str, Any] | None:
+        """A core row as its table holds it (JSON), read for its event; None without a
+        publisher."""
+        if self.publisher is None:
+            return None
+        return conn.execute(
+            text(f'SELECT to_jsonb(r) FROM "{table}" r WHERE "Id" = CAST(:k AS uuid)'),
+            {"k": str(key)},
+        ).scalar_one()
+
+    def _publish(self, *events: tuple[str, dict[str, Any] | None]) -> None:
+        """After the commit: each event core publishes, in order."""
+        if self.publisher is None:
+            return
+        for event_type, row in events:
+            if row is not None:
+                self.publisher.publish(event_type, str(row["Id"]), row)
 
     def _engine(self, source: str) -> Engine:
         try:
@@ -110,6 +136,9 @@ class Simulator(GroupActivity):
                     "CustomerId": customer["Id"],
                 },
             )
+            created = self._core_rows(conn, "Customers", customer["Id"])
+            opened = self._core_rows(conn, "Accounts", account["Id"])
+        self._publish(("CustomerCreated", created), ("AccountOpened", opened))
         names = (customer["FirstName"], customer["MiddleName"], customer["LastName"])
         return {
             "customer_id": str(customer["Id"]),
@@ -304,6 +333,11 @@ class Simulator(GroupActivity):
                 ),
                 {"d": delta, "a": str(account_id)},
             )
+            posting = self._core_rows(conn, "Transactions", posted["Id"])
+            balance = self._core_rows(conn, "Accounts", account_id)
+        if posting is not None:  # the account's owner, as the intake expects it
+            posting["CustomerId"] = str(account["CustomerId"])
+        self._publish(("TransactionPosted", posting), ("AccountUpdated", balance))
         return {
             "transaction_id": str(posted["Id"]),
             "reference": posted["Reference"],

@@ -4,6 +4,8 @@ from app.inputs import text
 from app.outbox.service import OUTBOUND_TYPES
 
 _TYPES = fields.String(validate=validate.OneOf(OUTBOUND_TYPES))
+# a scheme, a host (name, address, port and user info characters), then any path and query
+WEBHOOK_URL = r"^https?://[A-Za-z0-9._~%!$&'()*+,;=:@\[\]-]+(/[^\x00-\x20\x7f]*)?$"
 
 
 class FeedArgsSchema(Schema):
@@ -43,12 +45,12 @@ class FeedPageSchema(Schema):
 
 
 class SubscriptionCreateSchema(Schema):
-    url = fields.Url(
+    url = text(
         required=True,
-        schemes={"http", "https"},
-        require_tld=False,
-        validate=validate.Length(max=2000),
-        metadata={"description": "Where each batch of events is POSTed"},
+        max_length=2000,
+        pattern=WEBHOOK_URL,
+        error="An http:// or https:// URL with a host, and no spaces or control characters.",
+        metadata={"description": "Where each batch of events is POSTed (http or https)"},
     )
     types = fields.List(
         _TYPES,

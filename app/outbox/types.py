@@ -98,6 +98,7 @@ def outbound_schema(event_type: str) -> dict[str, Any]:
                 "type": "object",
                 "required": ["global_customer_id", *data],
                 "properties": {"global_customer_id": _ID, **data},
+                "additionalProperties": False,
             },
         },
     }

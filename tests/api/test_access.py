@@ -17,6 +17,7 @@ from app import create_app
 from app.access.auth import SecuredBlueprint
 from app.access.keys import SCOPES, create_key, digest, revoke_key
 from app.access.models import access_log, api_key
+from app.events.webhooks import subscribe
 from app.identity.models import review_item
 from app.stewardship.service import propose
 from tests.api.conftest import NOW
@@ -36,6 +37,11 @@ INBOUND_EVENT = {
     "time": "2026-11-30T09:00:00+03:00",
     "subject": "c-access-1",
     "data": {"Id": "c-access-1"},
+}
+NEW_SUBSCRIPTION = {
+    "url": "https://decisions.example.co.ke/c360",
+    "types": ["RiskLevelChanged"],
+    "secret": "sixteen-or-more-characters",
 }
 ENDPOINTS = {
     ("GET", "/customer/<uuid:global_id>"): ("read", "/customer/{id}", None, 200),
@@ -93,8 +99,32 @@ ENDPOINTS = {
     ("GET", "/admin/quarantine"): ("admin", "/admin/quarantine", None, 200),
     ("POST", "/ingest/events"): ("ingest", "/ingest/events", [INBOUND_EVENT], 202),
     ("GET", "/admin/access-log"): ("admin", "/admin/access-log", None, 200),
+    ("GET", "/events"): ("read", "/events?after=0", None, 200),
+    ("POST", "/subscriptions"): ("admin", "/subscriptions", NEW_SUBSCRIPTION, 201),
+    ("GET", "/subscriptions"): ("admin", "/subscriptions", None, 200),
+    ("GET", "/subscriptions/<row_id:subscription_id>"): (
+        "admin",
+        "/subscriptions/{subscription}",
+        None,
+        200,
+    ),
+    ("POST", "/subscriptions/<row_id:subscription_id>/resume"): (
+        "admin",
+        "/subscriptions/{subscription}/resume",
+        None,
+        200,
+    ),
+    # last: the subscription is gone after it
+    ("DELETE", "/subscriptions/<row_id:subscription_id>"): (
+        "admin",
+        "/subscriptions/{subscription}",
+        None,
+        204,
+    ),
 }
-CUSTOMER_ENDPOINTS = [key for key in ENDPOINTS if "{" in ENDPOINTS[key][1]] + [
+CUSTOMER_ENDPOINTS = [
+    key for key in ENDPOINTS if "{" in ENDPOINTS[key][1] and "subscription" not in key[1]
+] + [
     ("GET", "/customers"),
     ("POST", "/customers/search"),
     ("POST", "/steward/proposals"),
@@ -128,6 +158,9 @@ def world(conn, customer):
         "proposal": proposals[0]["proposal_id"],
         "other_proposal": proposals[1]["proposal_id"],
         "item": item,
+        "subscription": subscribe(
+            conn, "https://decisions.example.co.ke/c360", ["RiskLevelChanged"], "s" * 16, None
+        )["subscription_id"],
     }
 
 

@@ -3,9 +3,15 @@ and quarantined while the rest are staged; GET /events/schemas, open."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import fastjsonschema
+import pytest
 from sqlalchemy import select, text
 
+from app.identity.matcher import link_customers
 from app.pipeline.models import ingest_batch, ingest_record, quarantine
+from connectors.records import CustomerRecord
 
 
 def customer_created(event_id="evt-1", key="c-1", **data):
@@ -89,6 +95,39 @@ def test_event_schemas_are_open_and_name_every_type(client):
     assert set(schemas) == {
         "CustomerCreated", "CustomerUpdated", "AccountOpened", "AccountUpdated",
         "TransactionPosted", "LoginSucceeded", "FraudCaseOpened", "FraudCaseUpdated",
+        "CustomerProfileCreated", "CustomerProfileUpdated", "CustomersMerged",
+        "CustomerUnmerged", "RiskLevelChanged", "LinkedRecordAdded",
     }  # fmt: skip
     sources = {v["properties"]["source"]["enum"][0] for v in schemas["TransactionPosted"]["oneOf"]}
     assert {"core", "dfs", "global"} <= sources
+
+
+def test_each_outbound_schema_validates_what_the_feed_serves(client, conn, headers_for):
+    link_customers(conn, [person("c1", "12345678"), person("c2", "87654321")])
+    schemas = client.get("/events/schemas").get_json()
+    page = client.get("/events", headers=headers_for("read")).get_json()
+
+    assert {e["type"] for e in page["events"]} == {"CustomerProfileCreated", "LinkedRecordAdded"}
+    for event in page["events"]:
+        fastjsonschema.validate(schemas[event["type"]], event)
+    # a personal value has no place to go
+    created = next(e for e in page["events"] if e["type"] == "CustomerProfileCreated")
+    with pytest.raises(fastjsonschema.JsonSchemaException):
+        leaking = {**created, "data": {**created["data"], "national_id": "12345678"}}
+        fastjsonschema.validate(schemas["CustomerProfileCreated"], leaking)
+
+
+def person(key, national_id):
+    return CustomerRecord(
+        source_system="core",
+        source_customer_id=key,
+        full_name="Akinyi Otieno",
+        national_id=national_id,
+        phone=None,
+        email=None,
+        date_of_birth=None,
+        is_active=True,
+        created_at=datetime(2026, 12, 8, tzinfo=UTC),
+        updated_at=datetime(2026, 12, 8, tzinfo=UTC),
+        business_key=None,
+    )

@@ -274,6 +274,10 @@ def test_openapi_lists_every_path_and_the_bearer_scheme(client):
         "/admin/access-log",
         "/ingest/events",
         "/events/schemas",
+        "/events",
+        "/subscriptions",
+        "/subscriptions/{subscription_id}",
+        "/subscriptions/{subscription_id}/resume",
         "/health",
         "/metrics",
     }

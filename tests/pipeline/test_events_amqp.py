@@ -1,6 +1,7 @@
 """`c360 consume` on the real RabbitMQ, worker and beat: events published to c360.inbound land
 as the HTTP intake's do; a message that is not an event is quarantined while the rest flow;
-killed with -9 mid-stream, a restarted consumer loses nothing and doubles nothing."""
+killed with -9 mid-stream, a restarted consumer loses nothing and doubles nothing; the demo's
+simulator publishes core's changes (option B) and they land once."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from kombu import Connection, Producer
 
 from app import processes
 from app.intake.consumer import EXCHANGE, QUEUE, declare
+from sandbox.publisher import SourcePublisher
+from sandbox.simulator import Simulator
 from tests.conftest import environment
 
 pytestmark = pytest.mark.integration
@@ -98,3 +101,29 @@ def test_published_events_land_and_a_poison_message_is_quarantined(pipeline, bro
         "SELECT reason FROM quarantine WHERE level = 'event' AND source_system = 'unknown'"
     )
     assert poison and "an event is a JSON object" in poison
+
+
+def test_the_simulator_publishes_what_core_changed_and_it_lands_once(pipeline, broker, tmp_path):
+    publisher = SourcePublisher(AMQP_URL)
+    simulator = Simulator({"core": pipeline.source_urls["core"]}, publisher=publisher)
+    with environment(C360_AMQP_URL=AMQP_URL):
+        consumer = processes.start(processes.consume_command(), tmp_path / "consume.log")
+    try:
+        person = simulator.new_customer()
+        simulator.post_transaction(person["account_id"], 2500, "Credit")
+        pipeline.wait_until(
+            lambda: (
+                pipeline.scalar("SELECT count(*) FROM ingest_event") == 4
+                and pipeline.scalar("SELECT count(*) FROM transaction_360") == 1
+                and pipeline.idle()
+            ),
+            timeout=60,
+            what="core's four events in the Enterprise Brain",
+        )
+    finally:
+        processes.stop(consumer)
+        simulator.close()
+    assert pipeline.scalar("SELECT count(*) FROM customer_360") == 1
+    assert pipeline.scalar("SELECT count(*) FROM account_360") == 1
+    balance = "SELECT balance FROM account_360 WHERE source_account_id = :a"
+    assert pipeline.scalar(balance, a=person["account_id"]) == 2500

@@ -202,7 +202,6 @@ def test_the_relay_delivers_everything_in_order_through_a_kill_and_a_failing_rec
 
     with pipeline.engine.connect() as conn:
         ids = {str(i) for i in conn.execute(text("SELECT event_id FROM outbox_event")).scalars()}
-    }
     published = first_of_each(received_from(connection, queue))
     assert {e["id"] for e in published} == ids
     assert_in_order_per_customer(published)
