@@ -10,7 +10,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import db
 from app.config import Settings
@@ -22,58 +25,78 @@ log = logging.getLogger("c360.events")
 IDLE_WAIT_S = 1.0
 OUTAGE_WAIT_S = 1.0
 RECEIVERS_AT_ONCE = 8  # webhook subscriptions called at the same time
+# what a lost or refused broker connection raises (kombu's, py-amqp's, the socket's)
+BROKER_ERRORS = (OSError, KombuError, AMQPError)
+
+
+class _Outage:
+    """A service the relay waits for: one line when it goes, one when it is back."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.down = False
+
+    def failed(self, error: BaseException) -> None:
+        if not self.down:
+            log.warning(f"relay: {self.service} unreachable ({type(error).__name__})")
+            self.down = True
+
+    def answered(self) -> None:
+        if self.down:
+            log.warning(f"relay: {self.service} reachable again")
+            self.down = False
 
 
 def relay(settings: Settings, stop: threading.Event) -> None:
-    """Relay until `stop` is set, through outages of the database, the broker or a receiver."""
+    """Relay until `stop` is set, through outages of the database, the broker or a receiver:
+    webhooks go on while the broker is down."""
     amqp = publisher.Publisher(settings.amqp_url) if settings.amqp_url else None
+    database, broker = _Outage("database"), _Outage("RabbitMQ")
     listener: psycopg.Connection | None = None
-    down: str | None = None
     with ThreadPoolExecutor(RECEIVERS_AT_ONCE, thread_name_prefix="webhook") as pool:
         while not stop.is_set():
             try:
                 if listener is None:
                     listener = _listen(settings.database_url)
-                    if amqp is not None:
-                        with db.transaction() as conn:
-                            publisher.start_cursor(conn)
-                more = _cycle(amqp, settings, pool)
-                if down is not None:
-                    log.warning(f"relay: {down} reachable again")
-                    down = None
-            except Exception as error:  # noqa: BLE001 - an outage is waited out, not fatal
-                what = "broker" if amqp is not None and _is_broker(error) else "database"
-                if down is None:
-                    log.warning(f"relay: {what} unreachable ({type(error).__name__})")
-                    down = what
-                if amqp is not None:
-                    amqp.close()
+                more = _stamp_and_publish(amqp, broker) | _call_webhooks(settings, pool)
+                database.answered()
+            except (SQLAlchemyError, psycopg.Error) as error:
+                database.failed(error)
                 _close(listener)
                 listener = None
                 stop.wait(OUTAGE_WAIT_S)
                 continue
-            if not more:
+            if broker.down:
+                stop.wait(OUTAGE_WAIT_S)
+            elif not more:
                 _wait(listener, stop)
     if amqp is not None:
         amqp.close()
     _close(listener)
 
 
-def _cycle(
-    amqp: publisher.Publisher | None,
-    settings: Settings,
-    pool: ThreadPoolExecutor,
-) -> bool:
-    """Stamp, publish a batch, call each due webhook once; True if there is more to do now."""
+def _stamp_and_publish(amqp: publisher.Publisher | None, broker: _Outage) -> bool:
+    """Stamp what committed, publish a batch; True if there is more to do now."""
     with db.transaction() as conn:
-        stamped = feed.stamp(conn)
-    more = stamped >= feed.STAMP_AT_MOST
-    if amqp is not None:
+        more = feed.stamp(conn) >= feed.STAMP_AT_MOST
+    if amqp is None:
+        return more
+    try:
+        with db.transaction() as conn:
+            publisher.start_cursor(conn)
         more |= publisher.publish_next(amqp, db.transaction)
-    due = webhooks.due()
-    results = pool.map(lambda sid: webhooks.deliver(sid, settings), due)
-    more |= any(list(results))
+    except BROKER_ERRORS as error:
+        amqp.close()
+        broker.failed(error)
+        return more
+    broker.answered()
     return more
+
+
+def _call_webhooks(settings: Settings, pool: ThreadPoolExecutor) -> bool:
+    """One batch to each due subscription, eight at a time; True if any has more now."""
+    due = webhooks.due()
+    return any(list(pool.map(lambda sid: webhooks.deliver(sid, settings), due)))
 
 
 def _listen(database_url: str) -> psycopg.Connection:
@@ -98,8 +121,3 @@ def _close(listener: psycopg.Connection | None) -> None:
             listener.close()
         except psycopg.Error:
             pass
-
-
-def _is_broker(error: BaseException) -> bool:
-    module = type(error).__module__
-    return module.startswith(("amqp", "kombu")) or isinstance(error, ConnectionRefusedError)

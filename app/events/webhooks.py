@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,6 +32,7 @@ CONTENT_TYPE = "application/cloudevents-batch+json"
 SIGNATURE_HEADER = "X-C360-Signature"
 TIMEOUT_S = (3.05, 10)  # connect, read
 SERVED = [c for c in event_subscription.c if c.name != "secret"]
+_sessions = threading.local()
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -133,7 +135,7 @@ def deliver(subscription_id: int, settings: Settings) -> bool:
         return False
     body = json.dumps(attempt.page.events, separators=(",", ":")).encode()
     try:
-        answer = requests.post(
+        answer = _session().post(
             attempt.url,
             data=body,
             headers={
@@ -152,6 +154,14 @@ def deliver(subscription_id: int, settings: Settings) -> bool:
         return len(attempt.page.events) == BATCH
     _failed(attempt, error, settings)
     return False
+
+
+def _session() -> requests.Session:
+    """This thread's session: a receiver's connection is kept open between deliveries."""
+    if not hasattr(_sessions, "session"):
+        _sessions.session = requests.Session()
+    session: requests.Session = _sessions.session
+    return session
 
 
 def _next_batch(subscription_id: int) -> Attempt | None:
