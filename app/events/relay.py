@@ -38,12 +38,14 @@ class _Outage:
 
     def failed(self, error: BaseException) -> None:
         if not self.down:
-            log.warning(f"relay: {self.service} unreachable ({type(error).__name__})")
+            fields = {"service": self.service, "error": type(error).__name__}
+            log.warning(f"{self.service} unreachable; waiting for it", extra={"fields": fields})
             self.down = True
 
     def answered(self) -> None:
         if self.down:
-            log.warning(f"relay: {self.service} reachable again")
+            fields = {"service": self.service}
+            log.warning(f"{self.service} reachable again", extra={"fields": fields})
             self.down = False
 
 
@@ -60,16 +62,15 @@ def relay(settings: Settings, stop: threading.Event) -> None:
                     listener = _listen(settings.database_url)
                 more = _stamp_and_publish(amqp, broker) | _call_webhooks(settings, pool)
                 database.answered()
+                if broker.down:
+                    stop.wait(OUTAGE_WAIT_S)
+                elif not more:
+                    _wait(listener, stop)
             except (SQLAlchemyError, psycopg.Error) as error:
                 database.failed(error)
                 _close(listener)
                 listener = None
                 stop.wait(OUTAGE_WAIT_S)
-                continue
-            if broker.down:
-                stop.wait(OUTAGE_WAIT_S)
-            elif not more:
-                _wait(listener, stop)
     if amqp is not None:
         amqp.close()
     _close(listener)
@@ -106,11 +107,8 @@ def _listen(database_url: str) -> psycopg.Connection:
     return connection
 
 
-def _wait(listener: psycopg.Connection | None, stop: threading.Event) -> None:
+def _wait(listener: psycopg.Connection, stop: threading.Event) -> None:
     """Until a commit wrote events, or a second went by."""
-    if listener is None:
-        stop.wait(IDLE_WAIT_S)
-        return
     for _ in listener.notifies(timeout=IDLE_WAIT_S, stop_after=1):
         pass
 

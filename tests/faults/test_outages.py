@@ -124,6 +124,7 @@ def test_every_process_lives_through_a_database_crash_then_a_broker_outage(own_s
     pipeline.start(
         api=processes.api_command(int(api.rsplit(":", 1)[1]), workers=1),
         flower=processes.flower_command(int(flower.rsplit(":", 1)[1])),
+        relay=processes.relay_command(),
     )
     pipeline.wait_until(lambda: _answers(f"{flower}/healthcheck"), 60, "Flower")
     backfill = c360("backfill", "core")
@@ -161,6 +162,8 @@ def test_every_process_lives_through_a_database_crash_then_a_broker_outage(own_s
             assert _told(pipeline, name, f"{service} reachable again") == 1, (name, service)
     assert _told(pipeline, "flower", "broker unreachable") == 1
     assert _told(pipeline, "api", "database unreachable") == 1
+    assert _told(pipeline, "relay", "database unreachable") == 1
+    assert _told(pipeline, "relay", "database reachable again") == 1
     for name in pipeline.children:
         assert "Traceback" not in _log(pipeline, name), name
     # beat sent nothing while the broker was down, and on its return each due entry once
