@@ -60,7 +60,7 @@ def relay(settings: Settings, stop: threading.Event) -> None:
             try:
                 if listener is None:
                     listener = _listen(settings.database_url)
-                more = _stamp_and_publish(amqp, broker) | _call_webhooks(settings, pool)
+                more = _cycle(amqp, broker, settings, pool)
                 database.answered()
                 if broker.down:
                     stop.wait(OUTAGE_WAIT_S)
@@ -76,28 +76,34 @@ def relay(settings: Settings, stop: threading.Event) -> None:
     _close(listener)
 
 
-def _stamp_and_publish(amqp: publisher.Publisher | None, broker: _Outage) -> bool:
-    """Stamp what committed, publish a batch; True if there is more to do now."""
+def _cycle(
+    amqp: publisher.Publisher | None,
+    broker: _Outage,
+    settings: Settings,
+    pool: ThreadPoolExecutor,
+) -> bool:
+    """Stamp what committed, then at once publish a batch and call each due webhook (eight at
+    a time) with one batch; True if there is more to do now."""
     with db.transaction() as conn:
         more = feed.stamp(conn) >= feed.STAMP_AT_MOST
-    if amqp is None:
-        return more
+    calls = [pool.submit(webhooks.deliver, sid, settings) for sid in webhooks.due()]
+    if amqp is not None:
+        more |= _publish(amqp, broker)
+    return any([call.result() for call in calls]) or more
+
+
+def _publish(amqp: publisher.Publisher, broker: _Outage) -> bool:
+    """A batch to the exchange; a broker outage is told and waited out."""
     try:
         with db.transaction() as conn:
             publisher.start_cursor(conn)
-        more |= publisher.publish_next(amqp, db.transaction)
+        more = publisher.publish_next(amqp, db.transaction)
     except BROKER_ERRORS as error:
         amqp.close()
         broker.failed(error)
-        return more
+        return False
     broker.answered()
     return more
-
-
-def _call_webhooks(settings: Settings, pool: ThreadPoolExecutor) -> bool:
-    """One batch to each due subscription, eight at a time; True if any has more now."""
-    due = webhooks.due()
-    return any(list(pool.map(lambda sid: webhooks.deliver(sid, settings), due)))
 
 
 def _listen(database_url: str) -> psycopg.Connection:
