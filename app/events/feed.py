@@ -74,6 +74,21 @@ def read(conn: Connection, after: int, limit: int, types: Sequence[str] | None =
     return Page([envelope(row) for row in rows], cursor)
 
 
+def behind(conn: Connection, position: int, types: Sequence[str] | None) -> dict[str, Any]:
+    """A reader at this position: the events (of these types) it has yet to take, and the
+    oldest one's age."""
+    row = conn.execute(
+        text(
+            "SELECT count(*) AS n,"
+            " coalesce(extract(epoch FROM clock_timestamp() - min(occurred_at)), 0) AS age"
+            " FROM outbox_event WHERE position > :after"
+            " AND (CAST(:types AS text[]) IS NULL OR type = ANY(:types))"
+        ),
+        {"after": position, "types": list(types) if types is not None else None},
+    ).one()
+    return {"position": position, "undelivered": row.n, "lag_seconds": float(row.age)}
+
+
 def last_position(conn: Connection) -> int:
     return conn.execute(text("SELECT coalesce(max(position), 0) FROM outbox_event")).scalar_one()
 

@@ -73,14 +73,17 @@ def start_cursor(conn: Database) -> None:
     )
 
 
-def move_cursor(conn: Database, position: int) -> None:
-    conn.execute(
+def rewind_cursor(conn: Database, position: int) -> bool:
+    """Back to this position (never forward), for a replay; False if the exchange has no
+    cursor yet (nothing was ever published)."""
+    moved = conn.execute(
         text(
-            "INSERT INTO event_cursor (name, position) VALUES (:name, :position)"
-            " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()"
+            "UPDATE event_cursor SET position = least(position, :position), updated_at = now()"
+            " WHERE name = :name"
         ),
         {"name": CURSOR, "position": position},
     )
+    return moved.rowcount > 0
 
 
 def publish_next(publisher: Publisher, conn_factory: Any) -> bool:

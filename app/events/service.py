@@ -27,7 +27,7 @@ def delivery_state(conn: Connection, amqp: bool) -> dict[str, Any]:
     ).one()
     destinations = {}
     if amqp:
-        destinations["amqp"] = _behind(conn, publisher.cursor(conn), None)
+        destinations["amqp"] = feed.behind(conn, publisher.cursor(conn), None)
     subscriptions = conn.execute(
         select(
             event_subscription.c.subscription_id,
@@ -38,7 +38,7 @@ def delivery_state(conn: Connection, amqp: bool) -> dict[str, Any]:
     ).all()
     parked = 0
     for sub in subscriptions:
-        state = _behind(conn, sub.position, sub.types)
+        state = feed.behind(conn, sub.position, sub.types)
         state["parked"] = sub.status == PARKED
         parked += sub.status == PARKED
         destinations[f"webhook {sub.subscription_id}"] = state
@@ -50,30 +50,11 @@ def delivery_state(conn: Connection, amqp: bool) -> dict[str, Any]:
     }
 
 
-def _behind(conn: Connection, position: int, types: list[str] | None) -> dict[str, Any]:
-    row = conn.execute(
-        text(
-            "SELECT count(*) AS n,"
-            " coalesce(extract(epoch FROM clock_timestamp() - min(occurred_at)), 0) AS age"
-            " FROM outbox_event WHERE position > :after"
-            " AND (CAST(:types AS text[]) IS NULL OR type = ANY(:types))"
-        ),
-        {"after": position, "types": types},
-    ).one()
-    return {"position": position, "undelivered": row.n, "lag_seconds": float(row.age)}
-
-
 def replay(conn: Connection, since: datetime) -> dict[str, Any]:
     """Every destination sends again the events from this time on: the exchange's cursor and
     every subscription's position move back to it (never forward), a parked one resumes."""
     start = feed.position_before(conn, since)
-    amqp = conn.execute(
-        text(
-            "UPDATE event_cursor SET position = least(position, :start), updated_at = now()"
-            " WHERE name = :name RETURNING name"
-        ),
-        {"start": start, "name": publisher.CURSOR},
-    ).scalars()
+    amqp = ["amqp"] if publisher.rewind_cursor(conn, start) else []
     sub = event_subscription.c
     subscriptions = conn.execute(
         update(event_subscription)
@@ -86,7 +67,7 @@ def replay(conn: Connection, since: datetime) -> dict[str, Any]:
         )
         .returning(sub.subscription_id)
     ).scalars()
-    destinations = [*amqp, *(f"webhook {s}" for s in subscriptions)]
+    destinations = amqp + [f"webhook {s}" for s in subscriptions]
     return {"from_position": start, "destinations": destinations}
 
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from app import db
 from app.config import Settings
@@ -67,13 +67,9 @@ def subscriptions(conn: Connection, subscription_id: int | None = None) -> list[
 
 def with_backlog(conn: Connection, subscription: dict[str, Any]) -> dict[str, Any]:
     """A subscription with the events of its types it has yet to take."""
-    subscription["undelivered"] = conn.execute(
-        text(
-            "SELECT count(*) FROM outbox_event"
-            " WHERE position > :after AND type = ANY(CAST(:types AS text[]))"
-        ),
-        {"after": subscription["position"], "types": subscription["types"]},
-    ).scalar_one()
+    subscription["undelivered"] = feed.behind(
+        conn, subscription["position"], subscription["types"]
+    )["undelivered"]
     return subscription
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import fastjsonschema
 
+from app.inputs import NO_NUL
 from connectors import CONNECTORS
 from connectors._common import OBSERVED_AT
 from connectors.base import EventShape
@@ -38,7 +39,6 @@ INBOUND_TYPES: Mapping[str, str] = {
 MAX_ID = 200  # an event ID or subject longer than this is no key of any source
 ENVELOPE_FIELDS = ("specversion", "id", "source", "type", "time", "subject", "data")
 DRAFT = "http://json-schema.org/draft-07/schema#"
-NO_NUL = "^[^\\u0000]*$"  # PostgreSQL text holds no NUL
 _NUL = "\\u0000"  # how JSON writes one
 
 

@@ -4,6 +4,7 @@ SQLite)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kombu import Connection
 from sqlalchemy import Engine, text
 
 from app import db, processes
@@ -133,3 +135,18 @@ def run_steps(batch_id: int) -> list[str]:
         steps.upsert_step(batch_id, settings),
         steps.risk_step(batch_id),
     ]
+
+
+AMQP_URL = os.environ.get("C360_AMQP_URL") or "amqp://guest:guest@127.0.0.1:5672//"
+
+
+@pytest.fixture
+def amqp() -> Iterator[Connection]:
+    """A connection to the machine's RabbitMQ (the test is skipped, saying why, without one)."""
+    try:
+        connection = Connection(AMQP_URL, connect_timeout=3)
+        connection.ensure_connection(max_retries=1)
+    except Exception as error:  # noqa: BLE001 (the reason the test cannot run)
+        pytest.skip(f"no RabbitMQ at {AMQP_URL}: {error} (.ci/run starts it)")
+    with connection:
+        yield connection

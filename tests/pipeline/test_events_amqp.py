@@ -18,10 +18,9 @@ from app.intake.consumer import EXCHANGE, QUEUE, declare
 from sandbox.publisher import SourcePublisher
 from sandbox.simulator import Simulator
 from tests.conftest import environment
+from tests.pipeline.conftest import AMQP_URL
 
 pytestmark = pytest.mark.integration
-
-AMQP_URL = os.environ.get("C360_AMQP_URL") or "amqp://guest:guest@127.0.0.1:5672//"
 
 
 def customer_created(key: str) -> dict:
@@ -45,16 +44,10 @@ def customer_created(key: str) -> dict:
 
 
 @pytest.fixture
-def broker():
-    try:
-        connection = Connection(AMQP_URL, connect_timeout=3)
-        connection.ensure_connection(max_retries=1)
-    except Exception as error:  # noqa: BLE001 (the reason the test cannot run)
-        pytest.skip(f"no RabbitMQ at {AMQP_URL}: {error} (.ci/run starts it)")
-    with connection:
-        declare(connection)
-        QUEUE.bind(connection.default_channel).purge()
-        yield connection
+def broker(amqp):
+    declare(amqp)
+    QUEUE.bind(amqp.default_channel).purge()
+    return amqp
 
 
 def publish(connection: Connection, bodies: list) -> None:

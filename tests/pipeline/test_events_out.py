@@ -24,10 +24,10 @@ from app.access.keys import create_key
 from app.config import Settings
 from app.events.publisher import EXCHANGE
 from tests.conftest import environment, free_port
+from tests.pipeline.conftest import AMQP_URL
 
 pytestmark = pytest.mark.integration
 
-AMQP_URL = os.environ.get("C360_AMQP_URL") or "amqp://guest:guest@127.0.0.1:5672//"
 SECRET = "a-receiver-secret-of-ours"
 PEOPLE = 40
 
@@ -68,17 +68,11 @@ class Receiver:
 
 
 @pytest.fixture
-def broker():
-    try:
-        connection = Connection(AMQP_URL, connect_timeout=3)
-        connection.ensure_connection(max_retries=1)
-    except Exception as error:  # noqa: BLE001 (the reason the test cannot run)
-        pytest.skip(f"no RabbitMQ at {AMQP_URL}: {error} (.ci/run starts it)")
+def broker(amqp):
     queue = Queue(f"test.c360.events.{uuid.uuid4().hex[:8]}", EXCHANGE, routing_key="#")
-    with connection:
-        queue.bind(connection.default_channel).declare()
-        yield connection, queue
-        queue.bind(connection.default_channel).delete()
+    queue.bind(amqp.default_channel).declare()
+    yield amqp, queue
+    queue.bind(amqp.default_channel).delete()
 
 
 def received_from(connection: Connection, queue: Queue) -> list[dict]:

@@ -15,7 +15,9 @@ phones and names; after every step, the invariants of profiles hold:
 - a steward action moves no record it does not concern: the records of the profiles it names
   (or of the two records it names) and those linked to them through an identifier or a
   decision;
-- a replay of every record changes no profile.
+- a replay of every record changes no profile;
+- each customer's events out (merges and unmerges among them) carry versions 1, 2, 3... in
+  the order they were written.
 
 A refused action changes nothing (its transaction rolls back, as the API's does).
 """
@@ -41,6 +43,7 @@ from app.identity.models import identity_rule
 from app.pipeline.facts import FACTS, misplaced_facts, repoint_owners, upsert_facts
 from app.stewardship import service
 from connectors.records import AccountRecord, CustomerRecord
+from tests.outbox.invariants import versions_out_of_order
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 KEYS = [
@@ -343,6 +346,7 @@ def test_profiles_hold_together_through_any_sequence_of_batches_and_steward_acti
             assert invariants.broken(conn, ids) == [], step
             assert misplaced_facts(conn, ids) == [], step
             assert brain.unexplained() == [], step
+            assert versions_out_of_order(conn) == [], step
             if check is not None:
                 check(before, after)
     finally:
